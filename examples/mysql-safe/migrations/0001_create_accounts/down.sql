@@ -1,0 +1,3 @@
+SET SESSION lock_wait_timeout = 5;
+
+DROP TABLE accounts;

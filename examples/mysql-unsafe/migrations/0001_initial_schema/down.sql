@@ -1,0 +1,5 @@
+DROP TABLE login_events;
+DROP TABLE invoices;
+DROP TABLE orders;
+DROP TABLE users;
+DROP TABLE accounts;

@@ -1,0 +1,1 @@
+-- Nothing to undo: the schema is unchanged, and truncated rows cannot be brought back.

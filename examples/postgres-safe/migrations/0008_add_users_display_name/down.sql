@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+
+ALTER TABLE users DROP COLUMN display_name;

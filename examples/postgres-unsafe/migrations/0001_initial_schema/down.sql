@@ -1,0 +1,4 @@
+DROP TABLE invoices;
+DROP TABLE orders;
+DROP TABLE users;
+DROP TABLE accounts;

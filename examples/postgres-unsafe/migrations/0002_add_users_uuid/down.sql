@@ -1,0 +1,2 @@
+DROP INDEX users_uuid_idx;
+ALTER TABLE users DROP COLUMN uuid;

@@ -1,0 +1,1 @@
+-- Nothing to undo: VACUUM FULL does not change the schema.

@@ -1,0 +1,177 @@
+//! The expand / backfill / contract phase of an operation.
+//!
+//! Owns the definition in DESIGN.md: additive changes expand, data movement backfills,
+//! removing or tightening contracts, and anything done to a table created in the same
+//! migration expands. Needs a little context the caller derives from the schema model.
+
+use super::op::{ConstraintKind, ObjectKind, Op};
+use std::fmt;
+
+/// The phase of one change, or of a file (the union of its statements' phases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    None,
+    Expand,
+    Backfill,
+    Contract,
+    Mixed,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::None => "none",
+            Phase::Expand => "expand",
+            Phase::Backfill => "backfill",
+            Phase::Contract => "contract",
+            Phase::Mixed => "mixed",
+        }
+    }
+
+    /// The union of two phases: `none` adds nothing; two different phases are `mixed`.
+    pub fn union(self, other: Phase) -> Phase {
+        match (self, other) {
+            (Phase::None, p) | (p, Phase::None) => p,
+            (a, b) if a == b => a,
+            _ => Phase::Mixed,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Phase> {
+        Some(match text {
+            "none" => Phase::None,
+            "expand" => Phase::Expand,
+            "backfill" => Phase::Backfill,
+            "contract" => Phase::Contract,
+            "mixed" => Phase::Mixed,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the caller knows about an operation's target from the schema model.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhaseContext {
+    /// The table was created earlier in the same migration.
+    pub table_is_new: bool,
+    /// For a type change: the new type is a safe widening of the old one.
+    pub safe_widening: bool,
+    /// For a MySQL column redefinition: it adds NOT NULL to a nullable column.
+    pub adds_not_null: bool,
+    /// For a MySQL column redefinition: the type changes at all.
+    pub type_changes: bool,
+}
+
+/// The phase of one operation.
+pub fn phase_of(op: &Op, cx: PhaseContext) -> Phase {
+    use Op::*;
+    let base = match op {
+        Transaction(_) | Set { .. } | Inert { .. } | Select | Vacuum { .. } | Reindex { .. } => {
+            return Phase::None
+        }
+        VacuumFull { .. }
+        | Cluster { .. }
+        | SetLogged { .. }
+        | SetTablespace { .. }
+        | RebuildTable { .. }
+        | AlterAlgorithm { .. }
+        | AlterLock { .. }
+        | AlterTableOther { .. }
+        | RefreshMaterializedView { .. }
+        | Procedural { .. }
+        | Other { .. }
+        | AlterObject {
+            kind: ObjectKind::Sequence,
+            ..
+        } => Phase::None,
+        CreateTable { .. }
+        | CreateIndex { .. }
+        | CreateObject { .. }
+        | CreateEnum { .. }
+        | AddEnumValue { .. }
+        | CreateSchema { .. }
+        | SetDefault { .. }
+        | DropNotNull { .. }
+        | AttachPartition { .. }
+        | AlterObject { .. } => Phase::Expand,
+        AddColumn { column, .. } => {
+            if column.not_null
+                && column.default.is_none()
+                && !column.serial
+                && !column.identity
+                && !column.auto_increment
+                && column.generated.is_none()
+            {
+                // Old releases that insert without this column start failing.
+                Phase::Contract
+            } else {
+                // Constraints arriving with the column restrict only the new column.
+                Phase::Expand
+            }
+        }
+        AlterColumnType { .. } => {
+            if cx.safe_widening {
+                Phase::Expand
+            } else {
+                Phase::Contract
+            }
+        }
+        RedefineColumn { from, column, .. } => {
+            let renames = from != &column.name;
+            if renames || cx.adds_not_null || (cx.type_changes && !cx.safe_widening) {
+                Phase::Contract
+            } else {
+                Phase::Expand
+            }
+        }
+        AddConstraint { constraint, .. } => match constraint.kind {
+            // A constraint restricts what every release may write: a tightening.
+            ConstraintKind::Check { .. }
+            | ConstraintKind::ForeignKey { .. }
+            | ConstraintKind::Unique { .. }
+            | ConstraintKind::PrimaryKey { .. }
+            | ConstraintKind::Exclude => Phase::Contract,
+        },
+        ValidateConstraint { .. } | SetNotNull { .. } => Phase::Contract,
+        DropTable { .. }
+        | RenameTable { .. }
+        | Truncate { .. }
+        | DropColumn { .. }
+        | RenameColumn { .. }
+        | DropDefault { .. }
+        | DropConstraint { .. }
+        | RenameConstraint { .. }
+        | DropIndex { .. }
+        | RenameIndex { .. }
+        | DetachPartition { .. }
+        | ConvertCharset { .. }
+        | DropObject { .. }
+        | DropSchema { .. } => Phase::Contract,
+        Insert { .. } | Update { .. } | Delete { .. } => Phase::Backfill,
+    };
+    if cx.table_is_new && base != Phase::None {
+        Phase::Expand
+    } else {
+        base
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_of_phases() {
+        assert_eq!(Phase::None.union(Phase::Expand), Phase::Expand);
+        assert_eq!(Phase::Expand.union(Phase::Expand), Phase::Expand);
+        assert_eq!(Phase::Expand.union(Phase::Contract), Phase::Mixed);
+        assert_eq!(Phase::Mixed.union(Phase::None), Phase::Mixed);
+    }
+}

@@ -1,0 +1,98 @@
+//! The command line: clap definitions. Shared option groups are flattened into each
+//! subcommand; `settings.rs` merges them with `bellows.toml`.
+
+pub mod settings;
+
+use crate::report::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Make schema changes safe to ship while old and new releases run side by side.
+#[derive(Debug, Parser)]
+#[command(name = "bellows", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint migration files or directories for hazards, and name each change's phase.
+    Lint(LintArgs),
+    /// List every rule.
+    Rules(RulesArgs),
+    /// Print a rule's documentation.
+    Explain(ExplainArgs),
+}
+
+/// Options that say which SQL is being read.
+#[derive(Debug, Clone, Args, Default)]
+pub struct DialectArgs {
+    /// SQL dialect: postgres or mysql (default: bellows.toml, else postgres).
+    #[arg(long, value_name = "DIALECT")]
+    pub dialect: Option<String>,
+    /// Engine version where behaviour differs: 16, 10, 8.0, mariadb-10.11 …
+    #[arg(long, value_name = "VERSION")]
+    pub engine_version: Option<String>,
+    /// Configuration file (default: bellows.toml found upward from the first path).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Options that choose rules.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RuleSelectionArgs {
+    /// Run only these rules (comma-separated; `all` includes opt-in rules).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Add these rules (opt-in ones) to the selection.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub extend_select: Vec<String>,
+    /// Do not run these rules.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// Migration files or directories (`-` reads standard input). Default: the
+    /// `migrations` directory of bellows.toml, else the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub dialect: DialectArgs,
+    #[command(flatten)]
+    pub rules: RuleSelectionArgs,
+    /// The runner wraps each migration in a transaction (a file can opt out with
+    /// `-- bellows: no-transaction`).
+    #[arg(long)]
+    pub assume_in_transaction: bool,
+    /// Report only files changed since this git revision (the schema model is still
+    /// replayed from every earlier migration).
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Name shown for standard input.
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    pub stdin_filename: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// A rule name, e.g. create-index-non-concurrent.
+    pub rule: String,
+}

@@ -1,0 +1,141 @@
+//! `bellows lint`: read paths, lint them as migration sequences, print the report.
+
+use super::{write_stdout, Outcome};
+use crate::cli::settings::{lint_settings, load_config};
+use crate::cli::LintArgs;
+use crate::files::{mask_dbmate_down, migration_files};
+use crate::lint::{lint_sources, FileResult};
+use crate::report::{write_lint_report, TextOptions};
+use crate::source::SourceFile;
+use miette::{miette, IntoDiagnostic, WrapErr};
+use std::collections::HashSet;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+pub fn run(args: LintArgs) -> miette::Result<Outcome> {
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    let start = args
+        .paths
+        .iter()
+        .find(|p| p.as_os_str() != "-")
+        .cloned()
+        .unwrap_or_else(|| cwd.clone());
+    let loaded = load_config(&args.dialect, &start)?;
+    let settings = lint_settings(
+        &loaded.config,
+        &args.dialect,
+        &args.rules,
+        args.assume_in_transaction,
+    )?;
+    let paths: Vec<PathBuf> = if args.paths.is_empty() {
+        let base = loaded
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| cwd.clone());
+        let dir = base.join(loaded.config.migrations.as_deref().unwrap_or("migrations"));
+        if !dir.is_dir() {
+            return Err(miette!(
+                help = "name the files or directories to lint: `bellows lint migrations/`",
+                "no path given and no migrations directory at {}",
+                dir.display()
+            ));
+        }
+        vec![dir]
+    } else {
+        args.paths.clone()
+    };
+
+    let mut results: Vec<FileResult> = Vec::new();
+    for path in &paths {
+        let sources = read_sources(path, &args.stdin_filename)?;
+        results.extend(lint_sources(sources, &settings));
+    }
+    if let Some(rev) = &args.changed_since {
+        let changed = changed_files(rev)?;
+        results.retain(|r| {
+            std::fs::canonicalize(&r.source.path)
+                .map(|p| changed.contains(&p))
+                .unwrap_or(true)
+        });
+    }
+
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    write_stdout(|out| {
+        write_lint_report(out, &results, args.format, TextOptions { color, width })
+    })?;
+    Ok(if results.iter().any(FileResult::has_errors) {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// The sources one path argument names, in migration order.
+fn read_sources(path: &Path, stdin_name: &str) -> miette::Result<Vec<SourceFile>> {
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .into_diagnostic()
+            .wrap_err("cannot read standard input")?;
+        return Ok(vec![SourceFile::from_bytes(stdin_name, &bytes)]);
+    }
+    let meta =
+        std::fs::metadata(path).map_err(|e| miette!("cannot read {}: {e}", path.display()))?;
+    let files = if meta.is_dir() {
+        migration_files(path).map_err(|e| miette!("cannot list {}: {e}", path.display()))?
+    } else {
+        vec![path.to_path_buf()]
+    };
+    files
+        .iter()
+        .map(|f| {
+            let source =
+                SourceFile::read(f).map_err(|e| miette!("cannot read {}: {e}", f.display()))?;
+            Ok(match mask_dbmate_down(&source.text) {
+                Some(masked) if source.encoding == crate::source::Encoding::Utf8 => {
+                    SourceFile::new(source.path.clone(), masked)
+                }
+                _ => source,
+            })
+        })
+        .collect()
+}
+
+/// Files changed since `rev` (committed, staged, unstaged or untracked), as canonical paths.
+fn changed_files(rev: &str) -> miette::Result<HashSet<PathBuf>> {
+    let git = |args: &[&str]| -> miette::Result<String> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .output()
+            .map_err(|e| miette!("cannot run git: {e}"))?;
+        if !out.status.success() {
+            return Err(miette!(
+                "git {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let root = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
+    let mut names = git(&["diff", "--name-only", rev])?;
+    names.push_str(&git(&["ls-files", "--others", "--exclude-standard"])?);
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    Ok(names
+        .lines()
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| {
+            let from_root = root.join(l);
+            std::fs::canonicalize(&from_root)
+                .or_else(|_| std::fs::canonicalize(cwd.join(l)))
+                .ok()
+        })
+        .collect())
+}

@@ -1,0 +1,39 @@
+//! One file per subcommand: glue between the CLI, the pipeline and the reports.
+
+pub mod explain;
+pub mod lint;
+pub mod rules;
+
+use crate::cli::{Cli, Command};
+
+/// How a command ended, mapped to the exit status by `main`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to report (exit 0).
+    Clean,
+    /// Error-severity findings, or a blocked step (exit 1).
+    Findings,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> miette::Result<Outcome> {
+    match cli.command {
+        Command::Lint(args) => lint::run(args),
+        Command::Rules(args) => rules::run(args),
+        Command::Explain(args) => explain::run(args),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`bellows … | head`) is not an error.
+pub(crate) fn write_stdout(
+    f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> miette::Result<()> {
+    let stdout = std::io::stdout();
+    let mut lock = std::io::BufWriter::new(stdout.lock());
+    let result = f(&mut lock).and_then(|_| std::io::Write::flush(&mut lock));
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(miette::miette!("cannot write output: {e}")),
+    }
+}

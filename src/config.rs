@@ -1,0 +1,161 @@
+//! `bellows.toml`: project settings, found upward from the working directory.
+//!
+//! Owns reading and validating the file (unknown keys are errors with the line). Merging
+//! with command-line flags happens in `cli::settings`.
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The whole file. Every key is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// `postgres` or `mysql`.
+    #[serde(default)]
+    pub dialect: Option<String>,
+    /// `16`, `8.0`, `mariadb-10.11`, …
+    #[serde(default, alias = "engine_version")]
+    pub engine_version: Option<String>,
+    /// Where the migrations live, relative to this file (default `migrations`).
+    #[serde(default)]
+    pub migrations: Option<String>,
+    #[serde(default)]
+    pub lint: LintConfig,
+    #[serde(default)]
+    pub runner: RunnerConfig,
+}
+
+/// `[lint]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LintConfig {
+    /// Only these rules (`all` for every rule, opt-in ones included).
+    #[serde(default)]
+    pub select: Option<Vec<String>>,
+    /// Add these (opt-in) rules to the selection.
+    #[serde(default, alias = "extend_select")]
+    pub extend_select: Vec<String>,
+    /// Turn these rules off.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// The runner wraps each migration in a transaction.
+    #[serde(default, alias = "assume_in_transaction")]
+    pub assume_in_transaction: Option<bool>,
+    /// Per-rule severity: `drop-column = "warning"`.
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+}
+
+/// `[runner]` (the parts the linter needs to know).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RunnerConfig {
+    /// The runner sets `lock_timeout` / `lock_wait_timeout` before each migration
+    /// (e.g. `"2s"`), so migrations need not.
+    #[serde(default, alias = "lock_timeout")]
+    pub lock_timeout: Option<String>,
+    /// The runner wraps each migration in a transaction (default true on PostgreSQL).
+    #[serde(default)]
+    pub transaction: Option<bool>,
+}
+
+/// A configuration file that cannot be used.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    #[diagnostic(code(bellows::config::read))]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{message}")]
+    #[diagnostic(
+        code(bellows::config::invalid),
+        help("see docs/configuration.md for every key")
+    )]
+    Invalid {
+        message: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("here")]
+        span: Option<SourceSpan>,
+    },
+}
+
+/// The file name bellows looks for.
+pub const FILE_NAME: &str = "bellows.toml";
+
+impl Config {
+    /// Parses a configuration file's text.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            message: format!("{}: {}", path.display(), e.message()),
+            src: NamedSource::new(path.display().to_string(), text.to_owned()),
+            span: e
+                .span()
+                .map(|s| SourceSpan::from(s.start..s.end.max(s.start + 1).min(text.len().max(1)))),
+        })
+    }
+
+    /// Reads a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Finds `bellows.toml` in `start` or the nearest directory above it.
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        let start = if start.is_file() {
+            start.parent()?.to_path_buf()
+        } else {
+            start.to_path_buf()
+        };
+        let start = std::fs::canonicalize(&start).unwrap_or(start);
+        start
+            .ancestors()
+            .map(|dir| dir.join(FILE_NAME))
+            .find(|candidate| candidate.is_file())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_span() {
+        let text = "dialect = \"postgres\"\n[lint]\nselekt = [\"x\"]\n";
+        let err = Config::parse(Path::new("bellows.toml"), text).unwrap_err();
+        let ConfigError::Invalid { message, span, .. } = err else {
+            panic!("expected Invalid")
+        };
+        assert!(message.contains("selekt"), "{message}");
+        let span = span.unwrap();
+        assert_eq!(&text[span.offset()..span.offset() + span.len()], "selekt");
+    }
+
+    #[test]
+    fn reads_every_section() {
+        let text = r#"
+dialect = "mysql"
+engine-version = "mariadb-10.11"
+[lint]
+select = ["all"]
+ignore = ["drop-column"]
+assume-in-transaction = false
+[lint.severity]
+rename-table = "warning"
+[runner]
+lock-timeout = "2s"
+"#;
+        let c = Config::parse(Path::new("b.toml"), text).unwrap();
+        assert_eq!(c.dialect.as_deref(), Some("mysql"));
+        assert_eq!(c.lint.ignore, vec!["drop-column"]);
+        assert_eq!(c.runner.lock_timeout.as_deref(), Some("2s"));
+    }
+}

@@ -1,0 +1,19 @@
+//! bellows: schema changes that are safe to ship while old and new application versions
+//! run side by side.
+//!
+//! The linting pipeline is `source → parse → classify → rules → report`; data flows one
+//! way and no module imports from a later stage. `cli` and `commands` glue it to the
+//! command line.
+
+pub mod classify;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod dialect;
+pub mod files;
+pub mod lint;
+pub mod parse;
+pub mod report;
+pub mod rules;
+pub mod schema;
+pub mod source;

@@ -1,0 +1,454 @@
+//! Per-file analysis: parse statements (in parallel), then walk them in order with the
+//! schema model, the transaction state and the directives, and run the rules.
+
+use super::suppress::{parse_directive, Directive, RuleRef};
+use super::{FileResult, LintSettings};
+use crate::classify::locks::{lock_facts, LockContext, LockFacts};
+use crate::classify::op::{Name, Op, TxControl};
+use crate::classify::phase::{phase_of, Phase, PhaseContext};
+use crate::dialect::Dialect;
+use crate::parse::split::{split, Comment, RawStatement};
+use crate::parse::{parse_statement, Parsed};
+use crate::rules::{self, FileContext, Finding};
+use crate::schema::widening::is_safe_widening;
+use crate::schema::{Column, Schema};
+use crate::source::{Encoding, SourceFile};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::ops::Range;
+
+/// Statements per parallel work item when parsing a large file.
+const PARSE_CHUNK: usize = 256;
+
+/// What the parallel stage produces for one statement.
+#[derive(Debug, Clone)]
+pub(super) enum Read {
+    Ops(Vec<Op>),
+    Invalid { message: String, offset: usize },
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct ParsedFile {
+    statements: Vec<(RawStatement, Read)>,
+    comments: Vec<Comment>,
+}
+
+/// One operation with the facts the rules need, taken from the schema model as it was
+/// just before the statement.
+#[derive(Debug, Clone)]
+pub struct OpInfo {
+    pub op: Op,
+    pub phase: Phase,
+    /// The table was created earlier in the same migration.
+    pub table_is_new: bool,
+    /// The model knows the table (from earlier migrations or this one).
+    pub table_known: bool,
+    /// For column operations: the column as it was before.
+    pub column_before: Option<Column>,
+    /// For type changes: the new type is a metadata-only widening of the old one.
+    pub safe_widening: bool,
+    /// PostgreSQL: a validated `CHECK (col IS NOT NULL)` backs a SET NOT NULL.
+    pub has_not_null_check: bool,
+    pub lock: LockFacts,
+}
+
+/// One statement after analysis.
+#[derive(Debug, Clone)]
+pub struct AnalyzedStatement {
+    /// Byte range of the statement text (without terminator).
+    pub span: Range<usize>,
+    pub ops: Vec<OpInfo>,
+    pub phase: Phase,
+    /// Runs inside a transaction (explicit BEGIN … COMMIT, or the runner's).
+    pub in_transaction: bool,
+    /// Which transaction: explicit blocks are numbered from 1; 0 is the runner's.
+    pub transaction: Option<usize>,
+    /// The statement could not be read as SQL: message and byte offset.
+    pub invalid: Option<(String, usize)>,
+}
+
+impl AnalyzedStatement {
+    /// The operation names, comma-separated (`add-column,drop-column`).
+    pub fn op_names(&self) -> String {
+        let mut names: Vec<&str> = Vec::new();
+        for op in &self.ops {
+            let n = op.op.name();
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        if names.is_empty() {
+            "invalid".to_owned()
+        } else {
+            names.join(",")
+        }
+    }
+}
+
+pub(super) fn parse_file(source: &SourceFile, dialect: Dialect) -> ParsedFile {
+    if matches!(source.encoding, Encoding::Binary { .. }) {
+        return ParsedFile {
+            statements: Vec::new(),
+            comments: Vec::new(),
+        };
+    }
+    let text: &str = &source.text;
+    let split = split(text, dialect);
+    let read = |raw: &RawStatement| match parse_statement(text, raw, dialect) {
+        Parsed::Ast(stmt) => Read::Ops(crate::classify::ast::classify(&stmt, dialect)),
+        Parsed::Fallback(ops) => Read::Ops(ops),
+        Parsed::Invalid { message, offset } => Read::Invalid { message, offset },
+    };
+    let reads: Vec<Read> = if split.statements.len() > PARSE_CHUNK {
+        split
+            .statements
+            .par_iter()
+            .with_min_len(PARSE_CHUNK)
+            .map(read)
+            .collect()
+    } else {
+        split.statements.iter().map(read).collect()
+    };
+    ParsedFile {
+        statements: split.statements.into_iter().zip(reads).collect(),
+        comments: split.comments,
+    }
+}
+
+/// Directives of one file.
+#[derive(Default)]
+struct Directives {
+    no_transaction: bool,
+    file_ignores: Vec<RuleRef>,
+    /// (statement index, rule) pairs.
+    stmt_ignores: Vec<(usize, RuleRef)>,
+    unknown: Vec<(String, Range<usize>)>,
+}
+
+fn read_directives(source: &SourceFile, parsed: &ParsedFile) -> Directives {
+    let mut out = Directives::default();
+    for comment in &parsed.comments {
+        let text = source.slice(&comment.span);
+        let Some((directive, span)) = parse_directive(text, comment.span.start) else {
+            continue;
+        };
+        match directive {
+            Directive::NoTransaction => out.no_transaction = true,
+            Directive::IgnoreFile(refs) => out.file_ignores.extend(refs),
+            Directive::Ignore(refs) => {
+                // Applies to the first statement after the comment.
+                let next = parsed
+                    .statements
+                    .partition_point(|(raw, _)| raw.span.start < comment.span.end);
+                if next < parsed.statements.len() {
+                    out.stmt_ignores.extend(refs.into_iter().map(|r| (next, r)));
+                } else {
+                    out.unknown
+                        .push(("ignore (no statement follows)".into(), span));
+                }
+            }
+            Directive::Unknown(word) => out.unknown.push((word, span)),
+        }
+    }
+    out
+}
+
+pub(super) fn finish_file(
+    source: SourceFile,
+    parsed: ParsedFile,
+    settings: &LintSettings,
+    schema: &mut Schema,
+) -> FileResult {
+    let mut engine_findings: Vec<Finding> = Vec::new();
+    match source.encoding {
+        Encoding::Binary { at } => {
+            engine_findings.push(rules::engine_finding(
+                "syntax-error",
+                at..at,
+                "this is a binary file, not SQL text",
+                "lint only `.sql` text files; check the path",
+            ));
+        }
+        Encoding::InvalidUtf8 { at } => {
+            engine_findings.push(rules::engine_finding(
+                "syntax-error",
+                at..at + 1,
+                "the file is not valid UTF-8 here",
+                "save the file as UTF-8; bad bytes were read as U+FFFD",
+            ));
+        }
+        Encoding::Utf8 => {}
+    }
+    let directives = read_directives(&source, &parsed);
+    let assumed = settings.assume_in_transaction && !directives.no_transaction;
+    let mut statements = Vec::with_capacity(parsed.statements.len());
+    let mut created: HashSet<Name> = HashSet::new();
+    let mut depth_block: Option<usize> = None;
+    let mut blocks = 0usize;
+    for (raw, read) in parsed.statements {
+        let (ops, invalid) = match read {
+            Read::Ops(ops) => (ops, None),
+            Read::Invalid { message, offset } => (Vec::new(), Some((message, offset))),
+        };
+        // Transaction state before this statement.
+        let mut transaction = depth_block.or(if assumed { Some(0) } else { None });
+        let mut infos = Vec::with_capacity(ops.len());
+        for op in ops {
+            if let Op::Transaction(tx) = &op {
+                match tx {
+                    TxControl::Begin => {
+                        blocks += 1;
+                        depth_block = Some(blocks);
+                        transaction = Some(blocks);
+                    }
+                    TxControl::Commit | TxControl::Rollback => depth_block = None,
+                    _ => {}
+                }
+            }
+            let info = op_info(op, schema, &created, settings);
+            if let Op::CreateTable { table, .. } = &info.op {
+                created.insert(table.clone());
+            }
+            if let Op::RenameTable { from, to } = &info.op {
+                if created.remove(from) {
+                    created.insert(to.clone());
+                }
+            }
+            schema.apply(&info.op);
+            // MySQL commits implicitly before and after every DDL statement.
+            if settings.dialect == Dialect::Mysql && is_ddl(&info.op) {
+                depth_block = None;
+            }
+            infos.push(info);
+        }
+        let phase = infos.iter().fold(Phase::None, |acc, i| acc.union(i.phase));
+        statements.push(AnalyzedStatement {
+            span: raw.span,
+            in_transaction: transaction.is_some(),
+            transaction,
+            ops: infos,
+            phase,
+            invalid,
+        });
+    }
+    let phase = statements
+        .iter()
+        .fold(Phase::None, |acc, s| acc.union(s.phase));
+
+    let cx = FileContext {
+        source: &source,
+        settings,
+        statements: &statements,
+        no_transaction: directives.no_transaction,
+    };
+    let mut findings = rules::run_rules(&cx);
+    for s in &statements {
+        if let Some((message, offset)) = &s.invalid {
+            let end = (*offset + 1).min(s.span.end.max(*offset));
+            engine_findings.push(rules::engine_finding(
+                "syntax-error",
+                *offset..end,
+                &format!("this is not {} SQL: {message}", settings.dialect_name()),
+                "fix the statement; if it is valid for your server, report it with the statement text",
+            ));
+        }
+    }
+    for (word, span) in &directives.unknown {
+        engine_findings.push(rules::engine_finding(
+            "invalid-directive",
+            span.clone(),
+            &format!("`bellows: {word}` is not a directive bellows knows"),
+            "use `-- bellows: ignore RULE`, `-- bellows: ignore-file RULE` or `-- bellows: no-transaction`",
+        ));
+    }
+    findings.extend(
+        engine_findings
+            .into_iter()
+            .filter(|f| settings.rules.is_enabled(f.rule)),
+    );
+    let findings = apply_suppressions(findings, &directives, &statements, settings);
+    let mut findings: Vec<Finding> = findings
+        .into_iter()
+        .map(|mut f| {
+            f.severity = settings.rules.severity_of(f.rule).unwrap_or(f.severity);
+            f
+        })
+        .collect();
+    findings.sort_by(|a, b| (a.span.start, a.rule).cmp(&(b.span.start, b.rule)));
+    FileResult {
+        dialect: settings.dialect,
+        source,
+        statements,
+        phase,
+        findings,
+    }
+}
+
+fn is_ddl(op: &Op) -> bool {
+    !matches!(
+        op,
+        Op::Insert { .. }
+            | Op::Update { .. }
+            | Op::Delete { .. }
+            | Op::Select
+            | Op::Set { .. }
+            | Op::Transaction(_)
+            | Op::Inert { .. }
+            | Op::Procedural { .. }
+    )
+}
+
+fn op_info(op: Op, schema: &Schema, created: &HashSet<Name>, settings: &LintSettings) -> OpInfo {
+    let table = op.table().cloned();
+    let table_is_new = op.tables().iter().all(|t| created.contains(*t)) && !op.tables().is_empty();
+    let table_known = table.as_ref().is_some_and(|t| schema.table(t).is_some());
+    let column_name: Option<&Name> = match &op {
+        Op::AlterColumnType { column, .. }
+        | Op::SetNotNull { column, .. }
+        | Op::DropNotNull { column, .. }
+        | Op::SetDefault { column, .. }
+        | Op::DropDefault { column, .. }
+        | Op::DropColumn { column, .. } => Some(column),
+        Op::RedefineColumn { from, .. } => Some(from),
+        Op::RenameColumn { from, .. } => Some(from),
+        _ => None,
+    };
+    let column_before = match (&table, column_name) {
+        (Some(t), Some(c)) => schema.column(t, c).cloned(),
+        _ => None,
+    };
+    let new_type = match &op {
+        Op::AlterColumnType { ty, .. } => Some(ty),
+        Op::RedefineColumn { column, .. } => Some(&column.ty),
+        _ => None,
+    };
+    let (safe_widening, type_changes) = match (&column_before, new_type) {
+        (Some(before), Some(ty)) => (
+            is_safe_widening(&before.ty, ty, settings.dialect),
+            before.ty.name != ty.name || before.ty.args != ty.args || before.ty.values != ty.values,
+        ),
+        // Without the model we cannot tell: assume the change is real.
+        (None, Some(_)) => (false, true),
+        _ => (false, false),
+    };
+    let adds_not_null = match (&op, &column_before) {
+        (Op::RedefineColumn { column, .. }, Some(before)) => column.not_null && !before.not_null,
+        (Op::RedefineColumn { column, .. }, None) => column.not_null && !column.primary_key,
+        _ => false,
+    };
+    let has_not_null_check = match (&op, &table) {
+        (Op::SetNotNull { column, .. }, Some(t)) => schema
+            .table(t)
+            .is_some_and(|t| t.has_not_null_check(column)),
+        _ => false,
+    };
+    let phase = phase_of(
+        &op,
+        PhaseContext {
+            table_is_new,
+            safe_widening,
+            adds_not_null,
+            type_changes,
+        },
+    );
+    let lock = lock_facts(
+        &op,
+        settings.dialect,
+        settings.version,
+        LockContext {
+            safe_widening,
+            has_not_null_check,
+        },
+    );
+    OpInfo {
+        op,
+        phase,
+        table_is_new,
+        table_known,
+        column_before,
+        safe_widening,
+        has_not_null_check,
+        lock,
+    }
+}
+
+fn apply_suppressions(
+    findings: Vec<Finding>,
+    directives: &Directives,
+    statements: &[AnalyzedStatement],
+    settings: &LintSettings,
+) -> Vec<Finding> {
+    let mut used_file = vec![false; directives.file_ignores.len()];
+    let mut used_stmt = vec![false; directives.stmt_ignores.len()];
+    let mut kept = Vec::with_capacity(findings.len());
+    for f in findings {
+        let stmt_index = statements
+            .partition_point(|s| s.span.end < f.span.start)
+            .min(statements.len().saturating_sub(1));
+        let in_stmt = statements
+            .get(stmt_index)
+            .is_some_and(|s| s.span.start <= f.span.start && f.span.start <= s.span.end);
+        let mut suppressed = false;
+        for (i, r) in directives.file_ignores.iter().enumerate() {
+            if r.name == f.rule {
+                used_file[i] = true;
+                suppressed = true;
+            }
+        }
+        for (i, (idx, r)) in directives.stmt_ignores.iter().enumerate() {
+            if in_stmt && *idx == stmt_index && r.name == f.rule {
+                used_stmt[i] = true;
+                suppressed = true;
+            }
+        }
+        if !suppressed {
+            kept.push(f);
+        }
+    }
+    let refs = directives.file_ignores.iter().zip(used_file).chain(
+        directives
+            .stmt_ignores
+            .iter()
+            .map(|(_, r)| r)
+            .zip(used_stmt),
+    );
+    for (r, used) in refs {
+        if rules::lookup(&r.name).is_none() {
+            if settings.rules.is_enabled("invalid-directive") {
+                kept.push(rules::engine_finding(
+                    "invalid-directive",
+                    r.span.clone(),
+                    &format!("`{}` is not a bellows rule", r.name),
+                    &match rules::closest(&r.name) {
+                        Some(near) => {
+                            format!("did you mean `{near}`? `bellows rules` lists them all")
+                        }
+                        None => "`bellows rules` lists every rule name".to_owned(),
+                    },
+                ));
+            }
+        } else if !used
+            && settings.rules.is_enabled("unused-suppression")
+            && rule_runs(&r.name, settings)
+        {
+            // A suppression of a rule that is not running cannot be judged: it may be
+            // needed when the rule is selected again.
+            kept.push(rules::engine_finding(
+                "unused-suppression",
+                r.span.clone(),
+                &format!(
+                    "this suppression of `{}` is unused: the rule found nothing here",
+                    r.name
+                ),
+                "remove it, so that it cannot hide a future finding",
+            ));
+        }
+    }
+    kept
+}
+
+/// Is the rule enabled and does it cover the dialect?
+fn rule_runs(name: &str, settings: &LintSettings) -> bool {
+    settings.rules.is_enabled(name)
+        && rules::lookup(name).is_some_and(|r| r.meta().dialects.covers(settings.dialect))
+}

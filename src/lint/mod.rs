@@ -1,0 +1,106 @@
+//! The lint pipeline: source → parse → classify → schema replay → rules → findings.
+//!
+//! Owns running the stages in order for one file or a directory of migrations (replaying
+//! the schema model across files) and applying suppressions. Writes nothing to the
+//! terminal: the report module renders what this returns.
+
+mod analyze;
+mod suppress;
+
+pub use analyze::{AnalyzedStatement, OpInfo};
+
+use crate::classify::phase::Phase;
+use crate::dialect::{Dialect, EngineVersion};
+use crate::rules::{Finding, RuleSet};
+use crate::schema::Schema;
+use crate::source::SourceFile;
+use rayon::prelude::*;
+
+/// Everything the linter needs to know besides the text.
+#[derive(Debug, Clone)]
+pub struct LintSettings {
+    pub dialect: Dialect,
+    pub version: EngineVersion,
+    /// The runner wraps each migration in a transaction (unless the file opts out with
+    /// `-- bellows: no-transaction`).
+    pub assume_in_transaction: bool,
+    /// The runner sets `lock_timeout` / `lock_wait_timeout` itself.
+    pub runner_sets_lock_timeout: bool,
+    pub rules: RuleSet,
+}
+
+impl LintSettings {
+    /// Default settings for a dialect: its current version, default rules.
+    pub fn new(dialect: Dialect) -> Self {
+        LintSettings {
+            dialect,
+            version: dialect.default_version(),
+            assume_in_transaction: false,
+            runner_sets_lock_timeout: false,
+            rules: RuleSet::default_rules(),
+        }
+    }
+}
+
+/// The result of linting one file.
+#[derive(Debug, Clone)]
+pub struct FileResult {
+    pub source: SourceFile,
+    pub dialect: Dialect,
+    pub statements: Vec<AnalyzedStatement>,
+    /// The union of the statements' phases.
+    pub phase: Phase,
+    /// Findings after suppressions, sorted by position.
+    pub findings: Vec<Finding>,
+}
+
+impl FileResult {
+    pub fn has_errors(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity == crate::rules::Severity::Error)
+    }
+}
+
+/// Lints files as one migration sequence: the schema model built by each file is the
+/// starting point of the next. Parsing runs on all cores; replay and rules run in order.
+pub fn lint_sources(sources: Vec<SourceFile>, settings: &LintSettings) -> Vec<FileResult> {
+    let parsed: Vec<_> = sources
+        .into_par_iter()
+        .map(|source| {
+            let statements = analyze::parse_file(&source, settings.dialect);
+            (source, statements)
+        })
+        .collect();
+    let mut schema = Schema::default();
+    parsed
+        .into_iter()
+        .map(|(source, statements)| analyze::finish_file(source, statements, settings, &mut schema))
+        .collect()
+}
+
+/// Lints one file on its own (the entry point the fuzzer drives).
+///
+/// ```
+/// use bellows::lint::{lint_source, LintSettings};
+/// use bellows::dialect::Dialect;
+/// use bellows::source::SourceFile;
+///
+/// let src = SourceFile::new("m.sql", "CREATE INDEX idx ON users (email);");
+/// let result = lint_source(src, &LintSettings::new(Dialect::Postgres));
+/// assert_eq!(result.findings[0].rule, "create-index-non-concurrent");
+/// ```
+pub fn lint_source(source: SourceFile, settings: &LintSettings) -> FileResult {
+    let mut schema = Schema::default();
+    lint_source_with(source, settings, &mut schema)
+}
+
+/// Lints one file against (and into) an existing schema model.
+pub fn lint_source_with(
+    source: SourceFile,
+    settings: &LintSettings,
+    schema: &mut Schema,
+) -> FileResult {
+    let statements = analyze::parse_file(&source, settings.dialect);
+    analyze::finish_file(source, statements, settings, schema)
+}

@@ -1,0 +1,188 @@
+//! Parsing: split a file into statements, parse each with sqlparser, fall back to token
+//! recognition where sqlparser cannot read a statement.
+//!
+//! Owns the text → statement step of the pipeline. Never drops a statement and never
+//! panics on input; does not classify phases or run rules.
+
+pub mod fallback;
+pub mod split;
+
+use crate::dialect::Dialect;
+use split::{RawKind, RawStatement, Unclosed};
+use sqlparser::ast::Statement;
+use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Token;
+
+/// Deepest nesting sqlparser may recurse into before giving up on a statement.
+const RECURSION_LIMIT: usize = 64;
+
+/// How a statement was read.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    /// sqlparser produced an AST.
+    Ast(Box<Statement>),
+    /// sqlparser failed; the token fallback recognised it (the ops are already built).
+    Fallback(Vec<crate::classify::op::Op>),
+    /// Not SQL of the dialect: the message and the byte offset (in the file) it points at.
+    Invalid { message: String, offset: usize },
+}
+
+/// One statement: where it is, and how it was read.
+#[derive(Debug, Clone)]
+pub struct ParsedStatement {
+    pub raw: RawStatement,
+    pub parsed: Parsed,
+}
+
+/// Parses one raw statement of `text` (the whole file).
+pub fn parse_statement(text: &str, raw: &RawStatement, dialect: Dialect) -> Parsed {
+    let body = &text[raw.span.clone()];
+    if let Some((what, at)) = raw.unclosed {
+        return Parsed::Invalid {
+            message: format!("{} is never closed", unclosed_name(what)),
+            offset: at,
+        };
+    }
+    match raw.kind {
+        RawKind::PsqlMeta => {
+            return Parsed::Fallback(vec![crate::classify::op::Op::Inert {
+                what: "psql-meta".into(),
+            }])
+        }
+        RawKind::Delimiter => {
+            return Parsed::Fallback(vec![crate::classify::op::Op::Inert {
+                what: "delimiter".into(),
+            }])
+        }
+        RawKind::Sql => {}
+    }
+    let error = match parse_with_sqlparser(body, dialect) {
+        Ok(stmt) => {
+            if misparsed(&stmt, dialect) {
+                None
+            } else {
+                return Parsed::Ast(Box::new(stmt));
+            }
+        }
+        Err(e) => Some(e),
+    };
+    if let Some(ops) = fallback::recognize(body, dialect) {
+        return Parsed::Fallback(ops);
+    }
+    let (message, rel) = match error {
+        Some(e) => split_location(&e, body),
+        None => ("statement could not be read".to_owned(), 0),
+    };
+    Parsed::Invalid {
+        message,
+        offset: raw.span.start + rel,
+    }
+}
+
+fn unclosed_name(what: Unclosed) -> &'static str {
+    match what {
+        Unclosed::SingleQuote => "this string literal",
+        Unclosed::DoubleQuote => "this quoted identifier",
+        Unclosed::Backtick => "this backtick-quoted identifier",
+        Unclosed::DollarQuote => "this dollar-quoted body",
+        Unclosed::BlockComment => "this block comment",
+    }
+}
+
+fn parse_with_sqlparser(body: &str, dialect: Dialect) -> Result<Statement, String> {
+    let result = match dialect {
+        Dialect::Postgres => parse_one(&PostgreSqlDialect {}, body),
+        Dialect::Mysql => parse_one(&MySqlDialect {}, body),
+    };
+    result
+}
+
+fn parse_one(dialect: &dyn sqlparser::dialect::Dialect, body: &str) -> Result<Statement, String> {
+    let mut parser = Parser::new(dialect)
+        .with_recursion_limit(RECURSION_LIMIT)
+        .try_with_sql(body)
+        .map_err(|e| e.to_string())?;
+    let stmt = parser.parse_statement().map_err(|e| e.to_string())?;
+    loop {
+        let next = parser.next_token();
+        match next.token {
+            Token::EOF => return Ok(stmt),
+            Token::SemiColon | Token::Whitespace(_) => continue,
+            other => {
+                return Err(format!(
+                    "Expected: end of statement, found: {other} at Line: {}, Column: {}",
+                    next.span.start.line, next.span.start.column
+                ))
+            }
+        }
+    }
+}
+
+/// sqlparser accepts some statements of the other dialect with a different meaning.
+/// These are known silent misparses; the token fallback reads them instead.
+fn misparsed(stmt: &Statement, dialect: Dialect) -> bool {
+    use sqlparser::ast::{AlterTableOperation, CreateTable};
+    match stmt {
+        // PostgreSQL dialect: `ADD INDEX i (c)` / `ADD KEY` becomes a column named INDEX.
+        Statement::AlterTable(alter) => alter.operations.iter().any(|op| {
+            matches!(op, AlterTableOperation::AddColumn { column_keyword: false, column_def, .. }
+                if ["index", "key", "unique", "fulltext", "spatial"]
+                    .contains(&column_def.name.value.to_ascii_lowercase().as_str())
+                    && column_def.name.quote_style.is_none())
+        }),
+        // MySQL dialect: `CREATE TABLE a (LIKE b)` becomes a column named LIKE.
+        Statement::CreateTable(CreateTable { columns, .. }) => {
+            dialect == Dialect::Mysql
+                && columns.iter().any(|c| {
+                    c.name.quote_style.is_none() && c.name.value.eq_ignore_ascii_case("like")
+                })
+        }
+        _ => false,
+    }
+}
+
+/// Turns sqlparser's "… at Line: L, Column: C" into a message and a byte offset within
+/// `body` (sqlparser counts columns in characters).
+fn split_location(error: &str, body: &str) -> (String, usize) {
+    let error = error.strip_prefix("sql parser error: ").unwrap_or(error);
+    let Some(at) = error.rfind(" at Line: ") else {
+        return (error.to_owned(), 0);
+    };
+    let message = error[..at].to_owned();
+    let mut nums = error[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse::<usize>().ok());
+    let (Some(line), Some(column)) = (nums.next(), nums.next()) else {
+        return (message, 0);
+    };
+    let line_start = body
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>();
+    let rest = &body[line_start.min(body.len())..];
+    let col = rest
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    (message, line_start + col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_location_maps_to_byte_offset() {
+        let body = "SELECT 1\nFROM é WHERE";
+        let (msg, at) = split_location(
+            "sql parser error: Expected: x, found: y at Line: 2, Column: 8",
+            body,
+        );
+        assert_eq!(msg, "Expected: x, found: y");
+        assert_eq!(&body[at..], "WHERE");
+    }
+}

@@ -1,0 +1,79 @@
+//! Changes that break a running release: removing or renaming what it uses, or requiring
+//! what it does not supply.
+
+pub mod add_column_required;
+pub mod drop_column;
+pub mod drop_schema;
+pub mod drop_table;
+pub mod rename_column;
+pub mod rename_table;
+pub mod truncate_table;
+
+use crate::classify::op::{Name, Op};
+use std::collections::HashSet;
+
+/// What this migration has created so far, walked in statement order: a change to a table
+/// or column nobody uses yet breaks no running release.
+#[derive(Default)]
+pub(crate) struct CreatedHere {
+    tables: HashSet<Name>,
+    columns: HashSet<(Name, Name)>,
+}
+
+impl CreatedHere {
+    pub fn table(&self, table: &Name) -> bool {
+        self.tables.contains(table)
+    }
+
+    /// The column (or its whole table) was added earlier in this migration.
+    pub fn column(&self, table: &Name, column: &Name) -> bool {
+        self.table(table) || self.columns.contains(&(table.clone(), column.clone()))
+    }
+
+    /// Records `op` once the rules have looked at it.
+    pub fn record(&mut self, op: &Op) {
+        match op {
+            Op::CreateTable { table, .. } => {
+                self.tables.insert(table.clone());
+            }
+            Op::RenameTable { from, to } => {
+                if self.tables.remove(from) {
+                    self.tables.insert(to.clone());
+                }
+            }
+            Op::DropTable { tables, .. } => {
+                for t in tables {
+                    self.tables.remove(t);
+                }
+            }
+            Op::AddColumn { table, column, .. } => {
+                self.columns.insert((table.clone(), column.name.clone()));
+            }
+            Op::RenameColumn { table, from, to } => {
+                if self.columns.remove(&(table.clone(), from.clone())) {
+                    self.columns.insert((table.clone(), to.clone()));
+                }
+            }
+            Op::RedefineColumn {
+                table,
+                from,
+                column,
+            } => {
+                if self.columns.remove(&(table.clone(), from.clone())) {
+                    self.columns.insert((table.clone(), column.name.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `a`, `a` and `b`, `a`, `b` and `c` — backquoted names for messages.
+pub(crate) fn name_list(names: &[&Name]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}

@@ -1,0 +1,3 @@
+pub mod invalid_directive;
+pub mod syntax_error;
+pub mod unused_suppression;

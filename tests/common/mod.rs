@@ -1,0 +1,77 @@
+//! Helpers shared by the fixture-driven tests.
+#![allow(dead_code)]
+
+use bellows::dialect::{Dialect, EngineVersion};
+use bellows::lint::{lint_sources, FileResult, LintSettings};
+use bellows::rules::{Dialects, RuleSet};
+use bellows::source::SourceFile;
+use std::path::{Path, PathBuf};
+
+pub fn fixture_dir(rule: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules")
+        .join(rule)
+}
+
+/// Lints `file` (after `setup`, if present) with only `rule` enabled.
+pub fn lint_fixture(rule: &str, dialect: Dialect, file: &Path) -> FileResult {
+    let dir = file.parent().expect("fixture files live in a rule folder");
+    let suffix = if dialect == Dialect::Mysql {
+        ".mysql"
+    } else {
+        ""
+    };
+    let setup = dir.join(format!("setup{suffix}.sql"));
+    let text = std::fs::read_to_string(file).expect("fixture is readable");
+    let mut settings = LintSettings::new(dialect);
+    let mut rules = RuleSet::default_rules();
+    rules
+        .select_only(&[rule.to_owned()])
+        .expect("registered rule");
+    settings.rules = rules;
+    if let Some(options) = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("-- fixture:"))
+    {
+        for opt in options.split_whitespace() {
+            match opt.split_once('=') {
+                Some(("engine-version", v)) => {
+                    settings.version = EngineVersion::parse(v, dialect).expect("valid version")
+                }
+                None if opt == "assume-in-transaction" => settings.assume_in_transaction = true,
+                None if opt == "runner-lock-timeout" => settings.runner_sets_lock_timeout = true,
+                Some(("also", names)) => {
+                    let names: Vec<String> = names.split(',').map(str::to_owned).collect();
+                    settings.rules.extend(&names).expect("registered rules")
+                }
+                _ => panic!("unknown fixture option {opt} in {}", file.display()),
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    if setup.exists() {
+        sources.push(SourceFile::read(&setup).expect("setup is readable"));
+    }
+    let name = format!(
+        "fixtures/rules/{rule}/{}",
+        file.file_name().unwrap().to_string_lossy()
+    );
+    sources.push(SourceFile::new(name, text));
+    lint_sources(sources, &settings)
+        .pop()
+        .expect("one result per source")
+}
+
+/// The fixture file names of one kind (`bad`, `good`) for a rule's dialects.
+pub fn fixture_files(dialects: Dialects, kind: &str) -> Vec<(Dialect, String)> {
+    let suffixes: &[(Dialect, &str)] = match dialects {
+        Dialects::Postgres => &[(Dialect::Postgres, "")],
+        Dialects::Mysql => &[(Dialect::Mysql, "")],
+        Dialects::Both => &[(Dialect::Postgres, ""), (Dialect::Mysql, ".mysql")],
+    };
+    suffixes
+        .iter()
+        .map(|(d, s)| (*d, format!("{kind}{s}.sql")))
+        .collect()
+}
