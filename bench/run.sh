@@ -11,7 +11,8 @@
 # Results go to bench/out/results/. See docs/benchmarks.md.
 #
 # Environment: RUNS (default 10) timed runs per big command; SKIP_CRITERION=1 skips step 4;
-# SKIP_SQUAWK=1 skips squawk; SEED (default the generator's) changes the corpus.
+# SKIP_SQUAWK=1 skips squawk; SQUAWK_TTY_RUNS (default 1, 0 skips) runs of squawk's slow
+# default reporter on the 10 MiB file; SEED (default the generator's) changes the corpus.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,23 +103,30 @@ time_cmds() {
 }
 
 say "1. the 10 MiB file: bellows vs squawk"
-CMDS=("$BELLOWS lint --dialect postgres $BIG")
-[[ -n "$SQUAWK" ]] && CMDS+=("$SQUAWK $BIG")
+# squawk's default (tty) reporter is quadratic in the number of issues (about 400 s on this
+# file), so it is timed once, separately; its gcc and json reporters are linear.
+CMDS=("$BELLOWS lint --dialect postgres $BIG" "$BELLOWS lint --dialect postgres --format json $BIG")
+[[ -n "$SQUAWK" ]] && CMDS+=("$SQUAWK --reporter gcc $BIG" "$SQUAWK --reporter json $BIG")
 time_cmds big "$RUNS" 1 "${CMDS[@]}"
+if [[ -n "$SQUAWK" && "${SQUAWK_TTY_RUNS:-1}" -gt 0 ]]; then
+  time_cmds big_squawk_tty "${SQUAWK_TTY_RUNS:-1}" 0 "$SQUAWK $BIG"
+fi
 
 say "1b. the sqlparser-only 10 MiB file: bellows vs squawk"
 CMDS=("$BELLOWS lint --dialect postgres $BIG_SP")
-[[ -n "$SQUAWK" ]] && CMDS+=("$SQUAWK $BIG_SP")
+[[ -n "$SQUAWK" ]] && CMDS+=("$SQUAWK --reporter gcc $BIG_SP")
 time_cmds big_sqlparser "$RUNS" 1 "${CMDS[@]}"
 
 say "2. 10,000 migrations"
 CMDS=("$BELLOWS lint --dialect postgres $MIGS")
-# squawk expands the glob itself.
-[[ -n "$SQUAWK" ]] && CMDS+=("$SQUAWK $MIGS/*/up.sql")
+# squawk expands the glob itself (hyperfine runs the commands without a shell).
+[[ -n "$SQUAWK" ]] && CMDS+=("$SQUAWK $MIGS/*/up.sql" "$SQUAWK --reporter gcc $MIGS/*/up.sql")
 time_cmds dir "$RUNS" 1 "${CMDS[@]}"
 
 say "3. one small migration (whole process)"
-time_cmds small 100 5 "$BELLOWS lint --dialect postgres $SMALL"
+CMDS=("$BELLOWS lint --dialect postgres $SMALL")
+[[ -n "$SQUAWK" ]] && CMDS+=("$SQUAWK $SMALL")
+time_cmds small 100 5 "${CMDS[@]}"
 
 if [[ "${SKIP_CRITERION:-0}" != 1 ]]; then
   say "4. parse-only baseline (criterion, cargo bench --bench parse)"
@@ -126,7 +134,8 @@ if [[ "${SKIP_CRITERION:-0}" != 1 ]]; then
 fi
 
 say "summary"
-for f in big big_sqlparser dir small; do
+for f in big big_squawk_tty big_sqlparser dir small; do
+  [[ -f "$RESULTS/$f.md" ]] || continue
   echo "### $f"
   cat "$RESULTS/$f.md"
   echo

@@ -5,6 +5,7 @@
 //! way and no module imports from a later stage. `cli` and `commands` glue it to the
 //! command line.
 
+pub mod catalog;
 pub mod classify;
 pub mod cli;
 pub mod commands;

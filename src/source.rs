@@ -159,7 +159,7 @@ mod tests {
             src.position(at),
             Position {
                 line: 2,
-                column: 14
+                column: 13
             }
         );
     }

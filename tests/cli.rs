@@ -211,14 +211,34 @@ fn github_and_sarif_formats() {
         "m.sql",
         "SELECT 1;\nALTER TABLE users RENAME COLUMN a TO b;\n",
     );
-    let gh = stdout(&run(&["lint", "m.sql", "--format", "github"], tmp.path()));
+    let gh = stdout(&run(
+        &[
+            "lint",
+            "m.sql",
+            "--format",
+            "github",
+            "--select",
+            "rename-column",
+        ],
+        tmp.path(),
+    ));
     assert!(
         gh.starts_with(
             "::error file=m.sql,line=2,col=1,endLine=2,endColumn=39,title=rename-column::"
         ),
         "{gh}"
     );
-    let sarif = json(&run(&["lint", "m.sql", "--format", "sarif"], tmp.path()));
+    let sarif = json(&run(
+        &[
+            "lint",
+            "m.sql",
+            "--format",
+            "sarif",
+            "--select",
+            "rename-column",
+        ],
+        tmp.path(),
+    ));
     assert_eq!(sarif["version"], "2.1.0");
     let run0 = &sarif["runs"][0];
     let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
@@ -268,7 +288,17 @@ fn suppressions() {
          -- bellows: ignore rename-table\nALTER TABLE users DROP COLUMN other;\n\
          -- bellows: ignore drop-colum\nSELECT 1;\n",
     );
-    let report = json(&run(&["lint", "m.sql", "--format", "json"], tmp.path()));
+    let report = json(&run(
+        &[
+            "lint",
+            "m.sql",
+            "--format",
+            "json",
+            "--ignore",
+            "lock-timeout-missing",
+        ],
+        tmp.path(),
+    ));
     let found: Vec<(String, u64)> = report["diagnostics"]
         .as_array()
         .unwrap()
@@ -292,7 +322,17 @@ fn suppressions() {
     );
 
     write(tmp.path(), "f.sql", "-- bellows: ignore-file drop-column\nALTER TABLE a DROP COLUMN x;\nALTER TABLE b DROP COLUMN y;\n");
-    let o = run(&["lint", "f.sql", "--format", "json"], tmp.path());
+    let o = run(
+        &[
+            "lint",
+            "f.sql",
+            "--format",
+            "json",
+            "--ignore",
+            "lock-timeout-missing",
+        ],
+        tmp.path(),
+    );
     assert_eq!(
         json(&o)["diagnostics"].as_array().unwrap().len(),
         0,

@@ -10,7 +10,7 @@ use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption,
     CreateIndex, CreateTable, DetachPartitionMode, Expr, FromTable, GeneratedAs,
     GeneratedExpressionMode, ObjectName, ObjectNamePart, ObjectType, Statement, TableConstraint,
-    TableFactor, TableObject, TableWithJoins, UserDefinedTypeRepresentation, Value,
+    TableFactor, TableObject, TableWithJoins, UserDefinedTypeRepresentation,
 };
 
 /// Classifies one parsed statement into its operations.
@@ -500,13 +500,12 @@ impl Cx {
                     }
                 }
                 ColumnOption::Identity(_) => spec.identity = true,
-                ColumnOption::DialectSpecific(tokens) => {
+                ColumnOption::DialectSpecific(tokens)
                     if tokens
                         .iter()
-                        .any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT"))
-                    {
-                        spec.auto_increment = true;
-                    }
+                        .any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT")) =>
+                {
+                    spec.auto_increment = true;
                 }
                 _ => {}
             }
@@ -934,9 +933,4 @@ fn leading_words(stmt: &Statement) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_ascii_lowercase()
-}
-
-#[allow(dead_code)]
-fn is_literal(v: &Value) -> bool {
-    !matches!(v, Value::Placeholder(_))
 }

@@ -1,10 +1,11 @@
 //! `bellows lint`: read paths, lint them as migration sequences, print the report.
 
 use super::{write_stdout, Outcome};
+use crate::catalog::MigrationMeta;
 use crate::cli::settings::{lint_settings, load_config};
 use crate::cli::LintArgs;
 use crate::files::{mask_dbmate_down, migration_files};
-use crate::lint::{lint_sources, FileResult};
+use crate::lint::{lint_inputs, FileOptions, FileResult};
 use crate::report::{write_lint_report, TextOptions};
 use crate::source::SourceFile;
 use miette::{miette, IntoDiagnostic, WrapErr};
@@ -50,7 +51,7 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
     let mut results: Vec<FileResult> = Vec::new();
     for path in &paths {
         let sources = read_sources(path, &args.stdin_filename)?;
-        results.extend(lint_sources(sources, &settings));
+        results.extend(lint_inputs(sources, &settings));
     }
     if let Some(rev) = &args.changed_since {
         let changed = changed_files(rev)?;
@@ -76,15 +77,18 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
     })
 }
 
-/// The sources one path argument names, in migration order.
-fn read_sources(path: &Path, stdin_name: &str) -> miette::Result<Vec<SourceFile>> {
+/// The sources one path argument names, in migration order, with their metadata.
+fn read_sources(path: &Path, stdin_name: &str) -> miette::Result<Vec<(SourceFile, FileOptions)>> {
     if path.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
             .read_to_end(&mut bytes)
             .into_diagnostic()
             .wrap_err("cannot read standard input")?;
-        return Ok(vec![SourceFile::from_bytes(stdin_name, &bytes)]);
+        return Ok(vec![(
+            SourceFile::from_bytes(stdin_name, &bytes),
+            FileOptions::default(),
+        )]);
     }
     let meta =
         std::fs::metadata(path).map_err(|e| miette!("cannot read {}: {e}", path.display()))?;
@@ -98,12 +102,18 @@ fn read_sources(path: &Path, stdin_name: &str) -> miette::Result<Vec<SourceFile>
         .map(|f| {
             let source =
                 SourceFile::read(f).map_err(|e| miette!("cannot read {}: {e}", f.display()))?;
-            Ok(match mask_dbmate_down(&source.text) {
+            let source = match mask_dbmate_down(&source.text) {
                 Some(masked) if source.encoding == crate::source::Encoding::Utf8 => {
                     SourceFile::new(source.path.clone(), masked)
                 }
                 _ => source,
-            })
+            };
+            let meta = MigrationMeta::for_script(f)?.unwrap_or_default();
+            let options = FileOptions {
+                declared_phase: meta.phase.map(|p| p.phase()),
+                transaction: meta.transaction,
+            };
+            Ok((source, options))
         })
         .collect()
 }

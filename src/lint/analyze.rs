@@ -2,7 +2,7 @@
 //! schema model, the transaction state and the directives, and run the rules.
 
 use super::suppress::{parse_directive, Directive, RuleRef};
-use super::{FileResult, LintSettings};
+use super::{FileOptions, FileResult, LintSettings};
 use crate::classify::locks::{lock_facts, LockContext, LockFacts};
 use crate::classify::op::{Name, Op, TxControl};
 use crate::classify::phase::{phase_of, Phase, PhaseContext};
@@ -155,6 +155,7 @@ fn read_directives(source: &SourceFile, parsed: &ParsedFile) -> Directives {
 
 pub(super) fn finish_file(
     source: SourceFile,
+    options: FileOptions,
     parsed: ParsedFile,
     settings: &LintSettings,
     schema: &mut Schema,
@@ -179,8 +180,12 @@ pub(super) fn finish_file(
         }
         Encoding::Utf8 => {}
     }
-    let directives = read_directives(&source, &parsed);
-    let assumed = settings.assume_in_transaction && !directives.no_transaction;
+    let mut directives = read_directives(&source, &parsed);
+    if options.transaction == Some(false) {
+        directives.no_transaction = true;
+    }
+    let assumed = (settings.assume_in_transaction || options.transaction == Some(true))
+        && !directives.no_transaction;
     let mut statements = Vec::with_capacity(parsed.statements.len());
     let mut created: HashSet<Name> = HashSet::new();
     let mut depth_block: Option<usize> = None;
@@ -266,6 +271,11 @@ pub(super) fn finish_file(
             .into_iter()
             .filter(|f| settings.rules.is_enabled(f.rule)),
     );
+    if options.declared_phase == Some(Phase::Contract) {
+        // An intended contract: whether anyone still needs what it drops is the
+        // coexistence gate's question, not the linter's.
+        findings.retain(|f| !matches!(f.rule, "drop-column" | "drop-table"));
+    }
     let findings = apply_suppressions(findings, &directives, &statements, settings);
     let mut findings: Vec<Finding> = findings
         .into_iter()

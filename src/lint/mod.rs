@@ -42,6 +42,17 @@ impl LintSettings {
     }
 }
 
+/// What a migration's metadata (`migration.toml`) says about one file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileOptions {
+    /// The phase the migration declares. A declared contract is intended: `drop-column`
+    /// and `drop-table` leave it to the coexistence gate.
+    pub declared_phase: Option<Phase>,
+    /// `Some(false)`: the runner does not wrap this file in a transaction;
+    /// `Some(true)`: it does, whatever the settings say.
+    pub transaction: Option<bool>,
+}
+
 /// The result of linting one file.
 #[derive(Debug, Clone)]
 pub struct FileResult {
@@ -65,17 +76,33 @@ impl FileResult {
 /// Lints files as one migration sequence: the schema model built by each file is the
 /// starting point of the next. Parsing runs on all cores; replay and rules run in order.
 pub fn lint_sources(sources: Vec<SourceFile>, settings: &LintSettings) -> Vec<FileResult> {
-    let parsed: Vec<_> = sources
+    lint_inputs(
+        sources
+            .into_iter()
+            .map(|s| (s, FileOptions::default()))
+            .collect(),
+        settings,
+    )
+}
+
+/// Like [`lint_sources`], with each file's metadata.
+pub fn lint_inputs(
+    inputs: Vec<(SourceFile, FileOptions)>,
+    settings: &LintSettings,
+) -> Vec<FileResult> {
+    let parsed: Vec<_> = inputs
         .into_par_iter()
-        .map(|source| {
+        .map(|(source, options)| {
             let statements = analyze::parse_file(&source, settings.dialect);
-            (source, statements)
+            (source, options, statements)
         })
         .collect();
     let mut schema = Schema::default();
     parsed
         .into_iter()
-        .map(|(source, statements)| analyze::finish_file(source, statements, settings, &mut schema))
+        .map(|(source, options, statements)| {
+            analyze::finish_file(source, options, statements, settings, &mut schema)
+        })
         .collect()
 }
 
@@ -102,5 +129,5 @@ pub fn lint_source_with(
     schema: &mut Schema,
 ) -> FileResult {
     let statements = analyze::parse_file(&source, settings.dialect);
-    analyze::finish_file(source, statements, settings, schema)
+    analyze::finish_file(source, FileOptions::default(), statements, settings, schema)
 }

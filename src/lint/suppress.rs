@@ -26,9 +26,7 @@ pub struct RuleRef {
 /// Reads the directive in one comment (`comment` is the comment's text, starting at byte
 /// `offset` of the file), if it holds one.
 pub fn parse_directive(comment: &str, offset: usize) -> Option<(Directive, Range<usize>)> {
-    let body_start = if comment.starts_with("--") {
-        2
-    } else if comment.starts_with("/*") {
+    let body_start = if comment.starts_with("--") || comment.starts_with("/*") {
         2
     } else if comment.starts_with('#') {
         1

@@ -91,11 +91,10 @@ fn unclosed_name(what: Unclosed) -> &'static str {
 }
 
 fn parse_with_sqlparser(body: &str, dialect: Dialect) -> Result<Statement, String> {
-    let result = match dialect {
+    match dialect {
         Dialect::Postgres => parse_one(&PostgreSqlDialect {}, body),
         Dialect::Mysql => parse_one(&MySqlDialect {}, body),
-    };
-    result
+    }
 }
 
 fn parse_one(dialect: &dyn sqlparser::dialect::Dialect, body: &str) -> Result<Statement, String> {

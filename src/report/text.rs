@@ -95,6 +95,7 @@ pub fn render_finding(source: &SourceFile, finding: &Finding, opts: TextOptions)
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(opts.width)
         .with_links(false)
+        .with_wrap_lines(false)
         .with_context_lines(1);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {

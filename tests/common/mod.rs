@@ -16,7 +16,9 @@ pub fn fixture_dir(rule: &str) -> PathBuf {
 /// Lints `file` (after `setup`, if present) with only `rule` enabled.
 pub fn lint_fixture(rule: &str, dialect: Dialect, file: &Path) -> FileResult {
     let dir = file.parent().expect("fixture files live in a rule folder");
-    let suffix = if dialect == Dialect::Mysql {
+    // `bad.mysql.sql` goes with `setup.mysql.sql`; a MySQL-only rule's `bad.sql` with `setup.sql`.
+    let file_name = file.file_name().unwrap_or_default().to_string_lossy();
+    let suffix = if file_name.ends_with(".mysql.sql") {
         ".mysql"
     } else {
         ""

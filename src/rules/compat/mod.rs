@@ -11,6 +11,7 @@ pub mod truncate_table;
 
 use crate::classify::op::{Name, Op};
 use std::collections::HashSet;
+use std::hash::Hash;
 
 /// What this migration has created so far, walked in statement order: a change to a table
 /// or column nobody uses yet breaks no running release.
@@ -36,11 +37,7 @@ impl CreatedHere {
             Op::CreateTable { table, .. } => {
                 self.tables.insert(table.clone());
             }
-            Op::RenameTable { from, to } => {
-                if self.tables.remove(from) {
-                    self.tables.insert(to.clone());
-                }
-            }
+            Op::RenameTable { from, to } => carry(&mut self.tables, from.clone(), to.clone()),
             Op::DropTable { tables, .. } => {
                 for t in tables {
                     self.tables.remove(t);
@@ -49,22 +46,29 @@ impl CreatedHere {
             Op::AddColumn { table, column, .. } => {
                 self.columns.insert((table.clone(), column.name.clone()));
             }
-            Op::RenameColumn { table, from, to } => {
-                if self.columns.remove(&(table.clone(), from.clone())) {
-                    self.columns.insert((table.clone(), to.clone()));
-                }
-            }
+            Op::RenameColumn { table, from, to } => carry(
+                &mut self.columns,
+                (table.clone(), from.clone()),
+                (table.clone(), to.clone()),
+            ),
             Op::RedefineColumn {
                 table,
                 from,
                 column,
-            } => {
-                if self.columns.remove(&(table.clone(), from.clone())) {
-                    self.columns.insert((table.clone(), column.name.clone()));
-                }
-            }
+            } => carry(
+                &mut self.columns,
+                (table.clone(), from.clone()),
+                (table.clone(), column.name.clone()),
+            ),
             _ => {}
         }
+    }
+}
+
+/// A renamed object stays in `set` under its new name.
+fn carry<T: Eq + Hash>(set: &mut HashSet<T>, from: T, to: T) {
+    if set.remove(&from) {
+        set.insert(to);
     }
 }
 

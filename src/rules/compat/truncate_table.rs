@@ -69,15 +69,21 @@ impl Rule for TruncateTable {
                         )
                     };
                     let first = existing[0];
-                    out.emit(
-                        stmt.span.clone(),
-                        message,
+                    let help = if partition {
+                        format!(
+                            "removing old partitions is data retention, not a schema change: run it from a \
+                             scheduled job once no running release reads those rows, or delete them in batches in \
+                             a backfill migration:\n  DELETE FROM {first} WHERE id BETWEEN :batch_start AND \
+                             :batch_end;"
+                        )
+                    } else {
                         format!(
                             "delete the rows that must go in batches, in a backfill migration of their own:\n  \
                              DELETE FROM {first} WHERE id BETWEEN :batch_start AND :batch_end;\n\
                              if the table is no longer used at all, drop it in a contract migration instead"
-                        ),
-                    );
+                        )
+                    };
+                    out.emit(stmt.span.clone(), message, help);
                 }
             }
             created.record(&info.op);

@@ -69,10 +69,10 @@ impl Rule for PreferBigint {
                 let help = if cx.is_postgres() {
                     if column.serial || column.identity {
                         format!("declare it `{name} bigint GENERATED ALWAYS AS IDENTITY`")
+                    } else if primary {
+                        format!("declare it `{name} bigint`, and the columns that will reference it too")
                     } else {
-                        format!(
-                            "declare it `{name} bigint` (and the columns that reference it too)"
-                        )
+                        format!("declare it `{name} bigint`, like the key it refers to")
                     }
                 } else {
                     format!(

@@ -82,7 +82,7 @@ impl Rule for ConstraintWithoutNotValid {
                 .as_ref()
                 .map_or(default_name, |n| n.to_string());
             let add = if constraint.name.is_some() {
-                Some(sql.to_owned())
+                Some(sql.clone())
             } else {
                 // `ADD CHECK …` → `ADD CONSTRAINT name CHECK …`
                 sql.to_ascii_lowercase()

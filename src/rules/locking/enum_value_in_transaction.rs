@@ -10,14 +10,17 @@ declare_rule! {
     /// ## Why is this bad?
     /// Before PostgreSQL 12 the statement is refused inside a transaction block, so the
     /// migration fails. From 12 on it runs, but the new value cannot be used until the
-    /// transaction commits: a later `INSERT`, `UPDATE` or default that uses it in the same
-    /// transaction fails with "unsafe use of new value", rolling the migration back.
+    /// transaction commits: a later `INSERT`, `UPDATE`, default or index predicate that uses
+    /// it in the same transaction fails with "unsafe use of new value", rolling the
+    /// migration back.
     ///
     /// ## When it does not fire
-    /// Outside a transaction (`-- bellows: no-transaction`), when the enum type was
-    /// created earlier in the same transaction, and on PostgreSQL 12+ when nothing later in
-    /// the transaction mentions the new value (bellows looks for the quoted label in the
-    /// statements' text).
+    /// Outside a transaction (`-- bellows: no-transaction`); on PostgreSQL 12+ when nothing
+    /// later in the transaction mentions the new value (bellows looks for the quoted label
+    /// in the statements' text); and when the enum type was created earlier in the same
+    /// transaction, on the versions that allow it: before 12 (the statement is accepted)
+    /// and from 17 (the value is usable at once). PostgreSQL 12 to 16 refuse the use even
+    /// then.
     ///
     /// ## Safe alternative
     /// Add the value in a migration of its own and use it in a later one. Adding a value is
@@ -53,9 +56,13 @@ impl Rule for EnumValueInTransaction {
                 let Op::AddEnumValue { name, value } = &info.op else {
                     continue;
                 };
-                if !stmt.in_transaction
-                    || created_in_transaction(&cx.statements[..index], stmt, name)
-                {
+                if !stmt.in_transaction {
+                    continue;
+                }
+                // For a type created in this transaction, ADD VALUE is accepted before 12
+                // and the new value is usable at once from 17.
+                let type_is_new = created_in_transaction(&cx.statements[..index], stmt, name);
+                if type_is_new && (!version.at_least(12, 0) || version.at_least(17, 0)) {
                     continue;
                 }
                 let sql = super::statement_sql(cx.text(stmt));
@@ -85,14 +92,21 @@ impl Rule for EnumValueInTransaction {
                     continue;
                 };
                 let line = cx.source.position(user.span.start).line;
+                let help = if type_is_new {
+                    format!(
+                        "{version} does not let a transaction use a value it added, even to a type it created (PostgreSQL 17 does): list the value in the CREATE TYPE, or use it in a later migration"
+                    )
+                } else {
+                    format!(
+                        "add the value in a migration of its own and use it in a later one:\n  -- bellows: no-transaction\n  {sql};"
+                    )
+                };
                 out.emit(
                     stmt.span.clone(),
                     format!(
                         "the new value {label} of `{name}` cannot be used before this transaction commits, but line {line} uses it: that statement fails with \"unsafe use of new value\" and the migration rolls back"
                     ),
-                    format!(
-                        "add the value in a migration of its own and use it in a later one:\n  -- bellows: no-transaction\n  {sql};"
-                    ),
+                    help,
                 );
             }
         }

@@ -1,4 +1,4 @@
-use crate::classify::op::{Op, TxControl};
+use crate::classify::op::{Op, ReindexTarget, TxControl};
 use crate::lint::{AnalyzedStatement, OpInfo};
 use crate::rules::{util, Emitter, FileContext, Rule, RuleMeta};
 
@@ -131,8 +131,19 @@ impl Rule for LockTimeoutMissing {
         let target = match info.op.table() {
             Some(t) => format!("`{t}`"),
             None => match &info.op {
-                Op::RefreshMaterializedView { name, .. } => format!("`{name}`"),
-                _ => "its table".to_owned(),
+                Op::RefreshMaterializedView { name, .. }
+                | Op::Reindex {
+                    target: ReindexTarget::Table(name),
+                    ..
+                } => format!("`{name}`"),
+                Op::Reindex {
+                    target: ReindexTarget::Index(name),
+                    ..
+                } => format!("the table of index `{name}`"),
+                Op::DropIndex { names, .. } if !names.is_empty() => {
+                    format!("the table of index `{}`", names[0])
+                }
+                _ => "the table".to_owned(),
             },
         };
         let lock = if cx.is_postgres() {
@@ -156,10 +167,15 @@ impl Rule for LockTimeoutMissing {
         } else {
             "SET SESSION lock_wait_timeout = 5;"
         };
+        let again = if target.starts_with('`') {
+            target.as_str()
+        } else {
+            "that table"
+        };
         out.emit(
             stmt.span.clone(),
             format!(
-                "this statement requests {lock} on {target} with no {variable} set: while it waits behind running transactions, every query on {target} queues behind it{tail}"
+                "this statement requests {lock} on {target} with no {variable} set: while it waits behind running transactions, every query on {again} queues behind it{tail}"
             ),
             format!(
                 "set a short timeout at the top of the migration and retry when it expires:\n  {set}\nif your runner sets it, say so with `[runner] lock-timeout` in bellows.toml"

@@ -1,5 +1,5 @@
 use super::{copy_is_online, online_tools};
-use crate::classify::op::{ConstraintKind, Generated, Op};
+use crate::classify::op::{ConstraintKind, Generated, Name, Op};
 use crate::lint::{AnalyzedStatement, OpInfo};
 use crate::rules::{util, Emitter, FileContext, Rule, RuleMeta};
 
@@ -21,7 +21,9 @@ declare_rule! {
     /// ## When it does not fire
     /// On a table created earlier in the same migration, and when the statement asks for
     /// `ALGORITHM=INPLACE`, `NOCOPY` or `INSTANT` (the server then refuses at once instead
-    /// of copying). Adding a foreign key is left to `add-foreign-key-copy`.
+    /// of copying). Adding a foreign key is left to `add-foreign-key-copy`. A `MODIFY` /
+    /// `CHANGE` of a column whose current type bellows does not know (its table was not
+    /// created by a migration it has read) is left to `change-column-type`.
     ///
     /// ## Safe alternative
     /// Change the shape by expand and contract (add a column of the new type, backfill it in
@@ -66,18 +68,24 @@ impl Rule for AlterAlgorithmCopy {
                     .iter()
                     .find(|o| matches!(o.op, Op::AlterAlgorithm { .. }))
                     .filter(|o| util::on_existing_table(o))
-                    .map(|o| Reason::Explicit(o)),
+                    .map(|o| (o, Why::Explicit)),
                 // The server refuses, rather than copies, what it cannot do this way.
                 Some("INPLACE" | "NOCOPY" | "INSTANT") => None,
-                _ => stmt.ops.iter().find_map(|o| implicit_copy(stmt, o)),
+                _ => stmt
+                    .ops
+                    .iter()
+                    .find_map(|o| implicit_copy(stmt, o).map(|why| (o, why))),
             };
-            let Some(reason) = found else { continue };
-            let table = reason
-                .info()
+            let Some((info, why)) = found else { continue };
+            let table = info
                 .op
                 .table()
                 .map_or_else(|| "the table".to_owned(), |t| format!("`{t}`"));
-            let effect = if copy_is_online(cx) {
+            // A LOCK clause that blocks writes wins over MariaDB's online copy.
+            let locked = stmt.ops.iter().any(|o| {
+                matches!(&o.op, Op::AlterLock { lock, .. } if lock == "SHARED" || lock == "EXCLUSIVE")
+            });
+            let effect = if copy_is_online(cx) && !locked {
                 format!(
                     "{} copies every row of {table} into a new table: writes continue, but the ALTER takes as long \
                      as the copy, needs room for a second copy, and replicas replay it as one long statement",
@@ -90,92 +98,78 @@ impl Rule for AlterAlgorithmCopy {
                     cx.settings.version
                 )
             };
-            let (what, help) = reason.describe(cx, &table);
+            let (what, help) = why.describe(cx, info, &table);
             out.emit(stmt.span.clone(), format!("{what}: {effect}"), help);
         }
     }
 }
 
-enum Reason<'a> {
-    Explicit(&'a OpInfo),
-    TypeChange(&'a OpInfo),
-    Charset(&'a OpInfo),
-    StoredColumn(&'a OpInfo),
-    DropPrimaryKey(&'a OpInfo),
+/// Why an ALTER copies the table.
+enum Why<'a> {
+    Explicit,
+    TypeChange {
+        column: &'a Name,
+        from: &'a str,
+        to: &'a str,
+    },
+    Charset,
+    StoredColumn(&'a Name),
+    DropPrimaryKey,
 }
 
-impl Reason<'_> {
-    fn info(&self) -> &OpInfo {
-        match self {
-            Reason::Explicit(i)
-            | Reason::TypeChange(i)
-            | Reason::Charset(i)
-            | Reason::StoredColumn(i)
-            | Reason::DropPrimaryKey(i) => i,
-        }
-    }
-
+impl Why<'_> {
     /// What the statement does, and the remedy.
-    fn describe(&self, cx: &FileContext, table: &str) -> (String, String) {
+    fn describe(&self, cx: &FileContext, info: &OpInfo, table: &str) -> (String, String) {
         let tools = online_tools(cx);
         match self {
-            Reason::Explicit(_) => (
+            Why::Explicit => (
                 "ALGORITHM=COPY".to_owned(),
                 format!(
                     "remove ALGORITHM=COPY and ask for ALGORITHM=INPLACE (or INSTANT) with LOCK=NONE, so the \
                      server refuses at once if it cannot change {table} in place; if it refuses, use {tools}"
                 ),
             ),
-            Reason::TypeChange(info) => {
-                let (col, new_ty) = match &info.op {
-                    Op::RedefineColumn { column, .. } => (&column.name, column.ty.text.as_str()),
-                    _ => unreachable!("type changes are column redefinitions"),
-                };
-                let old_ty = info
-                    .column_before
-                    .as_ref()
-                    .map_or_else(String::new, |c| format!(" from `{}`", c.ty.text));
+            Why::TypeChange { column, from, to } => {
                 (
-                    format!("changing `{col}`{old_ty} to `{new_ty}` is not an in-place change"),
+                    format!("changing `{column}` from `{from}` to `{to}` is not an in-place change"),
                     format!(
-                        "expand and contract instead: add a new column of type `{new_ty}`, backfill it in \
-                         batches, switch the application, and drop `{col}` later; or run the change with {tools}"
+                        "expand and contract instead: add a new column of type `{to}`, backfill it in batches, \
+                         switch the application, and drop `{column}` later; or run the change with {tools}"
                     ),
                 )
             }
-            Reason::Charset(_) => (
+            Why::Charset => (
                 "CONVERT TO CHARACTER SET rewrites every text column".to_owned(),
                 format!(
                     "convert the columns that need it one at a time by expand and contract, or run the \
                      conversion with {tools}"
                 ),
             ),
-            Reason::StoredColumn(info) => {
-                let col = match &info.op {
-                    Op::AddColumn { column, .. } => &column.name,
-                    _ => unreachable!("stored columns are added columns"),
-                };
+            Why::StoredColumn(column) => (
+                format!("adding the STORED generated column `{column}`"),
+                "add it as VIRTUAL instead (instant; index it if it must be fast to search): \
+                 `ADD COLUMN … AS (…) VIRTUAL, ALGORITHM=INSTANT`"
+                    .to_owned(),
+            ),
+            Why::DropPrimaryKey => {
+                let name = info
+                    .op
+                    .table()
+                    .map_or_else(|| "…".to_owned(), |t| t.to_string());
                 (
-                    format!("adding the STORED generated column `{col}`"),
-                    "add it as VIRTUAL instead (instant; index it if it must be fast to search): \
-                     `ADD COLUMN … AS (…) VIRTUAL, ALGORITHM=INSTANT`"
-                        .to_owned(),
+                    "dropping the primary key without adding another".to_owned(),
+                    format!(
+                        "drop and add the primary key in one statement, which is done in place:\n  \
+                         ALTER TABLE {name} DROP PRIMARY KEY, ADD PRIMARY KEY (…), ALGORITHM=INPLACE, LOCK=NONE;"
+                    ),
                 )
             }
-            Reason::DropPrimaryKey(_) => (
-                "dropping the primary key without adding another".to_owned(),
-                format!(
-                    "drop and add the primary key in one statement, which is done in place:\n  \
-                     ALTER TABLE {} DROP PRIMARY KEY, ADD PRIMARY KEY (…), ALGORITHM=INPLACE, LOCK=NONE;",
-                    table.trim_matches('`')
-                ),
-            ),
         }
     }
 }
 
 /// Why `info` makes the server copy the table, if it does.
-fn implicit_copy<'a>(stmt: &AnalyzedStatement, info: &'a OpInfo) -> Option<Reason<'a>> {
+fn implicit_copy<'a>(stmt: &AnalyzedStatement, info: &'a OpInfo) -> Option<Why<'a>> {
     if !util::on_existing_table(info) {
         return None;
     }
@@ -189,11 +183,15 @@ fn implicit_copy<'a>(stmt: &AnalyzedStatement, info: &'a OpInfo) -> Option<Reaso
                 || old.args != new.args
                 || old.values != new.values
                 || charset_changes;
-            (type_changes && !info.safe_widening).then_some(Reason::TypeChange(info))
+            (type_changes && !info.safe_widening).then_some(Why::TypeChange {
+                column: &column.name,
+                from: old.text.as_str(),
+                to: new.text.as_str(),
+            })
         }
-        Op::ConvertCharset { .. } => Some(Reason::Charset(info)),
+        Op::ConvertCharset { .. } => Some(Why::Charset),
         Op::AddColumn { column, .. } if column.generated == Some(Generated::Stored) => {
-            Some(Reason::StoredColumn(info))
+            Some(Why::StoredColumn(&column.name))
         }
         Op::DropConstraint { name, .. } if name.as_str() == "primary" => {
             let adds_primary = stmt.ops.iter().any(|o| {
@@ -203,7 +201,7 @@ fn implicit_copy<'a>(stmt: &AnalyzedStatement, info: &'a OpInfo) -> Option<Reaso
                         if matches!(constraint.kind, ConstraintKind::PrimaryKey { .. })
                 )
             });
-            (!adds_primary).then_some(Reason::DropPrimaryKey(info))
+            (!adds_primary).then_some(Why::DropPrimaryKey)
         }
         _ => None,
     }

@@ -19,7 +19,8 @@ declare_rule! {
     ///
     /// ## When it does not fire
     /// Filling a table created in the same migration is part of the expand (nobody reads
-    /// or writes that table yet).
+    /// or writes that table yet). Rows written to a migration tool's own history table
+    /// (`schema_migrations`, `flyway_schema_history`, …) are bookkeeping, not a backfill.
     ///
     /// ## Safe alternative
     /// Give the backfill a migration of its own, run after the expand is deployed, in
@@ -43,6 +44,18 @@ declare_rule! {
         summary: "a data backfill in the same migration as DDL on existing tables",
     }
 }
+
+/// Migration tools' own bookkeeping: a dumped schema or a hand-run script records the
+/// applied version next to the DDL, which moves no application data.
+const HISTORY_TABLES: &[&str] = &[
+    "schema_migrations",
+    "ar_internal_metadata",
+    "flyway_schema_history",
+    "goose_db_version",
+    "__diesel_schema_migrations",
+    "_sqlx_migrations",
+    "bellows_history",
+];
 
 impl Rule for BackfillWithDdl {
     fn meta(&self) -> &'static RuleMeta {
@@ -70,6 +83,9 @@ impl Rule for BackfillWithDdl {
                 Op::Delete { table, .. } => ("DELETE FROM", table),
                 _ => continue,
             };
+            if HISTORY_TABLES.contains(&table.unqualified()) {
+                continue;
+            }
             let same_transaction =
                 stmt.transaction.is_some() && stmt.transaction == ddl.transaction;
             let consequence = if cx.is_postgres() && same_transaction {

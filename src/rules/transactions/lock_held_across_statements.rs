@@ -25,8 +25,9 @@ declare_rule! {
     ///
     /// ## When it does not fire
     /// On tables created earlier in the same migration; outside a transaction on
-    /// PostgreSQL; when only `COMMIT`, `ROLLBACK` or `SET` follow. Weaker locks (SHARE for
-    /// `CREATE INDEX`, `LOCK TABLES … READ`) are left to the rules about those statements.
+    /// PostgreSQL; when only `COMMIT`, `ROLLBACK`, `SET` or `COMMENT ON` follow. Weaker
+    /// locks (SHARE for `CREATE INDEX`, `LOCK TABLES … READ`) are left to the rules about
+    /// those statements.
     ///
     /// ## Safe alternative
     /// Put the locking statement last in its transaction, or in a migration of its own,
@@ -232,13 +233,16 @@ fn releases_table_locks(stmt: &AnalyzedStatement) -> bool {
     })
 }
 
-/// A statement that runs while the lock is held (anything but transaction control, SET and
-/// the splitter's pseudo-statements).
+/// A statement that runs while the lock is held: anything but transaction control, SET,
+/// COMMENT ON (catalog only, and it does not wait for readers or writers) and the
+/// splitter's pseudo-statements.
 fn counts(stmt: &AnalyzedStatement) -> bool {
     stmt.ops.is_empty()
         || stmt.ops.iter().any(|o| match &o.op {
             Op::Transaction(_) | Op::Set { .. } => false,
-            Op::Inert { what } => what != "psql-meta" && what != "delimiter",
+            Op::Inert { what } => {
+                !(what.starts_with("comment") || what == "psql-meta" || what == "delimiter")
+            }
             _ => true,
         })
 }

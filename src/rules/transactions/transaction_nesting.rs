@@ -142,11 +142,13 @@ impl Rule for TransactionNesting {
                             );
                         }
                     }
-                    op if !postgres && implicitly_commits(op) => {
-                        if explicit.take().is_some() || runner_open {
-                            implicit_commit = Some(here);
-                            runner_open = false;
-                        }
+                    op if !postgres
+                        && implicitly_commits(op)
+                        && (explicit.is_some() || runner_open) =>
+                    {
+                        explicit = None;
+                        implicit_commit = Some(here);
+                        runner_open = false;
                     }
                     _ => {}
                 }

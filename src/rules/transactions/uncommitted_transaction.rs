@@ -57,10 +57,8 @@ impl Rule for UncommittedTransaction {
             for info in &stmt.ops {
                 match &info.op {
                     // PostgreSQL ignores a nested BEGIN; MySQL commits and opens a new one.
-                    Op::Transaction(TxControl::Begin) => {
-                        if open.is_none() || !postgres {
-                            open = Some(index);
-                        }
+                    Op::Transaction(TxControl::Begin) if open.is_none() || !postgres => {
+                        open = Some(index)
                     }
                     Op::Transaction(TxControl::Commit | TxControl::Rollback) => open = None,
                     op if !postgres && implicitly_commits(op) => open = None,

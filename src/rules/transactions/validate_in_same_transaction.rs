@@ -73,7 +73,10 @@ impl Rule for ValidateInSameTransaction {
                         }
                     }
                     Op::ValidateConstraint { table, name } => {
-                        let found = pending.iter().find(|p| p.table == table && p.name == name);
+                        let found = pending
+                            .iter()
+                            .rev()
+                            .find(|p| p.table == table && p.name == name);
                         let Some(added) = found else { continue };
                         let add_stmt = &cx.statements[added.stmt];
                         let same = add_stmt.transaction.is_some()

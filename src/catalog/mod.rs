@@ -1,0 +1,120 @@
+//! The migration catalog: migrations on disk and their metadata.
+//!
+//! Owns reading `migration.toml` (declared phase, dependencies, transaction mode, backfill
+//! settings). Unknown keys are errors with the line.
+
+use crate::classify::phase::Phase;
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+use std::path::Path;
+
+/// The declared phase of a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeclaredPhase {
+    Expand,
+    Backfill,
+    Contract,
+}
+
+impl DeclaredPhase {
+    pub fn phase(self) -> Phase {
+        match self {
+            DeclaredPhase::Expand => Phase::Expand,
+            DeclaredPhase::Backfill => Phase::Backfill,
+            DeclaredPhase::Contract => Phase::Contract,
+        }
+    }
+}
+
+/// `[backfill]`: how the runner walks a backfill's key range.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillSpec {
+    pub table: String,
+    pub key: String,
+    #[serde(default)]
+    pub batch_size: Option<u64>,
+    #[serde(default)]
+    pub pause_ms: Option<u64>,
+}
+
+/// `migration.toml` beside a migration's `up.sql`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationMeta {
+    #[serde(default)]
+    pub phase: Option<DeclaredPhase>,
+    #[serde(default)]
+    pub requires: Vec<String>,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// `false`: the runner does not wrap the migration in a transaction.
+    #[serde(default)]
+    pub transaction: Option<bool>,
+    #[serde(default)]
+    pub backfill: Option<BackfillSpec>,
+}
+
+/// A `migration.toml` that cannot be used.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(
+    code(bellows::catalog::migration_toml),
+    help("keys: phase, requires, purpose, owner, transaction, [backfill]")
+)]
+pub struct MetaError {
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("here")]
+    pub span: Option<SourceSpan>,
+}
+
+impl MigrationMeta {
+    pub fn parse(path: &Path, text: &str) -> Result<MigrationMeta, MetaError> {
+        toml::from_str(text).map_err(|e| MetaError {
+            message: format!("{}: {}", path.display(), e.message()),
+            src: NamedSource::new(path.display().to_string(), text.to_owned()),
+            span: e
+                .span()
+                .map(|s| SourceSpan::from(s.start..s.end.max(s.start + 1).min(text.len().max(1)))),
+        })
+    }
+
+    /// Reads the `migration.toml` next to an up script, if there is one.
+    pub fn for_script(script: &Path) -> Result<Option<MigrationMeta>, MetaError> {
+        let Some(path) = script.parent().map(|d| d.join("migration.toml")) else {
+            return Ok(None);
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => MigrationMeta::parse(&path, &text).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_rejects() {
+        let m = MigrationMeta::parse(
+            Path::new("m.toml"),
+            "phase = \"backfill\"\ntransaction = false\n[backfill]\ntable = \"users\"\nkey = \"id\"\nbatch_size = 1000\n",
+        )
+        .unwrap();
+        assert_eq!(m.phase, Some(DeclaredPhase::Backfill));
+        assert_eq!(m.backfill.unwrap().batch_size, Some(1000));
+        let err = MigrationMeta::parse(
+            Path::new("m.toml"),
+            "phase = \"expand\"\nowner = \"a\"\nreqires = []\n",
+        )
+        .unwrap_err();
+        assert!(err.message.contains("reqires"));
+        assert!(MigrationMeta::parse(Path::new("m.toml"), "phase = \"later\"\n").is_err());
+    }
+}
