@@ -4,7 +4,7 @@
 //! model becomes `Op::Other` (SQL we read but do not reason about) or `Op::Inert`.
 
 use super::op::*;
-use super::types::{function_kind, parse_type};
+use super::types::{function_kind, parse_column_type, parse_type};
 use crate::dialect::Dialect;
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption,
@@ -458,10 +458,10 @@ impl Cx {
         data_type: &sqlparser::ast::DataType,
         options: &[&ColumnOption],
     ) -> ColumnSpec {
-        let ty = parse_type(&data_type.to_string());
+        let (ty, serial) = parse_column_type(&data_type.to_string(), self.dialect);
         let mut spec = ColumnSpec {
             name: self.ident(name),
-            serial: matches!(ty.name.as_str(), "serial" | "bigserial" | "smallserial"),
+            serial,
             ty,
             ..ColumnSpec::default()
         };

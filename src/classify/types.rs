@@ -4,12 +4,16 @@
 //! Owns the alias table for type names and the lists of stable and volatile functions
 //! (sqlparser keeps neither). Pure functions of text.
 
-use super::op::{DefaultKind, SqlType};
+use super::op::SqlType;
+use crate::dialect::Dialect;
 
 /// Functions evaluated once per statement: a default built from them does not rewrite
 /// a PostgreSQL table (11+).
 pub const STABLE_FUNCTIONS: &[&str] = &[
     "now",
+    "utc_date",
+    "utc_time",
+    "current_setting",
     "current_timestamp",
     "current_date",
     "current_time",
@@ -28,6 +32,8 @@ pub const STABLE_FUNCTIONS: &[&str] = &[
 /// Functions evaluated per row: a default built from them rewrites the table.
 pub const VOLATILE_FUNCTIONS: &[&str] = &[
     "random",
+    "random_normal",
+    "gen_random_bytes",
     "gen_random_uuid",
     "uuid_generate_v1",
     "uuid_generate_v1mc",
@@ -58,35 +64,66 @@ pub fn function_kind(name: &str) -> Option<bool> {
     }
 }
 
-/// Folds a type name's spelling to one canonical name.
-fn canonical_name(name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    let folded = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    let canonical = match folded.as_str() {
-        "int" | "int4" | "integer" | "signed" | "signed integer" => "integer",
-        "int8" | "bigint" | "signed bigint" => "bigint",
-        "int2" | "smallint" => "smallint",
-        "character varying" | "varchar" | "nvarchar" | "national varchar" => "varchar",
-        "character" | "char" | "bpchar" | "nchar" | "national char" => "char",
-        "bool" | "boolean" => "boolean",
-        "decimal" | "numeric" | "dec" => "numeric",
-        "float8" | "double precision" | "double" => "double precision",
-        "float4" | "real" => "real",
-        "timestamp without time zone" | "timestamp" => "timestamp",
-        "timestamp with time zone" | "timestamptz" => "timestamptz",
-        "time without time zone" | "time" => "time",
-        "time with time zone" | "timetz" => "timetz",
-        "serial4" | "serial" => "serial",
-        "serial8" | "bigserial" => "bigserial",
-        "serial2" | "smallserial" => "smallserial",
-        other => other,
+/// Folds a type's words (lower-case, space-separated) to the normal name (`int4` →
+/// `integer`, `character varying` → `varchar`, …) and says whether it was a serial type;
+/// serial types fold to their integer type. `unsigned` is kept as a suffix: changing
+/// `int` to `int unsigned` is a type change.
+pub fn fold_type_name(base: &str, dialect: Dialect) -> (String, bool) {
+    let words: Vec<&str> = base.split_whitespace().collect();
+    let mut unsigned = words.contains(&"unsigned");
+    let base = words
+        .iter()
+        .copied()
+        .filter(|w| !matches!(*w, "unsigned" | "signed" | "zerofill"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (name, serial) = match base.as_str() {
+        "int" | "int4" | "integer" => ("integer", false),
+        "int8" | "bigint" => ("bigint", false),
+        "int2" | "smallint" => ("smallint", false),
+        // MySQL SERIAL is BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE.
+        "serial" if dialect == Dialect::Mysql => {
+            unsigned = true;
+            ("bigint", true)
+        }
+        "serial" | "serial4" => ("integer", true),
+        "bigserial" | "serial8" => ("bigint", true),
+        "smallserial" | "serial2" => ("smallint", true),
+        "character varying"
+        | "char varying"
+        | "varchar"
+        | "nvarchar"
+        | "national character varying"
+        | "national varchar" => ("varchar", false),
+        "character" | "char" | "bpchar" | "nchar" | "national character" | "national char" => {
+            ("char", false)
+        }
+        "bool" | "boolean" => ("boolean", false),
+        "decimal" | "dec" | "numeric" | "fixed" => ("numeric", false),
+        "float8" | "double" | "double precision" => ("double precision", false),
+        "float4" | "real" => ("real", false),
+        "timestamp" | "timestamp without time zone" => ("timestamp", false),
+        "timestamptz" | "timestamp with time zone" => ("timestamptz", false),
+        "time" | "time without time zone" => ("time", false),
+        "timetz" | "time with time zone" => ("timetz", false),
+        "varbit" | "bit varying" => ("varbit", false),
+        other => (other, false),
     };
-    canonical.to_owned()
+    let mut name = name.to_owned();
+    if unsigned {
+        name.push_str(" unsigned");
+    }
+    (name, serial)
 }
 
 /// Parses a type as written (`character varying(50)`, `NUMERIC(10, 2)`, `text[]`,
 /// `ENUM('a','b')`, `varchar(20) character set latin1`) into a normalised [`SqlType`].
 pub fn parse_type(text: &str) -> SqlType {
+    parse_column_type(text, Dialect::Postgres).0
+}
+
+/// Like [`parse_type`], in a dialect; also says whether the type was a serial type.
+pub fn parse_column_type(text: &str, dialect: Dialect) -> (SqlType, bool) {
     let text = text.trim();
     let mut ty = SqlType {
         text: text.to_owned(),
@@ -130,12 +167,8 @@ pub fn parse_type(text: &str) -> SqlType {
         }
         None => (rest.to_owned(), None),
     };
-    let base = base
-        .split_whitespace()
-        .filter(|w| !w.eq_ignore_ascii_case("unsigned") && !w.eq_ignore_ascii_case("zerofill"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    ty.name = canonical_name(&base);
+    let (name, serial) = fold_type_name(&base.to_ascii_lowercase(), dialect);
+    ty.name = name;
     if let Some(inner) = args {
         if ty.name == "enum" || ty.name == "set" {
             ty.values = split_quoted_list(&inner);
@@ -146,7 +179,7 @@ pub fn parse_type(text: &str) -> SqlType {
                 .collect();
         }
     }
-    ty
+    (ty, serial)
 }
 
 fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
@@ -185,65 +218,6 @@ fn split_quoted_list(inner: &str) -> Vec<String> {
     out
 }
 
-/// Classifies a default expression from its text, as the token fallback sees it.
-pub fn default_from_text(text: &str) -> DefaultKind {
-    let t = text.trim();
-    let lower = t.to_ascii_lowercase();
-    let bare = lower.trim_start_matches('(').trim_end_matches(')').trim();
-    if bare.is_empty() {
-        return DefaultKind::Expression(t.to_owned());
-    }
-    // Function calls anywhere in the expression decide first.
-    let mut volatile = None;
-    let mut stable = false;
-    let mut unknown_call = false;
-    for (i, _) in bare.match_indices('(') {
-        let head = bare[..i].trim_end();
-        let name_start = head
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-            .map(|p| p + 1)
-            .unwrap_or(0);
-        let name = &head[name_start..];
-        if name.is_empty() {
-            continue;
-        }
-        match function_kind(name) {
-            Some(true) => volatile = Some(t.to_owned()),
-            Some(false) => stable = true,
-            None => unknown_call = true,
-        }
-    }
-    if let Some(v) = volatile {
-        return DefaultKind::Volatile(v);
-    }
-    let first = bare
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or("");
-    if STABLE_FUNCTIONS.contains(&first) {
-        return DefaultKind::Stable;
-    }
-    if unknown_call {
-        return DefaultKind::Expression(t.to_owned());
-    }
-    if stable {
-        return DefaultKind::Stable;
-    }
-    let literal_start = bare.starts_with('\'')
-        || bare.starts_with("e'")
-        || bare.starts_with("b'")
-        || bare.starts_with("x'")
-        || bare.starts_with('-')
-        || bare.starts_with('+')
-        || bare.starts_with(|c: char| c.is_ascii_digit())
-        || matches!(first, "true" | "false" | "null" | "array");
-    if literal_start {
-        DefaultKind::Constant
-    } else {
-        DefaultKind::Expression(t.to_owned())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,27 +237,11 @@ mod tests {
         assert_eq!(e.values, vec!["a".to_owned(), "b'c".to_owned()]);
         let v = parse_type("varchar(20) CHARACTER SET latin1");
         assert_eq!(v.charset.as_deref(), Some("latin1"));
-        assert_eq!(parse_type("INT UNSIGNED").name, "integer");
+        assert_eq!(parse_type("INT UNSIGNED").name, "integer unsigned");
+        let (t, serial) = parse_column_type("bigserial", Dialect::Postgres);
+        assert_eq!((t.name.as_str(), serial), ("bigint", true));
+        let (t, serial) = parse_column_type("SERIAL", Dialect::Mysql);
+        assert_eq!((t.name.as_str(), serial), ("bigint unsigned", true));
         assert_eq!(parse_type("timestamp with time zone").name, "timestamptz");
-    }
-
-    #[test]
-    fn classifies_default_text() {
-        assert_eq!(default_from_text("0"), DefaultKind::Constant);
-        assert_eq!(default_from_text("'x'::text"), DefaultKind::Constant);
-        assert_eq!(default_from_text("now()"), DefaultKind::Stable);
-        assert_eq!(default_from_text("CURRENT_TIMESTAMP"), DefaultKind::Stable);
-        assert!(matches!(
-            default_from_text("gen_random_uuid()"),
-            DefaultKind::Volatile(_)
-        ));
-        assert!(matches!(
-            default_from_text("nextval('s')"),
-            DefaultKind::Volatile(_)
-        ));
-        assert!(matches!(
-            default_from_text("lower(name)"),
-            DefaultKind::Expression(_)
-        ));
     }
 }

@@ -16,6 +16,7 @@ use crate::classify::op::{
     ColumnSpec, ConstraintKind, ConstraintSpec, DefaultKind, Generated, IndexKind, Name,
     ObjectKind, Op, ReindexTarget, SqlType, TxControl,
 };
+use crate::classify::types::{fold_type_name, STABLE_FUNCTIONS, VOLATILE_FUNCTIONS};
 use crate::dialect::Dialect;
 
 /// Recognises one statement's text (no terminator, leading comments already removed).
@@ -2327,53 +2328,9 @@ fn column_type(c: &mut Cursor) -> (SqlType, bool) {
     (ty, serial)
 }
 
-/// Folds a type's words to the normal name (`int4` → `integer`, `character varying` →
-/// `varchar`, …); serial types fold to their integer type and are reported as serial.
+/// Folds a type's words to the normal name; see [`fold_type_name`].
 fn fold_type(words: &[String], dialect: Dialect) -> (String, bool) {
-    let mut unsigned = words.iter().any(|w| w == "unsigned");
-    let base = words
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !matches!(*w, "unsigned" | "signed" | "zerofill"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let (name, serial) = match base.as_str() {
-        "int" | "int4" | "integer" => ("integer", false),
-        "int8" | "bigint" => ("bigint", false),
-        "int2" | "smallint" => ("smallint", false),
-        // MySQL SERIAL is BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE.
-        "serial" if dialect == Dialect::Mysql => {
-            unsigned = true;
-            ("bigint", true)
-        }
-        "serial" | "serial4" => ("integer", true),
-        "bigserial" | "serial8" => ("bigint", true),
-        "smallserial" | "serial2" => ("smallint", true),
-        "character varying"
-        | "char varying"
-        | "varchar"
-        | "nvarchar"
-        | "national character varying"
-        | "national varchar" => ("varchar", false),
-        "character" | "char" | "bpchar" | "nchar" | "national character" | "national char" => {
-            ("char", false)
-        }
-        "bool" | "boolean" => ("boolean", false),
-        "decimal" | "dec" | "numeric" | "fixed" => ("numeric", false),
-        "float8" | "double" | "double precision" => ("double precision", false),
-        "float4" | "real" => ("real", false),
-        "timestamp" | "timestamp without time zone" => ("timestamp", false),
-        "timestamptz" | "timestamp with time zone" => ("timestamptz", false),
-        "time" | "time without time zone" => ("time", false),
-        "timetz" | "time with time zone" => ("timetz", false),
-        "varbit" | "bit varying" => ("varbit", false),
-        other => (other, false),
-    };
-    let mut name = name.to_owned();
-    if unsigned {
-        name.push_str(" unsigned");
-    }
-    (name, serial)
+    fold_type_name(&words.join(" "), dialect)
 }
 
 /// Words that end a DEFAULT expression.
@@ -2485,45 +2442,6 @@ fn skip_referential_actions(c: &mut Cursor) {
         }
     }
 }
-
-const VOLATILE_FUNCTIONS: &[&str] = &[
-    "random",
-    "random_normal",
-    "gen_random_uuid",
-    "gen_random_bytes",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "clock_timestamp",
-    "timeofday",
-    "nextval",
-    "setval",
-    "uuid",
-    "uuid_short",
-    "rand",
-    "sysdate",
-];
-
-const STABLE_FUNCTIONS: &[&str] = &[
-    "now",
-    "current_timestamp",
-    "current_date",
-    "current_time",
-    "localtimestamp",
-    "localtime",
-    "transaction_timestamp",
-    "statement_timestamp",
-    "utc_timestamp",
-    "utc_date",
-    "utc_time",
-    "curdate",
-    "curtime",
-    "current_setting",
-    "current_user",
-    "current_schema",
-];
 
 /// Words that keep an expression of literals constant.
 const LITERAL_WORDS: &[&str] = &[

@@ -56,14 +56,13 @@ impl Rule for PreferBigint {
                 if !is_key || column.ty.array {
                     continue;
                 }
-                let unsigned = column.ty.text.to_ascii_lowercase().contains("unsigned");
-                let limit = match (column.ty.name.as_str(), unsigned) {
-                    ("integer" | "serial", false) => "2,147,483,647",
-                    ("integer", true) => "4,294,967,295",
-                    ("smallint" | "smallserial", false) => "32,767",
-                    ("smallint", true) => "65,535",
-                    ("mediumint", false) => "8,388,607",
-                    ("mediumint", true) => "16,777,215",
+                let limit = match column.ty.name.as_str() {
+                    "integer" => "2,147,483,647",
+                    "integer unsigned" => "4,294,967,295",
+                    "smallint" => "32,767",
+                    "smallint unsigned" => "65,535",
+                    "mediumint" => "8,388,607",
+                    "mediumint unsigned" => "16,777,215",
                     _ => continue,
                 };
                 let help = if cx.is_postgres() {

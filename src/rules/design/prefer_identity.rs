@@ -49,11 +49,8 @@ impl Rule for PreferIdentity {
                 if !column.serial {
                     continue;
                 }
-                let base = match column.ty.name.as_str() {
-                    "bigserial" => "bigint",
-                    "smallserial" => "smallint",
-                    _ => "integer",
-                };
+                // Serial types arrive folded to their integer type.
+                let base = column.ty.name.as_str();
                 out.emit(
                     stmt.span.clone(),
                     format!(

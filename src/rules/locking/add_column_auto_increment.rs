@@ -59,7 +59,7 @@ impl Rule for AddColumnAutoIncrement {
             }
             let col = &column.name;
             let kind = if column.serial {
-                format!("`{}`", column.ty.name)
+                format!("`{}`", column.ty.text.to_ascii_lowercase())
             } else if column.identity {
                 "identity".to_owned()
             } else if column.auto_increment {
@@ -69,13 +69,9 @@ impl Rule for AddColumnAutoIncrement {
             };
             let (message, help) = if cx.is_postgres() {
                 let seq = format!("{}_{}_seq", table.unqualified(), col.unqualified());
+                // Serial types arrive folded to their integer type.
                 let ty = if column.serial {
-                    match column.ty.name.as_str() {
-                        "smallserial" => "smallint",
-                        "serial" => "integer",
-                        _ => "bigint",
-                    }
-                    .to_owned()
+                    column.ty.name.clone()
                 } else {
                     column.ty.to_string()
                 };

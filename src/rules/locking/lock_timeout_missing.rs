@@ -128,7 +128,7 @@ impl Rule for LockTimeoutMissing {
         let Some((stmt, info)) = first else {
             return;
         };
-        let target = match info.op.table() {
+        let target = match info.op.tables().first() {
             Some(t) => format!("`{t}`"),
             None => match &info.op {
                 Op::RefreshMaterializedView { name, .. }
