@@ -576,6 +576,22 @@ impl Op {
         }
     }
 
+    /// MySQL/MariaDB commit the open transaction implicitly before a DDL statement (and
+    /// before `LOCK TABLES`): an explicit transaction ends there.
+    pub fn commits_implicitly_on_mysql(&self) -> bool {
+        match self {
+            Op::Insert { .. }
+            | Op::Update { .. }
+            | Op::Delete { .. }
+            | Op::Select
+            | Op::Set { .. }
+            | Op::Transaction(_)
+            | Op::Procedural { .. } => false,
+            Op::Inert { what } => what.starts_with("lock table"),
+            _ => true,
+        }
+    }
+
     /// Every table this operation names (for DROP TABLE / TRUNCATE lists as well).
     pub fn tables(&self) -> Vec<&Name> {
         match self {

@@ -221,7 +221,7 @@ pub(super) fn finish_file(
             }
             schema.apply(&info.op);
             // MySQL commits implicitly before and after every DDL statement.
-            if settings.dialect == Dialect::Mysql && is_ddl(&info.op) {
+            if settings.dialect == Dialect::Mysql && info.op.commits_implicitly_on_mysql() {
                 depth_block = None;
             }
             infos.push(info);
@@ -292,20 +292,6 @@ pub(super) fn finish_file(
         phase,
         findings,
     }
-}
-
-fn is_ddl(op: &Op) -> bool {
-    !matches!(
-        op,
-        Op::Insert { .. }
-            | Op::Update { .. }
-            | Op::Delete { .. }
-            | Op::Select
-            | Op::Set { .. }
-            | Op::Transaction(_)
-            | Op::Inert { .. }
-            | Op::Procedural { .. }
-    )
 }
 
 fn op_info(op: Op, schema: &Schema, created: &HashSet<Name>, settings: &LintSettings) -> OpInfo {

@@ -1,7 +1,7 @@
 //! Rule pages: `rules/<name>.md` and `bellows explain RULE` come from this one renderer.
 
 use super::{render_finding, TextOptions};
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, EngineVersion};
 use crate::lint::{lint_sources, LintSettings};
 use crate::rules::{Dialects, Rule, RuleSet, RULES};
 use crate::source::SourceFile;
@@ -79,36 +79,41 @@ pub fn rule_page(rule: &dyn Rule) -> String {
     page
 }
 
-/// The diagnostics of a fixture, as `bellows lint` prints them without colour.
-fn lint_example(rule: &str, dialect: Dialect, setup: Option<&str>, bad: &str) -> String {
+/// The settings a rule's fixture is linted with: only `rule` enabled, plus the options of
+/// a first line `-- fixture: engine-version=V assume-in-transaction runner-lock-timeout
+/// also=RULE,…`.
+pub fn fixture_settings(rule: &str, dialect: Dialect, text: &str) -> Result<LintSettings, String> {
     let mut settings = LintSettings::new(dialect);
     let mut rules = RuleSet::default_rules();
-    if rules.select_only(&[rule.to_owned()]).is_err() {
-        return String::new();
-    }
+    rules
+        .select_only(&[rule.to_owned()])
+        .map_err(|e| e.to_string())?;
     settings.rules = rules;
-    if let Some(options) = bad
+    let options = text
         .lines()
         .next()
         .and_then(|l| l.strip_prefix("-- fixture:"))
-    {
-        for opt in options.split_whitespace() {
-            match opt.split_once('=') {
-                Some(("engine-version", v)) => {
-                    if let Ok(v) = crate::dialect::EngineVersion::parse(v, dialect) {
-                        settings.version = v;
-                    }
-                }
-                None if opt == "assume-in-transaction" => settings.assume_in_transaction = true,
-                None if opt == "runner-lock-timeout" => settings.runner_sets_lock_timeout = true,
-                Some(("also", names)) => {
-                    let names: Vec<String> = names.split(',').map(str::to_owned).collect();
-                    let _ = settings.rules.extend(&names);
-                }
-                _ => {}
+        .unwrap_or("");
+    for opt in options.split_whitespace() {
+        match opt.split_once('=') {
+            Some(("engine-version", v)) => settings.version = EngineVersion::parse(v, dialect)?,
+            Some(("also", names)) => {
+                let names: Vec<String> = names.split(',').map(str::to_owned).collect();
+                settings.rules.extend(&names).map_err(|e| e.to_string())?;
             }
+            None if opt == "assume-in-transaction" => settings.assume_in_transaction = true,
+            None if opt == "runner-lock-timeout" => settings.runner_sets_lock_timeout = true,
+            _ => return Err(format!("unknown fixture option `{opt}`")),
         }
     }
+    Ok(settings)
+}
+
+/// The diagnostics of a fixture, as `bellows lint` prints them without colour.
+fn lint_example(rule: &str, dialect: Dialect, setup: Option<&str>, bad: &str) -> String {
+    let Ok(settings) = fixture_settings(rule, dialect, bad) else {
+        return String::new();
+    };
     let mut sources = Vec::new();
     if let Some(setup) = setup {
         sources.push(SourceFile::new("earlier.sql", setup));

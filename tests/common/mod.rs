@@ -1,9 +1,10 @@
 //! Helpers shared by the fixture-driven tests.
 #![allow(dead_code)]
 
-use bellows::dialect::{Dialect, EngineVersion};
-use bellows::lint::{lint_sources, FileResult, LintSettings};
-use bellows::rules::{Dialects, RuleSet};
+use bellows::dialect::Dialect;
+use bellows::lint::{lint_sources, FileResult};
+use bellows::report::page::fixture_settings;
+use bellows::rules::Dialects;
 use bellows::source::SourceFile;
 use std::path::{Path, PathBuf};
 
@@ -25,32 +26,8 @@ pub fn lint_fixture(rule: &str, dialect: Dialect, file: &Path) -> FileResult {
     };
     let setup = dir.join(format!("setup{suffix}.sql"));
     let text = std::fs::read_to_string(file).expect("fixture is readable");
-    let mut settings = LintSettings::new(dialect);
-    let mut rules = RuleSet::default_rules();
-    rules
-        .select_only(&[rule.to_owned()])
-        .expect("registered rule");
-    settings.rules = rules;
-    if let Some(options) = text
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("-- fixture:"))
-    {
-        for opt in options.split_whitespace() {
-            match opt.split_once('=') {
-                Some(("engine-version", v)) => {
-                    settings.version = EngineVersion::parse(v, dialect).expect("valid version")
-                }
-                None if opt == "assume-in-transaction" => settings.assume_in_transaction = true,
-                None if opt == "runner-lock-timeout" => settings.runner_sets_lock_timeout = true,
-                Some(("also", names)) => {
-                    let names: Vec<String> = names.split(',').map(str::to_owned).collect();
-                    settings.rules.extend(&names).expect("registered rules")
-                }
-                _ => panic!("unknown fixture option {opt} in {}", file.display()),
-            }
-        }
-    }
+    let settings = fixture_settings(rule, dialect, &text)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let mut sources = Vec::new();
     if setup.exists() {
         sources.push(SourceFile::read(&setup).expect("setup is readable"));

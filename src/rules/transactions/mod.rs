@@ -11,22 +11,6 @@ use crate::classify::op::{Op, TxControl};
 use crate::lint::AnalyzedStatement;
 use crate::rules::FileContext;
 
-/// MySQL/MariaDB commit the open transaction implicitly before a DDL statement (and
-/// before `LOCK TABLES`): the explicit transaction ends there.
-pub(crate) fn implicitly_commits(op: &Op) -> bool {
-    match op {
-        Op::Insert { .. }
-        | Op::Update { .. }
-        | Op::Delete { .. }
-        | Op::Select
-        | Op::Set { .. }
-        | Op::Transaction(_)
-        | Op::Procedural { .. } => false,
-        Op::Inert { what } => what.starts_with("lock table"),
-        _ => true,
-    }
-}
-
 /// The statement ends its transaction (COMMIT / ROLLBACK).
 pub(crate) fn ends_transaction(stmt: &AnalyzedStatement) -> bool {
     stmt.ops.iter().any(|o| {

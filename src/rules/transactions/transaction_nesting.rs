@@ -1,4 +1,4 @@
-use super::{implicitly_commits, keyword, line};
+use super::{keyword, line};
 use crate::classify::op::{Op, TxControl};
 use crate::rules::{Emitter, FileContext, Rule, RuleMeta};
 
@@ -143,7 +143,7 @@ impl Rule for TransactionNesting {
                         }
                     }
                     op if !postgres
-                        && implicitly_commits(op)
+                        && op.commits_implicitly_on_mysql()
                         && (explicit.is_some() || runner_open) =>
                     {
                         explicit = None;

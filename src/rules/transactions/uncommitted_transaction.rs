@@ -1,4 +1,3 @@
-use super::implicitly_commits;
 use crate::classify::op::{Op, TxControl};
 use crate::rules::{Emitter, FileContext, Rule, RuleMeta};
 
@@ -61,7 +60,7 @@ impl Rule for UncommittedTransaction {
                         open = Some(index)
                     }
                     Op::Transaction(TxControl::Commit | TxControl::Rollback) => open = None,
-                    op if !postgres && implicitly_commits(op) => open = None,
+                    op if !postgres && op.commits_implicitly_on_mysql() => open = None,
                     _ => {}
                 }
             }
