@@ -78,6 +78,15 @@ impl LockFacts {
         }
     }
     const NONE: LockFacts = LockFacts::new(LockLevel::None, Cost::Metadata);
+
+    /// A statement that must run outside a transaction block.
+    const fn outside_transaction(lock: LockLevel, cost: Cost) -> Self {
+        LockFacts {
+            lock,
+            cost,
+            transactional: false,
+        }
+    }
 }
 
 /// Context the caller knows from the schema model.
@@ -153,33 +162,21 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> LockFacts {
         Op::ValidateConstraint { .. } => LockFacts::new(ShareUpdateExclusive, Scan),
         Op::CreateIndex { concurrently, .. } => {
             if *concurrently {
-                LockFacts {
-                    lock: ShareUpdateExclusive,
-                    cost: IndexBuild,
-                    transactional: false,
-                }
+                LockFacts::outside_transaction(ShareUpdateExclusive, IndexBuild)
             } else {
                 LockFacts::new(Share, IndexBuild)
             }
         }
         Op::DropIndex { concurrently, .. } => {
             if *concurrently {
-                LockFacts {
-                    lock: ShareUpdateExclusive,
-                    cost: Metadata,
-                    transactional: false,
-                }
+                LockFacts::outside_transaction(ShareUpdateExclusive, Metadata)
             } else {
                 ax(Metadata)
             }
         }
         Op::Reindex { concurrently, .. } => {
             if *concurrently {
-                LockFacts {
-                    lock: ShareUpdateExclusive,
-                    cost: IndexBuild,
-                    transactional: false,
-                }
+                LockFacts::outside_transaction(ShareUpdateExclusive, IndexBuild)
             } else {
                 // Blocks writes to the table and every use of the index being rebuilt.
                 ax(IndexBuild)
@@ -202,11 +199,7 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> LockFacts {
         ),
         Op::DetachPartition { concurrently, .. } => {
             if *concurrently {
-                LockFacts {
-                    lock: ShareUpdateExclusive,
-                    cost: Metadata,
-                    transactional: false,
-                }
+                LockFacts::outside_transaction(ShareUpdateExclusive, Metadata)
             } else {
                 ax(Metadata)
             }
@@ -216,11 +209,7 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> LockFacts {
             cost: Rewrite,
             transactional: !matches!(op, Op::VacuumFull { .. }),
         },
-        Op::Vacuum { .. } => LockFacts {
-            lock: ShareUpdateExclusive,
-            cost: Scan,
-            transactional: false,
-        },
+        Op::Vacuum { .. } => LockFacts::outside_transaction(ShareUpdateExclusive, Scan),
         Op::SetLogged { .. } | Op::SetTablespace { .. } => ax(Rewrite),
         Op::CreateObject {
             on_table: Some(_), ..
@@ -269,11 +258,9 @@ fn mysql(op: &Op, cx: LockContext) -> LockFacts {
         }
         Op::CreateIndex { kind, .. } => match kind {
             IndexKind::Plain => ddl(IndexBuild),
-            IndexKind::Fulltext | IndexKind::Spatial => LockFacts {
-                lock: Share,
-                cost: IndexBuild,
-                transactional: false,
-            },
+            IndexKind::Fulltext | IndexKind::Spatial => {
+                LockFacts::outside_transaction(Share, IndexBuild)
+            }
         },
         Op::AddConstraint { constraint, .. } => match constraint.kind {
             ConstraintKind::ForeignKey { .. } | ConstraintKind::PrimaryKey { .. } => ddl(Rewrite),
