@@ -29,11 +29,13 @@ impl Dialect {
                 engine: Engine::Postgres,
                 major: 18,
                 minor: 0,
+                patch: None,
             },
             Dialect::Mysql => EngineVersion {
                 engine: Engine::Mysql,
                 major: 8,
                 minor: 4,
+                patch: None,
             },
         }
     }
@@ -73,6 +75,8 @@ pub struct EngineVersion {
     pub engine: Engine,
     pub major: u32,
     pub minor: u32,
+    /// The patch release when given (`8.0.28`); `None` means the newest of the series.
+    pub patch: Option<u32>,
 }
 
 impl EngineVersion {
@@ -113,6 +117,13 @@ impl EngineVersion {
             Some(p) => p.parse().map_err(|_| bad())?,
             None => 0,
         };
+        let patch: Option<u32> = match parts.next() {
+            Some(p) => Some(p.parse().map_err(|_| bad())?),
+            None => None,
+        };
+        if parts.next().is_some() {
+            return Err(bad());
+        }
         let engine_dialect = match engine {
             Engine::Postgres => Dialect::Postgres,
             Engine::Mysql | Engine::Mariadb => Dialect::Mysql,
@@ -126,6 +137,7 @@ impl EngineVersion {
             engine,
             major,
             minor,
+            patch,
         })
     }
 
@@ -141,6 +153,16 @@ impl EngineVersion {
     pub fn at_least(&self, major: u32, minor: u32) -> bool {
         (self.major, self.minor) >= (major, minor)
     }
+
+    /// True when this is at least `major.minor.patch`; a version given without a patch
+    /// (`8.0`) is taken as the newest release of its series.
+    pub fn at_least_patch(&self, major: u32, minor: u32, patch: u32) -> bool {
+        match (self.major, self.minor).cmp(&(major, minor)) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => self.patch.is_none_or(|p| p >= patch),
+        }
+    }
 }
 
 impl fmt::Display for EngineVersion {
@@ -150,10 +172,12 @@ impl fmt::Display for EngineVersion {
             Engine::Mysql => "MySQL",
             Engine::Mariadb => "MariaDB",
         };
-        if self.engine == Engine::Postgres && self.minor == 0 {
-            write!(f, "{name} {}", self.major)
-        } else {
-            write!(f, "{name} {}.{}", self.major, self.minor)
+        match self.patch {
+            Some(patch) => write!(f, "{name} {}.{}.{patch}", self.major, self.minor),
+            None if self.engine == Engine::Postgres && self.minor == 0 => {
+                write!(f, "{name} {}", self.major)
+            }
+            None => write!(f, "{name} {}.{}", self.major, self.minor),
         }
     }
 }
@@ -173,5 +197,9 @@ mod tests {
         assert!(EngineVersion::parse("mariadb-10.11", Dialect::Postgres).is_err());
         assert!(EngineVersion::parse("abc", Dialect::Postgres).is_err());
         assert!(maria.at_least(10, 4) && !maria.at_least(11, 0));
+        let old = EngineVersion::parse("8.0.28", Dialect::Mysql).unwrap();
+        assert!(!old.at_least_patch(8, 0, 29) && old.at_least_patch(8, 0, 28));
+        assert!(my.at_least_patch(8, 0, 29), "8.0 means the newest 8.0");
+        assert_eq!(old.to_string(), "MySQL 8.0.28");
     }
 }

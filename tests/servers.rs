@@ -244,3 +244,14 @@ fn the_unsafe_postgres_example_fails_where_the_linter_says() {
         "{err}"
     );
 }
+
+#[test]
+fn mariadb_refuses_what_algorithm_instant_unsupported_reports() {
+    let dir = common::fixture_dir("algorithm-instant-unsupported");
+    let scratch = Scratch::new(Engine::Mariadb);
+    scratch.run(&dir.join("setup.sql")).expect("setup applies");
+    let err = scratch
+        .run(&dir.join("bad.sql"))
+        .expect_err("an index cannot be built instantly");
+    assert!(err.contains("ALGORITHM=INSTANT is not supported"), "{err}");
+}

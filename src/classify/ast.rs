@@ -713,10 +713,14 @@ impl Cx {
             AlterTableOperation::AddColumn {
                 if_not_exists,
                 column_def,
+                column_position,
                 ..
             } => one(Op::AddColumn {
                 table: t(),
-                column: self.column_def(column_def),
+                column: ColumnSpec {
+                    placed: column_position.is_some(),
+                    ..self.column_def(column_def)
+                },
                 if_not_exists: *if_not_exists,
             }),
             AlterTableOperation::DropColumn {

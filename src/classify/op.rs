@@ -124,6 +124,8 @@ pub struct ColumnSpec {
     pub references: Option<Name>,
     /// An inline `CHECK (…)`.
     pub check: bool,
+    /// MySQL `FIRST` / `AFTER other`: placed somewhere other than last.
+    pub placed: bool,
 }
 
 /// The kind of constraint being added.

@@ -2368,6 +2368,8 @@ fn column_attributes(c: &mut Cursor, col: &mut ColumnSpec) {
     while !c.at_end() {
         if c.eat_kws(&["NOT", "NULL"]) {
             col.not_null = true;
+        } else if !pg && (c.eat_kw("FIRST") || c.eat_kw("AFTER")) {
+            col.placed = true;
         } else if c.eat_kw("DEFAULT") {
             col.default = classify_default(c.take_until_kw(DEFAULT_ENDS));
         } else if c.eat_kws(&["PRIMARY", "KEY"]) || (!pg && c.eat_kw("KEY")) {

@@ -263,6 +263,8 @@ pub static RULES: &[&dyn Rule] = &[
     &mysql::alter_algorithm_copy::AlterAlgorithmCopy,
     &mysql::alter_lock_blocking::AlterLockBlocking,
     &mysql::add_foreign_key_copy::AddForeignKeyCopy,
+    &mysql::alter_table_rebuild::AlterTableRebuild,
+    &mysql::algorithm_instant_unsupported::AlgorithmInstantUnsupported,
     // design (opt-in)
     &design::prefer_bigint::PreferBigint,
     &design::prefer_timestamptz::PreferTimestamptz,

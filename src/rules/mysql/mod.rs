@@ -1,8 +1,11 @@
 //! MySQL / MariaDB online DDL: which ALTERs copy the table or block it.
 
 pub mod add_foreign_key_copy;
+pub mod algorithm_instant_unsupported;
 pub mod alter_algorithm_copy;
 pub mod alter_lock_blocking;
+pub mod alter_table_rebuild;
+mod instant;
 
 use crate::rules::FileContext;
 
