@@ -8,7 +8,9 @@ declare_rule! {
     /// TABLE`, `ALTER TABLE … ENGINE=InnoDB`, `FORCE`, `ROW_FORMAT=…`, adding a primary key,
     /// making a column nullable, and, on engine versions without instant column changes,
     /// `DROP COLUMN` (before MySQL 8.0.29 / MariaDB 10.4) and `ADD COLUMN` (before MySQL
-    /// 8.0.12 / MariaDB 10.3, or with `FIRST` / `AFTER` before MySQL 8.0.29 / MariaDB 10.4).
+    /// 8.0.12 / MariaDB 10.3, or with `FIRST` / `AFTER` before MySQL 8.0.29 / MariaDB 10.4);
+    /// and `ADD` / `DROP COLUMN` that ask for `ALGORITHM=INPLACE`, which rebuilds even
+    /// where the server could do them instantly.
     ///
     /// ## Why is this bad?
     /// An in-place rebuild lets reads and writes continue, but it rewrites every row and
@@ -54,17 +56,19 @@ impl Rule for AlterTableRebuild {
 
     fn check(&self, cx: &FileContext, out: &mut Emitter) {
         for stmt in cx.statements {
-            let instant = stmt.ops.iter().any(
-                |o| matches!(&o.op, Op::AlterAlgorithm { algorithm, .. } if algorithm == "INSTANT"),
-            );
-            if instant {
+            let algorithm = stmt.ops.iter().find_map(|o| match &o.op {
+                Op::AlterAlgorithm { algorithm, .. } => Some(algorithm.as_str()),
+                _ => None,
+            });
+            if algorithm == Some("INSTANT") {
                 continue;
             }
+            let inplace = algorithm == Some("INPLACE");
             let Some((info, reason)) = stmt
                 .ops
                 .iter()
                 .filter(|o| !o.table_is_new)
-                .find_map(|o| rebuild_reason(o, cx.settings.version).map(|r| (o, r)))
+                .find_map(|o| rebuild_reason(o, cx.settings.version, inplace).map(|r| (o, r)))
             else {
                 continue;
             };

@@ -99,8 +99,26 @@ pub(crate) fn instant_refusal(info: &OpInfo, version: EngineVersion) -> Option<S
 }
 
 /// Why an operation rebuilds the table in place (concurrent writes allowed, but as long as
-/// the table is big, and replicas replay it afterwards), or `None`.
-pub(crate) fn rebuild_reason(info: &OpInfo, version: EngineVersion) -> Option<String> {
+/// the table is big, and replicas replay it afterwards), or `None`. `inplace`: the
+/// statement asks for `ALGORITHM=INPLACE`, which rebuilds even where INSTANT would not.
+pub(crate) fn rebuild_reason(
+    info: &OpInfo,
+    version: EngineVersion,
+    inplace: bool,
+) -> Option<String> {
+    if inplace
+        && matches!(info.op, Op::AddColumn { .. } | Op::DropColumn { .. })
+        && instant_refusal(info, version).is_none()
+    {
+        let what = if matches!(info.op, Op::AddColumn { .. }) {
+            "ADD COLUMN"
+        } else {
+            "DROP COLUMN"
+        };
+        return Some(format!(
+            "with ALGORITHM=INPLACE, {what} rebuilds the table (ALGORITHM=INSTANT would not on {version})"
+        ));
+    }
     let maria = version.is_mariadb();
     let since = |mysql: (u32, u32, u32), mariadb: (u32, u32)| {
         if maria {
