@@ -12,7 +12,8 @@
 #
 # Environment: RUNS (default 10) timed runs per big command; SKIP_CRITERION=1 skips step 4;
 # SKIP_SQUAWK=1 skips squawk; SQUAWK_TTY_RUNS (default 1, 0 skips) runs of squawk's slow
-# default reporter on the 10 MiB file; SEED (default the generator's) changes the corpus.
+# default reporter on the 10 MiB file; NO_HYPERFINE=1 uses the date loop even when
+# hyperfine is installed; SEED (default the generator's) changes the corpus.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,25 +80,28 @@ done
 time_cmds() {
   local name=$1 runs=$2 warmup=$3
   shift 3
-  if command -v hyperfine >/dev/null; then
+  if [[ "${NO_HYPERFINE:-0}" != 1 ]] && command -v hyperfine >/dev/null; then
     hyperfine -i -N --output=null --warmup "$warmup" --runs "$runs" \
       --export-markdown "$RESULTS/$name.md" --export-json "$RESULTS/$name.json" "$@" >&2
   else
-    : >"$RESULTS/$name.md"
-    local cmd
+    # Fallback: a plain loop timed with date +%s.%N (commands run without a shell).
+    echo "| Command | Mean [s] | Min [s] | Max [s] | Runs |" >"$RESULTS/$name.md"
+    echo "|:---|---:|---:|---:|---:|" >>"$RESULTS/$name.md"
+    local cmd i t0 t1 times
     for cmd in "$@"; do
-      local i t0 t1 best="" total=0
-      for ((i = 0; i < warmup; i++)); do bash -c "$cmd" >/dev/null 2>&1 || true; done
+      read -r -a argv <<<"$cmd"
+      for ((i = 0; i < warmup; i++)); do "${argv[@]}" >/dev/null 2>&1 || true; done
+      times=""
       for ((i = 0; i < runs; i++)); do
         t0=$(date +%s.%N)
-        bash -c "$cmd" >/dev/null 2>&1 || true
+        "${argv[@]}" >/dev/null 2>&1 || true
         t1=$(date +%s.%N)
-        local d
-        d=$(echo "$t1 - $t0" | bc -l)
-        total=$(echo "$total + $d" | bc -l)
-        if [[ -z "$best" ]] || (($(echo "$d < $best" | bc -l))); then best=$d; fi
+        times+="$t0 $t1"$'\n'
       done
-      printf '| `%s` | mean %.4f s | min %.4f s | %d runs |\n' "$cmd" "$(echo "$total / $runs" | bc -l)" "$best" "$runs" | tee -a "$RESULTS/$name.md" >&2
+      printf '%s' "$times" | awk -v cmd="$cmd" -v n="$runs" '
+        { d = $2 - $1; s += d; if (NR == 1 || d < mn) mn = d; if (d > mx) mx = d }
+        END { printf "| `%s` | %.4f | %.4f | %.4f | %d |\n", cmd, s / n, mn, mx, n }' |
+        tee -a "$RESULTS/$name.md" >&2
     done
   fi
 }

@@ -17,8 +17,16 @@ fuzz_target!(|data: &[u8]| {
         let result = lint_source(source, &LintSettings::new(dialect));
         let text = &result.source.text;
         for s in &result.statements {
-            assert!(s.span.start <= s.span.end && s.span.end <= len, "statement span {:?} outside the text ({len} bytes)", s.span);
-            assert!(text.is_char_boundary(s.span.start) && text.is_char_boundary(s.span.end), "statement span {:?} not on char boundaries", s.span);
+            assert!(
+                s.span.start <= s.span.end && s.span.end <= len,
+                "statement span {:?} outside the text ({len} bytes)",
+                s.span
+            );
+            assert!(
+                text.is_char_boundary(s.span.start) && text.is_char_boundary(s.span.end),
+                "statement span {:?} not on char boundaries",
+                s.span
+            );
         }
     }
 });

@@ -9,6 +9,7 @@ use crate::lint::{lint_inputs, FileOptions, FileResult};
 use crate::report::{write_lint_report, TextOptions};
 use crate::source::SourceFile;
 use miette::{miette, IntoDiagnostic, WrapErr};
+use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -97,8 +98,10 @@ fn read_sources(path: &Path, stdin_name: &str) -> miette::Result<Vec<(SourceFile
     } else {
         vec![path.to_path_buf()]
     };
+    // Reading is part of the parallel work: a directory of thousands of small files is
+    // otherwise read one after another.
     files
-        .iter()
+        .par_iter()
         .map(|f| {
             let source =
                 SourceFile::read(f).map_err(|e| miette!("cannot read {}: {e}", f.display()))?;

@@ -7,6 +7,7 @@ use crate::source::SourceFile;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
+use rayon::prelude::*;
 use std::fmt;
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -119,11 +120,18 @@ pub(super) fn write(
     results: &[FileResult],
     opts: TextOptions,
 ) -> io::Result<()> {
-    for r in results {
-        for f in &r.findings {
-            out.write_all(render_finding(&r.source, f, opts).as_bytes())?;
-            writeln!(out)?;
-        }
+    // Rendering is independent per file: do it on all cores, write in order.
+    let rendered: Vec<String> = results
+        .par_iter()
+        .map(|r| {
+            r.findings
+                .iter()
+                .map(|f| render_finding(&r.source, f, opts) + "\n")
+                .collect()
+        })
+        .collect();
+    for text in rendered {
+        out.write_all(text.as_bytes())?;
     }
     for r in results {
         let mut ops: Vec<String> = Vec::new();

@@ -9,7 +9,9 @@
 //!
 //! (`--mb` changes the size of the two big files; their names stay the same.)
 
-use bellows_bench_gen::{migrations, postgres_file, small_file, Options, BIG_FILE_BYTES, DEFAULT_SEED};
+use bellows_bench_gen::{
+    migrations, postgres_file, small_file, Options, BIG_FILE_BYTES, DEFAULT_SEED,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,19 +23,32 @@ fn main() -> ExitCode {
     let mut flat = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut val = || args.next().unwrap_or_else(|| die(&format!("{a} needs a value")));
+        let mut val = || {
+            args.next()
+                .unwrap_or_else(|| die(&format!("{a} needs a value")))
+        };
         match a.as_str() {
             "--out" => out = Some(PathBuf::from(val())),
-            "--seed" => seed = val().parse().unwrap_or_else(|_| die("--seed: not a number")),
+            "--seed" => {
+                seed = val()
+                    .parse()
+                    .unwrap_or_else(|_| die("--seed: not a number"))
+            }
             "--mb" => mb = val().parse().unwrap_or_else(|_| die("--mb: not a number")),
-            "--files" => files = val().parse().unwrap_or_else(|_| die("--files: not a number")),
+            "--files" => {
+                files = val()
+                    .parse()
+                    .unwrap_or_else(|_| die("--files: not a number"))
+            }
             "--layout" => match val().as_str() {
                 "dir" => flat = false,
                 "flat" => flat = true,
                 other => die(&format!("--layout: dir or flat, not {other}")),
             },
             "-h" | "--help" => {
-                println!("gen_corpus --out DIR [--seed N] [--mb N] [--files N] [--layout dir|flat]");
+                println!(
+                    "gen_corpus --out DIR [--seed N] [--mb N] [--files N] [--layout dir|flat]"
+                );
                 return ExitCode::SUCCESS;
             }
             other => die(&format!("unknown argument {other}")),
@@ -52,12 +67,24 @@ fn die(msg: &str) -> ! {
     std::process::exit(2)
 }
 
-fn write_all(out: &std::path::Path, seed: u64, mb: f64, files: usize, flat: bool) -> std::io::Result<()> {
+fn write_all(
+    out: &std::path::Path,
+    seed: u64,
+    mb: f64,
+    files: usize,
+    flat: bool,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
     let bytes = (mb * 1024.0 * 1024.0) as usize;
     let full = postgres_file(seed, bytes, Options::default());
     std::fs::write(out.join("pg_10mb.sql"), &full)?;
-    let parseable = postgres_file(seed, bytes, Options { sqlparser_only: true });
+    let parseable = postgres_file(
+        seed,
+        bytes,
+        Options {
+            sqlparser_only: true,
+        },
+    );
     std::fs::write(out.join("pg_10mb_sqlparser.sql"), &parseable)?;
     std::fs::write(out.join("small.sql"), small_file(seed))?;
 
