@@ -7,6 +7,7 @@
 
 use bellows::dialect::Dialect;
 use bellows::lint::{lint_source, LintSettings};
+use bellows::rules::RuleSet;
 use bellows::source::SourceFile;
 use libfuzzer_sys::fuzz_target;
 
@@ -14,7 +15,14 @@ fuzz_target!(|data: &[u8]| {
     for dialect in [Dialect::Postgres, Dialect::Mysql] {
         let source = SourceFile::from_bytes("fuzz.sql", data);
         let len = source.text.len();
-        let result = lint_source(source, &LintSettings::new(dialect));
+        // Every rule, the opt-in ones too.
+        let mut settings = LintSettings::new(dialect);
+        let mut rules = RuleSet::default_rules();
+        rules
+            .select_only(&["all".to_owned()])
+            .expect("`all` is always a valid selection");
+        settings.rules = rules;
+        let result = lint_source(source, &settings);
         let text = &result.source.text;
         for s in &result.statements {
             assert!(
