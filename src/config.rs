@@ -25,6 +25,59 @@ pub struct Config {
     pub lint: LintConfig,
     #[serde(default)]
     pub runner: RunnerConfig,
+    /// `[[release]]`: the application releases and the queries each one runs.
+    #[serde(default, rename = "release")]
+    pub releases: Vec<ReleaseConfig>,
+    /// `[deploy]`: which releases are live.
+    #[serde(default)]
+    pub deploy: DeployConfig,
+}
+
+/// One `[[release]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseConfig {
+    /// The release's version (`"1.5.0"`).
+    pub version: String,
+    /// The newest migration id the release needs.
+    #[serde(default)]
+    pub requires: Option<String>,
+    /// Where the release's queries are.
+    #[serde(default)]
+    pub queries: Option<QueriesSpec>,
+}
+
+/// `queries = "app/queries/1.5.0"` or `queries = { git = "v1.5.0", path = "app/queries" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "`queries` is a path string or `{ git = \"REV\", path = \"…\" }` (keys git and path only)"
+)]
+pub enum QueriesSpec {
+    /// A directory of `.sql` files, an sqlx offline directory, or one `.sql` file, relative
+    /// to the configuration file.
+    Path(String),
+    /// The same kind of path, read from git at a revision.
+    Git(GitQueries),
+}
+
+/// `{ git = "REV", path = "…" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitQueries {
+    /// A revision git understands: a tag, a branch, a commit.
+    pub git: String,
+    /// The path inside the repository, relative to the configuration file's directory.
+    pub path: String,
+}
+
+/// `[deploy]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployConfig {
+    /// The versions of the releases that are live now.
+    #[serde(default)]
+    pub live: Vec<String>,
 }
 
 /// `[lint]`.
@@ -157,5 +210,53 @@ lock-timeout = "2s"
         assert_eq!(c.dialect.as_deref(), Some("mysql"));
         assert_eq!(c.lint.ignore, vec!["drop-column"]);
         assert_eq!(c.runner.lock_timeout.as_deref(), Some("2s"));
+    }
+
+    #[test]
+    fn reads_releases_and_deploy() {
+        let text = r#"
+[[release]]
+version = "1.4.0"
+requires = "0006_users"
+queries = "app/queries/1.4.0"
+
+[[release]]
+version = "1.5.0"
+requires = "0007_add_email_address"
+queries = { git = "v1.5.0", path = "app/queries" }
+
+[deploy]
+live = ["1.4.0", "1.5.0"]
+"#;
+        let c = Config::parse(Path::new("b.toml"), text).unwrap();
+        assert_eq!(c.releases.len(), 2);
+        assert_eq!(
+            c.releases[0].queries,
+            Some(QueriesSpec::Path("app/queries/1.4.0".into()))
+        );
+        assert_eq!(c.releases[0].requires.as_deref(), Some("0006_users"));
+        assert_eq!(
+            c.releases[1].queries,
+            Some(QueriesSpec::Git(GitQueries {
+                git: "v1.5.0".into(),
+                path: "app/queries".into()
+            }))
+        );
+        assert_eq!(c.deploy.live, vec!["1.4.0", "1.5.0"]);
+    }
+
+    #[test]
+    fn release_keys_are_checked() {
+        let bad = "[[release]]\nversion = \"1\"\nrequire = \"x\"\n";
+        let err = Config::parse(Path::new("b.toml"), bad).unwrap_err();
+        let ConfigError::Invalid { message, .. } = err else {
+            panic!("expected Invalid")
+        };
+        assert!(message.contains("require"), "{message}");
+        let bad = "[[release]]\nversion = \"1\"\nqueries = { git = \"v1\", pth = \"q\" }\n";
+        let err = Config::parse(Path::new("b.toml"), bad).unwrap_err();
+        assert!(err.to_string().contains("git = "), "{err}");
+        let bad = "[deploy]\nlive = [\"1\"]\nalive = []\n";
+        assert!(Config::parse(Path::new("b.toml"), bad).is_err());
     }
 }

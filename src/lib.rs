@@ -12,6 +12,8 @@ pub mod commands;
 pub mod config;
 pub mod dialect;
 pub mod files;
+pub mod git;
+pub mod graph;
 pub mod lint;
 pub mod parse;
 pub mod report;

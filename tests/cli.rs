@@ -560,4 +560,181 @@ fn changed_since_reports_only_changed_files() {
     let files = report["files"].as_array().unwrap();
     assert_eq!(files.len(), 1, "{report}");
     assert!(files[0]["path"].as_str().unwrap().ends_with("0002_new.sql"));
+    let rules: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert!(!rules.contains(&"migration-edited"), "{rules:?}");
+
+    // Editing the merged migration is reported.
+    write(
+        tmp.path(),
+        "m/0001_old.sql",
+        "ALTER TABLE a DROP COLUMN x;\nALTER TABLE a DROP COLUMN z;\n",
+    );
+    let report = json(&run(
+        &["lint", "m", "--changed-since", "HEAD", "--format", "json"],
+        tmp.path(),
+    ));
+    let edited: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "migration-edited")
+        .map(|d| d["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(edited.len(), 1, "{report}");
+    assert!(edited[0].ends_with("0001_old.sql"));
+}
+
+#[test]
+fn staged_lints_what_will_be_committed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let s = Command::new("git")
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            s.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&s.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["config", "user.email", "t@example.com"]);
+    git(&["config", "user.name", "t"]);
+    write(
+        tmp.path(),
+        "m/0001_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+    );
+    git(&["add", "."]);
+    git(&["commit", "-qm", "users"]);
+    // Staged: a safe index build. The working tree (not staged): an unsafe one.
+    write(
+        tmp.path(),
+        "m/0002_index.sql",
+        "-- bellows: no-transaction\nSET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
+    );
+    git(&["add", "m/0002_index.sql"]);
+    write(
+        tmp.path(),
+        "m/0002_index.sql",
+        "CREATE INDEX users_email_idx ON users (email);\n",
+    );
+    let o = run(&["lint", "m", "--staged", "--format", "json"], tmp.path());
+    let report = json(&o);
+    assert_eq!(o.status.code(), Some(0), "{report}");
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "only the staged file is reported: {report}");
+    assert_eq!(files[0]["statements"][1]["op"], "create-index");
+    // Without --staged the working tree's unsafe version is linted.
+    let o = run(&["lint", "m/0002_index.sql"], tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+
+    // A staged edit of a committed migration is reported.
+    write(
+        tmp.path(),
+        "m/0001_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text);\n",
+    );
+    git(&["add", "m/0001_users.sql"]);
+    let report = json(&run(
+        &["lint", "m", "--staged", "--format", "json"],
+        tmp.path(),
+    ));
+    assert!(
+        report["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["rule"] == "migration-edited"),
+        "{report}"
+    );
+}
+
+#[test]
+fn pre_commit_hook_blocks_an_unsafe_migration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_bellows"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(tmp.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+    assert!(git(&["init", "-q"]).status.success());
+    git(&["config", "user.email", "t@example.com"]);
+    git(&["config", "user.name", "t"]);
+
+    let o = run(&["hook", "install"], tmp.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let hook = tmp.path().join(".git/hooks/pre-commit");
+    let script = std::fs::read_to_string(&hook).unwrap();
+    assert!(script.contains("bellows lint --staged"), "{script}");
+    // Installing again is fine; a hook bellows did not write is not replaced.
+    assert_eq!(run(&["hook", "install"], tmp.path()).status.code(), Some(0));
+    std::fs::write(&hook, "#!/bin/sh\necho theirs\n").unwrap();
+    let o = run(&["hook", "install"], tmp.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not written by bellows"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        run(&["hook", "uninstall"], tmp.path()).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["hook", "install", "--force"], tmp.path())
+            .status
+            .code(),
+        Some(0)
+    );
+
+    // The hook refuses a commit with an unsafe migration and lets a safe one through.
+    write(
+        tmp.path(),
+        "migrations/0001_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+    );
+    git(&["add", "."]);
+    let ok = git(&["commit", "-qm", "users"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    write(
+        tmp.path(),
+        "migrations/0002_drop.sql",
+        "ALTER TABLE users DROP COLUMN email;\n",
+    );
+    git(&["add", "."]);
+    let refused = git(&["commit", "-qm", "drop"]);
+    assert!(!refused.status.success(), "the hook must refuse the commit");
+    // git shows a hook's output on its stderr.
+    let out = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(out.contains("drop-column"), "{out}");
+
+    assert_eq!(
+        run(&["hook", "uninstall"], tmp.path()).status.code(),
+        Some(0)
+    );
+    assert!(!hook.exists());
 }

@@ -3,6 +3,11 @@
 //! Owns reading `migration.toml` (declared phase, dependencies, transaction mode, backfill
 //! settings). Unknown keys are errors with the line.
 
+pub mod coexist;
+pub mod layout;
+pub mod queries;
+pub mod sum;
+
 use crate::classify::phase::Phase;
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;

@@ -23,6 +23,28 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's documentation.
     Explain(ExplainArgs),
+    /// Read the migration catalog: list it, write or check bellows.sum.
+    Catalog(CatalogArgs),
+    /// Manage the git pre-commit hook that lints staged migrations.
+    Hook(HookArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub action: HookAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum HookAction {
+    /// Write `.git/hooks/pre-commit` running `bellows lint --staged`.
+    Install {
+        /// Replace a pre-commit hook that bellows did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-commit hook bellows wrote (another hook is left alone).
+    Uninstall,
 }
 
 /// Options that say which SQL is being read.
@@ -68,9 +90,14 @@ pub struct LintArgs {
     #[arg(long)]
     pub assume_in_transaction: bool,
     /// Report only files changed since this git revision (the schema model is still
-    /// replayed from every earlier migration).
-    #[arg(long, value_name = "REV")]
+    /// replayed from every earlier migration); an edit to a migration that existed at the
+    /// revision is reported as `migration-edited`.
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
     pub changed_since: Option<String>,
+    /// Lint the staged content of the files staged for the next commit (what the
+    /// pre-commit hook runs); an edit to a committed migration is `migration-edited`.
+    #[arg(long)]
+    pub staged: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -95,4 +122,43 @@ pub struct RulesArgs {
 pub struct ExplainArgs {
     /// A rule name, e.g. create-index-non-concurrent.
     pub rule: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CatalogArgs {
+    #[command(subcommand)]
+    pub command: CatalogCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CatalogCommand {
+    /// Write bellows.sum: chained checksums of every migration's files.
+    Sum(CatalogDirArgs),
+    /// Check the migrations against bellows.sum and name each one that changed.
+    Check(CatalogDirArgs),
+    /// List the migrations in order, with the layout they were found in.
+    List(CatalogListArgs),
+}
+
+/// Which catalog to read.
+#[derive(Debug, Clone, Args, Default)]
+pub struct CatalogDirArgs {
+    /// Migrations directory (default: `migrations` of bellows.toml, else ./migrations).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Configuration file (default: bellows.toml found upward from the current directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The sum file (default: bellows.sum beside bellows.toml, else in DIR's parent).
+    #[arg(long, value_name = "FILE")]
+    pub sum: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CatalogListArgs {
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
 }

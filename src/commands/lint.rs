@@ -5,12 +5,12 @@ use crate::catalog::MigrationMeta;
 use crate::cli::settings::{lint_settings, load_config};
 use crate::cli::LintArgs;
 use crate::files::{mask_dbmate_down, migration_files};
+use crate::git::{Change, Changes};
 use crate::lint::{lint_inputs, FileOptions, FileResult};
 use crate::report::{write_lint_report, TextOptions};
 use crate::source::SourceFile;
 use miette::{miette, IntoDiagnostic, WrapErr};
 use rayon::prelude::*;
-use std::collections::HashSet;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
@@ -49,17 +49,22 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
         args.paths.clone()
     };
 
+    let changes = if args.staged {
+        Some(Changes::staged(&cwd)?)
+    } else if let Some(rev) = &args.changed_since {
+        Some(Changes::since(&cwd, rev)?)
+    } else {
+        None
+    };
     let mut results: Vec<FileResult> = Vec::new();
     for path in &paths {
-        let sources = read_sources(path, &args.stdin_filename)?;
+        let sources = read_sources(path, &args.stdin_filename, changes.as_ref())?;
         results.extend(lint_inputs(sources, &settings));
     }
-    if let Some(rev) = &args.changed_since {
-        let changed = changed_files(rev)?;
+    if let Some(changes) = &changes {
+        // Earlier migrations were replayed for the schema model; report only the changed.
         results.retain(|r| {
-            std::fs::canonicalize(&r.source.path)
-                .map(|p| changed.contains(&p))
-                .unwrap_or(true)
+            r.source.path == args.stdin_filename || changes.get(Path::new(&r.source.path)).is_some()
         });
     }
 
@@ -79,7 +84,11 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
 }
 
 /// The sources one path argument names, in migration order, with their metadata.
-fn read_sources(path: &Path, stdin_name: &str) -> miette::Result<Vec<(SourceFile, FileOptions)>> {
+fn read_sources(
+    path: &Path,
+    stdin_name: &str,
+    changes: Option<&Changes>,
+) -> miette::Result<Vec<(SourceFile, FileOptions)>> {
     if path.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -103,8 +112,16 @@ fn read_sources(path: &Path, stdin_name: &str) -> miette::Result<Vec<(SourceFile
     files
         .par_iter()
         .map(|f| {
-            let source =
-                SourceFile::read(f).map_err(|e| miette!("cannot read {}: {e}", f.display()))?;
+            let change = changes.and_then(|c| c.get(f));
+            let source = match (changes, change) {
+                // The pre-commit hook lints what will be committed, not the working tree.
+                (Some(c), Some(_)) if c.staged => {
+                    SourceFile::from_bytes(f.display().to_string(), &c.staged_content(f)?)
+                }
+                _ => {
+                    SourceFile::read(f).map_err(|e| miette!("cannot read {}: {e}", f.display()))?
+                }
+            };
             let source = match mask_dbmate_down(&source.text) {
                 Some(masked) if source.encoding == crate::source::Encoding::Utf8 => {
                     SourceFile::new(source.path.clone(), masked)
@@ -115,40 +132,12 @@ fn read_sources(path: &Path, stdin_name: &str) -> miette::Result<Vec<(SourceFile
             let options = FileOptions {
                 declared_phase: meta.phase.map(|p| p.phase()),
                 transaction: meta.transaction,
+                edited_since: match (changes, change) {
+                    (Some(c), Some(Change::Modified)) => Some(c.base.clone()),
+                    _ => None,
+                },
             };
             Ok((source, options))
         })
         .collect()
-}
-
-/// Files changed since `rev` (committed, staged, unstaged or untracked), as canonical paths.
-fn changed_files(rev: &str) -> miette::Result<HashSet<PathBuf>> {
-    let git = |args: &[&str]| -> miette::Result<String> {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .output()
-            .map_err(|e| miette!("cannot run git: {e}"))?;
-        if !out.status.success() {
-            return Err(miette!(
-                "git {} failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    let root = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
-    let mut names = git(&["diff", "--name-only", rev])?;
-    names.push_str(&git(&["ls-files", "--others", "--exclude-standard"])?);
-    let cwd = std::env::current_dir().into_diagnostic()?;
-    Ok(names
-        .lines()
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| {
-            let from_root = root.join(l);
-            std::fs::canonicalize(&from_root)
-                .or_else(|_| std::fs::canonicalize(cwd.join(l)))
-                .ok()
-        })
-        .collect())
 }

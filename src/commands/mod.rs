@@ -1,6 +1,8 @@
 //! One file per subcommand: glue between the CLI, the pipeline and the reports.
 
+pub mod catalog;
 pub mod explain;
+pub mod hook;
 pub mod lint;
 pub mod rules;
 
@@ -21,6 +23,8 @@ pub fn run(cli: Cli) -> miette::Result<Outcome> {
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Catalog(args) => catalog::run(args),
+        Command::Hook(args) => hook::run(args),
     }
 }
 

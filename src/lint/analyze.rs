@@ -180,6 +180,16 @@ pub(super) fn finish_file(
         }
         Encoding::Utf8 => {}
     }
+    if let Some(rev) = &options.edited_since {
+        engine_findings.push(rules::engine_finding(
+            "migration-edited",
+            0..0,
+            &format!(
+                "this migration existed at {rev} and has been edited: databases that already applied it will never run the change, and its checksum no longer matches"
+            ),
+            "revert the edit and put the change in a new migration; if the migration was never applied anywhere, suppress this with `-- bellows: ignore-file migration-edited`",
+        ));
+    }
     let mut directives = read_directives(&source, &parsed);
     if options.transaction == Some(false) {
         directives.no_transaction = true;

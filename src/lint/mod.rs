@@ -43,7 +43,7 @@ impl LintSettings {
 }
 
 /// What a migration's metadata (`migration.toml`) says about one file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileOptions {
     /// The phase the migration declares. A declared contract is intended: `drop-column`
     /// and `drop-table` leave it to the coexistence gate.
@@ -51,6 +51,8 @@ pub struct FileOptions {
     /// `Some(false)`: the runner does not wrap this file in a transaction;
     /// `Some(true)`: it does, whatever the settings say.
     pub transaction: Option<bool>,
+    /// The file existed at this git revision and was edited since.
+    pub edited_since: Option<String>,
 }
 
 /// The result of linting one file.

@@ -2,7 +2,7 @@
 
 use super::{render_finding, TextOptions};
 use crate::dialect::{Dialect, EngineVersion};
-use crate::lint::{lint_sources, LintSettings};
+use crate::lint::{lint_inputs, FileOptions, LintSettings};
 use crate::rules::{Dialects, Rule, RuleSet, RULES};
 use crate::source::SourceFile;
 use std::fmt::Write as _;
@@ -103,10 +103,30 @@ pub fn fixture_settings(rule: &str, dialect: Dialect, text: &str) -> Result<Lint
             }
             None if opt == "assume-in-transaction" => settings.assume_in_transaction = true,
             None if opt == "runner-lock-timeout" => settings.runner_sets_lock_timeout = true,
+            // A file option: see `fixture_file_options`.
+            Some(("edited-since", _)) => {}
             _ => return Err(format!("unknown fixture option `{opt}`")),
         }
     }
     Ok(settings)
+}
+
+/// The per-file options of a fixture: `edited-since=REV` on its first line stands for what
+/// `--changed-since` learns from git.
+pub fn fixture_file_options(text: &str) -> FileOptions {
+    let edited_since = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("-- fixture:"))
+        .and_then(|opts| {
+            opts.split_whitespace()
+                .find_map(|o| o.strip_prefix("edited-since="))
+        })
+        .map(str::to_owned);
+    FileOptions {
+        edited_since,
+        ..FileOptions::default()
+    }
 }
 
 /// The diagnostics of a fixture, as `bellows lint` prints them without colour.
@@ -114,12 +134,18 @@ fn lint_example(rule: &str, dialect: Dialect, setup: Option<&str>, bad: &str) ->
     let Ok(settings) = fixture_settings(rule, dialect, bad) else {
         return String::new();
     };
-    let mut sources = Vec::new();
+    let mut inputs = Vec::new();
     if let Some(setup) = setup {
-        sources.push(SourceFile::new("earlier.sql", setup));
+        inputs.push((
+            SourceFile::new("earlier.sql", setup),
+            FileOptions::default(),
+        ));
     }
-    sources.push(SourceFile::new("migration.sql", bad));
-    let results = lint_sources(sources, &settings);
+    inputs.push((
+        SourceFile::new("migration.sql", bad),
+        fixture_file_options(bad),
+    ));
+    let results = lint_inputs(inputs, &settings);
     let Some(last) = results.last() else {
         return String::new();
     };

@@ -274,6 +274,7 @@ pub static RULES: &[&dyn Rule] = &[
     &meta::syntax_error::SyntaxError,
     &meta::unused_suppression::UnusedSuppression,
     &meta::invalid_directive::InvalidDirective,
+    &meta::migration_edited::MigrationEdited,
 ];
 
 /// Finds a rule by name.

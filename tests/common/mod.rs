@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use bellows::dialect::Dialect;
-use bellows::lint::{lint_sources, FileResult};
-use bellows::report::page::fixture_settings;
+use bellows::lint::{lint_inputs, FileOptions, FileResult};
+use bellows::report::page::{fixture_file_options, fixture_settings};
 use bellows::rules::Dialects;
 use bellows::source::SourceFile;
 use std::path::{Path, PathBuf};
@@ -28,16 +28,18 @@ pub fn lint_fixture(rule: &str, dialect: Dialect, file: &Path) -> FileResult {
     let text = std::fs::read_to_string(file).expect("fixture is readable");
     let settings = fixture_settings(rule, dialect, &text)
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let mut sources = Vec::new();
+    let mut inputs = Vec::new();
     if setup.exists() {
-        sources.push(SourceFile::read(&setup).expect("setup is readable"));
+        let setup = SourceFile::read(&setup).expect("setup is readable");
+        inputs.push((setup, FileOptions::default()));
     }
     let name = format!(
         "fixtures/rules/{rule}/{}",
         file.file_name().unwrap().to_string_lossy()
     );
-    sources.push(SourceFile::new(name, text));
-    lint_sources(sources, &settings)
+    let options = fixture_file_options(&text);
+    inputs.push((SourceFile::new(name, text), options));
+    lint_inputs(inputs, &settings)
         .pop()
         .expect("one result per source")
 }

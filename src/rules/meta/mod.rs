@@ -1,3 +1,4 @@
 pub mod invalid_directive;
+pub mod migration_edited;
 pub mod syntax_error;
 pub mod unused_suppression;
