@@ -738,3 +738,28 @@ fn pre_commit_hook_blocks_an_unsafe_migration() {
     );
     assert!(!hook.exists());
 }
+
+#[test]
+fn catalog_check_prints_the_release_matrix_and_graph_shows_retirements() {
+    let dir = root().join("examples/postgres-safe");
+    let o = run(&["catalog", "check", "--dir", "migrations"], &dir);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(out.contains("releases × schema states"), "{out}");
+    assert!(
+        out.contains("after 0010_drop_users_name: app/queries/2.2.0/users.sql:2: error: column `users.name` does not exist"),
+        "{out}"
+    );
+    // 2.4.0 runs against every state from the migration it needs on.
+    let after = out.split("  2.4.0").nth(1).unwrap();
+    assert!(after.contains("0013_require_users_email: ok"), "{out}");
+
+    let mermaid = stdout(&run(&["catalog", "graph", "--dir", "migrations"], &dir));
+    assert!(mermaid.starts_with("flowchart LR"), "{mermaid}");
+    assert!(mermaid.contains("retire-before (users.name)"), "{mermaid}");
+    let dot = stdout(&run(
+        &["catalog", "graph", "--dir", "migrations", "--format", "dot"],
+        &dir,
+    ));
+    assert!(dot.starts_with("digraph"), "{dot}");
+}

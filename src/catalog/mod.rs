@@ -3,6 +3,7 @@
 //! Owns reading `migration.toml` (declared phase, dependencies, transaction mode, backfill
 //! settings). Unknown keys are errors with the line.
 
+pub mod analysis;
 pub mod coexist;
 pub mod layout;
 pub mod queries;

@@ -138,6 +138,23 @@ pub enum CatalogCommand {
     Check(CatalogDirArgs),
     /// List the migrations in order, with the layout they were found in.
     List(CatalogListArgs),
+    /// Print the dependency graph of migrations and releases.
+    Graph(CatalogGraphArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CatalogGraphArgs {
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    /// Graphviz DOT or a Mermaid flowchart.
+    #[arg(long, value_enum, default_value = "mermaid")]
+    pub format: GraphFormat,
 }
 
 /// Which catalog to read.

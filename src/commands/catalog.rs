@@ -2,13 +2,17 @@
 //! the catalog, print what was found.
 
 use super::{write_stdout, Outcome};
+use crate::catalog::analysis::{analyze, check_releases, graph_input, Analysis, ReleaseCheck};
 use crate::catalog::layout::Catalog;
 use crate::catalog::sum::{self, SumFile, SumProblem};
+use crate::cli::settings::lint_settings;
 use crate::cli::settings::load_config;
 use crate::cli::{
     CatalogArgs, CatalogCommand, CatalogDirArgs, CatalogListArgs, DialectArgs, ListFormat,
 };
+use crate::cli::{CatalogGraphArgs, GraphFormat, RuleSelectionArgs};
 use crate::config::Config;
+use crate::graph::Graph;
 use miette::{miette, IntoDiagnostic};
 use std::path::{Path, PathBuf};
 
@@ -17,13 +21,93 @@ pub fn run(args: CatalogArgs) -> miette::Result<Outcome> {
         CatalogCommand::Sum(args) => write_sum(&args),
         CatalogCommand::Check(args) => check(&args),
         CatalogCommand::List(args) => list(&args),
+        CatalogCommand::Graph(args) => graph(&args),
     }
 }
 
-/// Where the migrations and the sum file are.
+/// The catalog linted in order, and the releases checked against every state.
+fn analyzed(at: &Located, catalog: &Catalog) -> miette::Result<(Analysis, Vec<ReleaseCheck>)> {
+    let settings = lint_settings(
+        &at.config,
+        &at.dialect,
+        &RuleSelectionArgs::default(),
+        false,
+    )?;
+    let analysis = analyze(catalog, &settings).into_diagnostic()?;
+    let releases = check_releases(&at.config, &at.config_dir, &settings, &analysis)?;
+    Ok((analysis, releases))
+}
+
+/// `bellows catalog graph`: the dependency graph as Graphviz DOT or Mermaid.
+fn graph(args: &CatalogGraphArgs) -> miette::Result<Outcome> {
+    let at = locate(&args.catalog)?;
+    let catalog = load(&at.dir)?;
+    let (analysis, releases) = analyzed(&at, &catalog)?;
+    let graph = Graph::build(graph_input(&at.config, &analysis, &releases))?;
+    let text = match args.format {
+        GraphFormat::Dot => graph.to_dot(),
+        GraphFormat::Mermaid => graph.to_mermaid(),
+    };
+    write_stdout(|out| out.write_all(text.as_bytes()))?;
+    Ok(Outcome::Clean)
+}
+
+/// The release × state matrix: for each release, whether it can run against the schema
+/// after each migration, and the first problems where it cannot.
+fn write_matrix(
+    out: &mut dyn std::io::Write,
+    catalog: &Catalog,
+    releases: &[ReleaseCheck],
+) -> std::io::Result<()> {
+    if releases.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nreleases × schema states (after each migration):")?;
+    for r in releases {
+        let states: Vec<String> = r
+            .per_state
+            .iter()
+            .skip(1)
+            .zip(&catalog.migrations)
+            .map(|(problems, m)| {
+                let errors = problems
+                    .iter()
+                    .filter(|p| p.severity == crate::rules::Severity::Error)
+                    .count();
+                if errors == 0 {
+                    format!("{}: ok", m.id)
+                } else {
+                    format!("{}: {errors} problem{}", m.id, plural(errors))
+                }
+            })
+            .collect();
+        writeln!(out, "  {}", r.version)?;
+        for s in &states {
+            writeln!(out, "    {s}")?;
+        }
+        // Each problem once, at the first state where it appears.
+        let mut seen: Vec<String> = Vec::new();
+        for (problems, m) in r.per_state.iter().skip(1).zip(&catalog.migrations) {
+            for p in problems {
+                let key = p.to_string();
+                if !seen.contains(&key) {
+                    writeln!(out, "      after {}: {p}", m.id)?;
+                    seen.push(key);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where the migrations and the sum file are, and the configuration in force.
 struct Located {
     dir: PathBuf,
     sum: PathBuf,
+    config: Config,
+    /// The directory of bellows.toml (release query paths are relative to it).
+    config_dir: PathBuf,
+    dialect: DialectArgs,
 }
 
 /// `--dir`, else `migrations` of bellows.toml (relative to it), else `./migrations`. The sum
@@ -68,6 +152,9 @@ fn locate(args: &CatalogDirArgs) -> miette::Result<Located> {
     Ok(Located {
         dir,
         sum: args.sum.clone().unwrap_or(default_sum),
+        config_dir: config_dir.unwrap_or(cwd),
+        config: loaded.config,
+        dialect,
     })
 }
 
@@ -132,6 +219,7 @@ fn check(args: &CatalogDirArgs) -> miette::Result<Outcome> {
     let at = locate(args)?;
     let catalog = load(&at.dir)?;
     let recorded = read_sum(&at.sum)?;
+    let (_, releases) = analyzed(&at, &catalog)?;
     let problems: Option<Vec<SumProblem>> = match &recorded {
         Some(s) => Some(sum::check(&catalog, s)?),
         None => None,
@@ -145,7 +233,7 @@ fn check(args: &CatalogDirArgs) -> miette::Result<Outcome> {
             plural(catalog.migrations.len()),
             catalog.layout.describe()
         )?;
-        match &problems {
+        let sum_status = match &problems {
             None => {
                 writeln!(out, "error: no {} yet", at.sum.display())?;
                 writeln!(out, "  help: run `bellows catalog sum` and commit the file")
@@ -166,7 +254,9 @@ fn check(args: &CatalogDirArgs) -> miette::Result<Outcome> {
                     "        when the change is intended and nothing has applied it, run `bellows catalog sum`"
                 )
             }
-        }
+        };
+        sum_status?;
+        write_matrix(out, &catalog, &releases)
     })?;
     Ok(match problems {
         Some(p) if p.is_empty() => Outcome::Clean,

@@ -130,6 +130,16 @@ pub fn lint_source_with(
     settings: &LintSettings,
     schema: &mut Schema,
 ) -> FileResult {
+    lint_input_with(source, FileOptions::default(), settings, schema)
+}
+
+/// Like [`lint_source_with`], with the file's metadata.
+pub fn lint_input_with(
+    source: SourceFile,
+    options: FileOptions,
+    settings: &LintSettings,
+    schema: &mut Schema,
+) -> FileResult {
     let statements = analyze::parse_file(&source, settings.dialect);
-    analyze::finish_file(source, FileOptions::default(), statements, settings, schema)
+    analyze::finish_file(source, options, statements, settings, schema)
 }
