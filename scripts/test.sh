@@ -67,6 +67,8 @@ ensure_mariadb() {
 ensure_postgres
 ensure_mariadb
 say "PostgreSQL and MariaDB are up"
+# tests/catalog_report.rs opens the HTML report in headless Chromium.
+command -v chromium >/dev/null || install_packages chromium
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --no-fail-fast "$@"

@@ -34,6 +34,27 @@ fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
 }
 
+/// Runs git in `dir` and insists that it succeeds.
+fn git_ok(dir: &Path, args: &[&str]) {
+    let s = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        s.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&s.stderr)
+    );
+}
+
+/// A fresh repository with a committer.
+fn init_repo(dir: &Path) {
+    git_ok(dir, &["init", "-q"]);
+    git_ok(dir, &["config", "user.email", "t@example.com"]);
+    git_ok(dir, &["config", "user.name", "t"]);
+}
+
 fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
@@ -526,21 +547,8 @@ fn dbmate_down_sections_are_not_linted() {
 #[test]
 fn changed_since_reports_only_changed_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let s = Command::new("git")
-            .args(args)
-            .current_dir(tmp.path())
-            .output()
-            .unwrap();
-        assert!(
-            s.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&s.stderr)
-        );
-    };
-    git(&["init", "-q"]);
-    git(&["config", "user.email", "t@example.com"]);
-    git(&["config", "user.name", "t"]);
+    let git = |args: &[&str]| git_ok(tmp.path(), args);
+    init_repo(tmp.path());
     write(
         tmp.path(),
         "m/0001_old.sql",
@@ -592,21 +600,8 @@ fn changed_since_reports_only_changed_files() {
 #[test]
 fn staged_lints_what_will_be_committed() {
     let tmp = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let s = Command::new("git")
-            .args(args)
-            .current_dir(tmp.path())
-            .output()
-            .unwrap();
-        assert!(
-            s.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&s.stderr)
-        );
-    };
-    git(&["init", "-q"]);
-    git(&["config", "user.email", "t@example.com"]);
-    git(&["config", "user.name", "t"]);
+    let git = |args: &[&str]| git_ok(tmp.path(), args);
+    init_repo(tmp.path());
     write(
         tmp.path(),
         "m/0001_users.sql",
@@ -762,4 +757,201 @@ fn catalog_check_prints_the_release_matrix_and_graph_shows_retirements() {
         &dir,
     ));
     assert!(dot.starts_with("digraph"), "{dot}");
+}
+
+#[test]
+fn migrate_plan_blocks_a_contract_while_a_release_still_reads_what_it_drops() {
+    let dir = root().join("examples/postgres-safe");
+    let o = run(
+        &["migrate", "plan", "--dir", "migrations", "--format", "json"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let plan = json(&o);
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 13);
+    let drop = steps
+        .iter()
+        .find(|s| s["migration"] == "0010_drop_users_name")
+        .unwrap();
+    assert_eq!(drop["status"], "blocked");
+    assert_eq!(drop["phase"], "contract");
+    let reasons = drop["reasons"].as_array().unwrap();
+    assert!(
+        reasons.iter().any(|r| r.as_str().unwrap().contains(
+            "retire release 2.3.0, which uses users.name in app/queries/2.3.0/users.sql:3"
+        )),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        steps[8]["status"], "ready",
+        "the backfill before it is ready"
+    );
+    assert_eq!(steps[10]["status"], "blocked", "later steps wait");
+
+    // Once 2.3.0 is retired the contract may run.
+    let o = run(
+        &[
+            "migrate",
+            "plan",
+            "--dir",
+            "migrations",
+            "--deployed",
+            "2.4.0",
+            "--applied",
+            "0009_backfill_users_display_name",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("4 steps (4 ready, 0 blocked)"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Deploying 2.4.0 needs the migrations up to its `requires`, all safe for 2.3.0.
+    let plan = json(&run(
+        &[
+            "migrate",
+            "plan",
+            "--dir",
+            "migrations",
+            "--target",
+            "2.4.0",
+            "--deployed",
+            "2.3.0",
+            "--format",
+            "json",
+        ],
+        &dir,
+    ));
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(
+        steps.last().unwrap()["migration"],
+        "0009_backfill_users_display_name"
+    );
+    assert!(steps.iter().all(|s| s["status"] == "ready"), "{plan}");
+
+    let o = run(
+        &[
+            "migrate",
+            "plan",
+            "--dir",
+            "migrations",
+            "--target",
+            "9.9.9",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn migrate_plan_gates_lint_errors_and_missing_rollbacks() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "migrations/0001_users/up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+    );
+    write(
+        tmp.path(),
+        "migrations/0001_users/down.sql",
+        "DROP TABLE users;\n",
+    );
+    write(
+        tmp.path(),
+        "migrations/0002_index/up.sql",
+        "CREATE INDEX users_email_idx ON users (email);\n",
+    );
+    write(
+        tmp.path(),
+        "migrations/0002_index/down.sql",
+        "DROP INDEX users_email_idx;\n",
+    );
+    write(
+        tmp.path(),
+        "migrations/0003_nickname/up.sql",
+        "SET lock_timeout = '2s';\nALTER TABLE users ADD COLUMN nickname text;\n",
+    );
+    let plan = json(&run(&["migrate", "plan", "--format", "json"], tmp.path()));
+    let steps = plan["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["status"], "ready", "{plan}");
+    let index = steps[1]["reasons"].as_array().unwrap();
+    assert!(
+        index
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("create-index-non-concurrent")),
+        "{plan}"
+    );
+    let nickname = steps[2]["reasons"].as_array().unwrap();
+    assert!(
+        nickname
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("no rollback script")),
+        "{plan}"
+    );
+}
+
+#[test]
+fn scenario_catalogs_diamond_cycle_and_missing_dependency() {
+    let catalogs = root().join("fixtures/catalogs");
+    let diamond = run(
+        &[
+            "migrate",
+            "plan",
+            "--dir",
+            "diamond/migrations",
+            "--format",
+            "json",
+        ],
+        &catalogs,
+    );
+    assert_eq!(diamond.status.code(), Some(0), "{}", stderr(&diamond));
+    let order: Vec<String> = json(&diamond)["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["migration"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "0001_accounts",
+            "0002_users",
+            "0003_projects",
+            "0004_memberships"
+        ]
+    );
+    let mermaid = stdout(&run(
+        &["catalog", "graph", "--dir", "diamond/migrations"],
+        &catalogs,
+    ));
+    assert_eq!(mermaid.matches("|\"requires\"|").count(), 4, "{mermaid}");
+
+    let cycle = run(
+        &["catalog", "graph", "--dir", "cycle/migrations"],
+        &catalogs,
+    );
+    assert_eq!(cycle.status.code(), Some(2));
+    assert!(
+        stderr(&cycle).contains("0001_users → 0002_orders → 0003_audit → 0001_users"),
+        "{}",
+        stderr(&cycle)
+    );
+    let plan = run(&["migrate", "plan", "--dir", "cycle/migrations"], &catalogs);
+    assert_eq!(plan.status.code(), Some(2), "a cycle cannot be planned");
+
+    let missing = run(
+        &["catalog", "graph", "--dir", "missing-dependency/migrations"],
+        &catalogs,
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    let err = stderr(&missing);
+    assert!(
+        err.contains("`0002_orders` requires `0001_user`")
+            && err.contains("did you mean `0001_users`"),
+        "{err}"
+    );
 }

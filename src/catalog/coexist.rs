@@ -400,13 +400,7 @@ impl<'a> Walker<'a> {
     }
 
     fn name(&self, name: &ObjectName) -> Name {
-        Name::from_parts(
-            name.0.iter().map(|part| match part {
-                ObjectNamePart::Identifier(id) => (id.value.as_str(), id.quote_style.is_some()),
-                ObjectNamePart::Function(_) => ("?", false),
-            }),
-            self.dialect,
-        )
+        crate::classify::ast::object_name(name, self.dialect)
     }
 
     fn ident(&self, id: &Ident) -> Name {

@@ -23,15 +23,20 @@ struct Cx {
     dialect: Dialect,
 }
 
+/// The normalised name of a sqlparser object name.
+pub fn object_name(name: &ObjectName, dialect: Dialect) -> Name {
+    Name::from_parts(
+        name.0.iter().map(|part| match part {
+            ObjectNamePart::Identifier(id) => (id.value.as_str(), id.quote_style.is_some()),
+            ObjectNamePart::Function(_) => ("?", false),
+        }),
+        dialect,
+    )
+}
+
 impl Cx {
     fn name(&self, name: &ObjectName) -> Name {
-        Name::from_parts(
-            name.0.iter().map(|part| match part {
-                ObjectNamePart::Identifier(id) => (id.value.as_str(), id.quote_style.is_some()),
-                ObjectNamePart::Function(_) => ("?", false),
-            }),
-            self.dialect,
-        )
+        object_name(name, self.dialect)
     }
 
     fn ident(&self, id: &sqlparser::ast::Ident) -> Name {

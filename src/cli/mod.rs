@@ -27,6 +27,40 @@ pub enum Command {
     Catalog(CatalogArgs),
     /// Manage the git pre-commit hook that lints staged migrations.
     Hook(HookArgs),
+    /// Plan (and later apply) the migrations: steps, phases and their gates.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub command: MigrateCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum MigrateCommand {
+    /// The ordered steps from the applied migrations to the target, and whether each may
+    /// run while the live releases keep working (offline: from the catalog alone).
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    /// The releases deployed now (default: `[deploy] live` of bellows.toml).
+    #[arg(long, value_delimiter = ',', value_name = "VERSIONS")]
+    pub deployed: Vec<String>,
+    /// A release version (plan up to the migration it requires, and keep it working from
+    /// there) or a migration id. Default: the last migration.
+    #[arg(long, value_name = "RELEASE|MIGRATION")]
+    pub target: Option<String>,
+    /// The last migration already applied (default: none).
+    #[arg(long, value_name = "ID")]
+    pub applied: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -140,6 +174,17 @@ pub enum CatalogCommand {
     List(CatalogListArgs),
     /// Print the dependency graph of migrations and releases.
     Graph(CatalogGraphArgs),
+    /// A report for reviewers: migrations, the release × state matrix and the graph.
+    Report(CatalogReportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CatalogReportArgs {
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    /// Markdown (a pull-request comment), one self-contained HTML page, or JSON.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: crate::report::catalog::ReportFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -22,11 +22,34 @@ pub fn run(args: CatalogArgs) -> miette::Result<Outcome> {
         CatalogCommand::Check(args) => check(&args),
         CatalogCommand::List(args) => list(&args),
         CatalogCommand::Graph(args) => graph(&args),
+        CatalogCommand::Report(args) => report(&args),
     }
 }
 
+/// `bellows catalog report`: migrations, the release × state matrix and the graph, for
+/// reviewers.
+fn report(args: &crate::cli::CatalogReportArgs) -> miette::Result<Outcome> {
+    let at = locate(&args.catalog)?;
+    let catalog = load(&at.dir)?;
+    let (analysis, releases) = analyzed(&at, &catalog)?;
+    let graph = Graph::build(graph_input(&at.config, &analysis, &releases))?;
+    let proofs = read_sum(&at.sum)?.map(|s| s.proofs).unwrap_or_default();
+    let input = crate::report::catalog::CatalogReportInput {
+        catalog: &catalog,
+        analysis: &analysis,
+        releases: &releases,
+        graph: &graph,
+        proofs: &proofs,
+    };
+    write_stdout(|out| crate::report::catalog::write_catalog_report(out, &input, args.format))?;
+    Ok(Outcome::Clean)
+}
+
 /// The catalog linted in order, and the releases checked against every state.
-fn analyzed(at: &Located, catalog: &Catalog) -> miette::Result<(Analysis, Vec<ReleaseCheck>)> {
+pub(crate) fn analyzed(
+    at: &Located,
+    catalog: &Catalog,
+) -> miette::Result<(Analysis, Vec<ReleaseCheck>)> {
     let settings = lint_settings(
         &at.config,
         &at.dialect,
@@ -101,10 +124,10 @@ fn write_matrix(
 }
 
 /// Where the migrations and the sum file are, and the configuration in force.
-struct Located {
-    dir: PathBuf,
+pub(crate) struct Located {
+    pub(crate) dir: PathBuf,
     sum: PathBuf,
-    config: Config,
+    pub(crate) config: Config,
     /// The directory of bellows.toml (release query paths are relative to it).
     config_dir: PathBuf,
     dialect: DialectArgs,
@@ -113,7 +136,7 @@ struct Located {
 /// `--dir`, else `migrations` of bellows.toml (relative to it), else `./migrations`. The sum
 /// file sits beside bellows.toml when that file's `migrations` is this directory, else in
 /// the directory's parent; `--sum` overrides.
-fn locate(args: &CatalogDirArgs) -> miette::Result<Located> {
+pub(crate) fn locate(args: &CatalogDirArgs) -> miette::Result<Located> {
     let cwd = std::env::current_dir().into_diagnostic()?;
     let dialect = DialectArgs {
         config: args.config.clone(),
@@ -169,7 +192,7 @@ fn parent_of(dir: &Path) -> PathBuf {
     }
 }
 
-fn load(dir: &Path) -> miette::Result<Catalog> {
+pub(crate) fn load(dir: &Path) -> miette::Result<Catalog> {
     Ok(Catalog::load(dir)?)
 }
 

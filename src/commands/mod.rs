@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod explain;
 pub mod hook;
 pub mod lint;
+pub mod migrate;
 pub mod rules;
 
 use crate::cli::{Cli, Command};
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> miette::Result<Outcome> {
         Command::Explain(args) => explain::run(args),
         Command::Catalog(args) => catalog::run(args),
         Command::Hook(args) => hook::run(args),
+        Command::Migrate(args) => migrate::run(args),
     }
 }
 

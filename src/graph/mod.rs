@@ -292,7 +292,8 @@ impl Graph {
         if let Some(&i) = self.by_id.get(dep) {
             return Ok(i);
         }
-        let closest = closest(dep, self.by_id.keys().map(String::as_str));
+        let closest =
+            crate::suggest::closest(dep, self.by_id.keys().map(String::as_str)).map(str::to_owned);
         let help = match &closest {
             Some(c) => format!(
                 "did you mean `{c}`? Otherwise remove `{dep}` from `{field}` of {owner_kind} `{owner}`"
@@ -623,28 +624,4 @@ fn explain_edge(from: &NodeRef<'_>, to: &NodeRef<'_>, edge: &Edge) -> String {
             from.id()
         ),
     }
-}
-
-/// The known id closest to a misspelt one, for "did you mean".
-fn closest<'a>(name: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
-    known
-        .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, k)| *d <= 3.max(k.len() / 3))
-        .min()
-        .map(|(_, k)| k.to_owned())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

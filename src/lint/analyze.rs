@@ -281,6 +281,30 @@ pub(super) fn finish_file(
             .into_iter()
             .filter(|f| settings.rules.is_enabled(f.rule)),
     );
+    if let Some(declared) = options.declared_phase {
+        if phase != Phase::None && phase != declared {
+            let first = statements
+                .iter()
+                .find(|s| s.phase != Phase::None && s.phase != declared)
+                .map(|s| s.span.start..s.span.start)
+                .unwrap_or(0..0);
+            let found = rules::engine_finding(
+                "phase-mismatch",
+                first,
+                &format!(
+                    "migration.toml declares this migration `{declared}`, but its statements make it `{phase}`"
+                ),
+                if phase == Phase::Mixed {
+                    "split it into one migration per phase, each declaring its own phase"
+                } else {
+                    "declare the phase the statements have, or move the statements that do not belong into their own migration"
+                },
+            );
+            if settings.rules.is_enabled(found.rule) {
+                findings.push(found);
+            }
+        }
+    }
     if options.declared_phase == Some(Phase::Contract) {
         // An intended contract: whether anyone still needs what it drops is the
         // coexistence gate's question, not the linter's.

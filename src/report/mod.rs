@@ -4,10 +4,13 @@
 //! workflow commands and gcc-style lines. The only module that writes to stdout (through
 //! the writer it is given).
 
+pub mod catalog;
 mod github;
 mod json;
 pub mod page;
+pub mod plan;
 mod sarif;
+mod svg;
 mod text;
 
 pub use json::{JsonDiagnostic, JsonFile, JsonReport, JsonStatement};

@@ -104,7 +104,7 @@ pub fn fixture_settings(rule: &str, dialect: Dialect, text: &str) -> Result<Lint
             None if opt == "assume-in-transaction" => settings.assume_in_transaction = true,
             None if opt == "runner-lock-timeout" => settings.runner_sets_lock_timeout = true,
             // A file option: see `fixture_file_options`.
-            Some(("edited-since", _)) => {}
+            Some(("edited-since" | "declared-phase", _)) => {}
             _ => return Err(format!("unknown fixture option `{opt}`")),
         }
     }
@@ -112,7 +112,7 @@ pub fn fixture_settings(rule: &str, dialect: Dialect, text: &str) -> Result<Lint
 }
 
 /// The per-file options of a fixture: `edited-since=REV` on its first line stands for what
-/// `--changed-since` learns from git.
+/// `--changed-since` learns from git, `declared-phase=P` for a `migration.toml` phase.
 pub fn fixture_file_options(text: &str) -> FileOptions {
     let edited_since = text
         .lines()
@@ -123,8 +123,18 @@ pub fn fixture_file_options(text: &str) -> FileOptions {
                 .find_map(|o| o.strip_prefix("edited-since="))
         })
         .map(str::to_owned);
+    let declared_phase = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("-- fixture:"))
+        .and_then(|opts| {
+            opts.split_whitespace()
+                .find_map(|o| o.strip_prefix("declared-phase="))
+        })
+        .and_then(crate::classify::phase::Phase::parse);
     FileOptions {
         edited_since,
+        declared_phase,
         ..FileOptions::default()
     }
 }

@@ -275,6 +275,7 @@ pub static RULES: &[&dyn Rule] = &[
     &meta::unused_suppression::UnusedSuppression,
     &meta::invalid_directive::InvalidDirective,
     &meta::migration_edited::MigrationEdited,
+    &meta::phase_mismatch::PhaseMismatch,
 ];
 
 /// Finds a rule by name.
@@ -284,28 +285,7 @@ pub fn lookup(name: &str) -> Option<&'static dyn Rule> {
 
 /// The closest rule name to a misspelling, for "did you mean".
 pub fn closest(name: &str) -> Option<&'static str> {
-    RULES
-        .iter()
-        .map(|r| r.meta().name)
-        .map(|n| (edit_distance(name, n), n))
-        .filter(|(d, n)| *d <= 3.max(n.len() / 4))
-        .min()
-        .map(|(_, n)| n)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::suggest::closest(name, RULES.iter().map(|r| r.meta().name))
 }
 
 /// A finding produced by the engine for one of the meta rules.
