@@ -752,6 +752,10 @@ fn catalog_check_prints_the_release_matrix_and_graph_shows_retirements() {
     let mermaid = stdout(&run(&["catalog", "graph", "--dir", "migrations"], &dir));
     assert!(mermaid.starts_with("flowchart LR"), "{mermaid}");
     assert!(mermaid.contains("retire-before (users.name)"), "{mermaid}");
+    assert!(
+        mermaid.contains("|\"replaces\"|"),
+        "the contract follows the expand it finishes: {mermaid}"
+    );
     let dot = stdout(&run(
         &["catalog", "graph", "--dir", "migrations", "--format", "dot"],
         &dir,

@@ -42,12 +42,10 @@ pub fn analyze(catalog: &Catalog, settings: &LintSettings) -> std::io::Result<An
             .flat_map(|s| s.ops.iter().map(|o| o.op.clone()))
             .collect();
         let phase = m.meta.phase.map(|p| p.phase()).unwrap_or(result.phase);
-        nodes.push(migration_node(
-            m.id.clone(),
-            phase,
-            m.meta.requires.clone(),
-            &ops,
-        ));
+        let mut node = migration_node(m.id.clone(), phase, m.meta.requires.clone(), &ops);
+        // A contract declares the expand / backfill whose replacement it finishes.
+        node.replaces = m.meta.replaces.clone();
+        nodes.push(node);
         states.push(schema.clone());
         results.push(result);
     }

@@ -53,6 +53,10 @@ pub struct MigrationMeta {
     pub phase: Option<DeclaredPhase>,
     #[serde(default)]
     pub requires: Vec<String>,
+    /// For a contract: the expand / backfill migrations whose replacement it finishes (it
+    /// is ordered after them).
+    #[serde(default)]
+    pub replaces: Vec<String>,
     #[serde(default)]
     pub purpose: Option<String>,
     #[serde(default)]
@@ -69,7 +73,7 @@ pub struct MigrationMeta {
 #[error("{message}")]
 #[diagnostic(
     code(bellows::catalog::migration_toml),
-    help("keys: phase, requires, purpose, owner, transaction, [backfill]")
+    help("keys: phase, requires, replaces, purpose, owner, transaction, [backfill]")
 )]
 pub struct MetaError {
     pub message: String,
