@@ -9,6 +9,8 @@
 #   4. the parse-only baseline: `cargo bench --bench parse` (criterion; sqlparser's
 #      parse_sql on the same 10 MiB text, bellows' lint_source, the splitter alone)
 # Results go to bench/out/results/. See docs/benchmarks.md.
+# The catalog benchmark (`catalog check`, `migrate plan` on 500/1,000/2,000 migrations x 20
+# releases x 500 queries) is separate: bench/catalog/run.sh.
 #
 # Environment: RUNS (default 10) timed runs per big command; SKIP_CRITERION=1 skips step 4;
 # SKIP_SQUAWK=1 skips squawk; SQUAWK_TTY_RUNS (default 1, 0 skips) runs of squawk's slow

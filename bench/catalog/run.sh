@@ -30,7 +30,7 @@ say "machine"
   echo "cpus: $(nproc)  ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
   echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
   echo "rustc: $(rustc --version)"
-  echo "git: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo ' (dirty tree)')"
+  echo "git: $(git rev-parse --short HEAD 2>/dev/null)$([ -n "$(git status --porcelain -uno 2>/dev/null)" ] && echo ' (dirty tree)')"
 } | tee "$RESULTS/catalog-machine.txt" >&2
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -63,9 +63,10 @@ for n in $SIZES; do
         --export-markdown "$RESULTS/catalog-$tag-$n.md" --export-json "$RESULTS/catalog-$tag-$n.json" \
         "$BELLOWS $cmd --dir migrations" >&2)
     set +e
-    rss=$(cd "$dir" && { /usr/bin/time -f %M "$BELLOWS" $cmd --dir migrations >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+    (cd "$dir" && /usr/bin/time -f %M -o "$RESULTS/catalog-$tag-$n.rss" "$BELLOWS" $cmd --dir migrations >/dev/null 2>&1)
+    rc=$?
     set -e
-    rc=$(cd "$dir" && { "$BELLOWS" $cmd --dir migrations >/dev/null 2>&1; echo $?; })
+    rss=$(tail -n 1 "$RESULTS/catalog-$tag-$n.rss")
     read -r mean min max < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f %.3f" % (r["mean"], r["min"], r["max"]))' "$RESULTS/catalog-$tag-$n.json")
     MEAN[$tag-$n]=$mean
     echo "| \`$cmd\` | $n | $mean | $min | $max | $((rss / 1024)) | $rc |" >> "$SUMMARY"

@@ -11,6 +11,7 @@ use crate::lint::{lint_input_with, FileOptions, FileResult, LintSettings};
 use crate::schema::Schema;
 use crate::source::SourceFile;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A linted catalog.
 pub struct Analysis {
@@ -59,8 +60,12 @@ pub fn analyze(catalog: &Catalog, settings: &LintSettings) -> std::io::Result<An
 /// One release's queries checked against every schema state.
 pub struct ReleaseCheck {
     pub version: String,
-    /// Per state (index as in [`Analysis::states`]): the problems.
-    pub per_state: Vec<Vec<Problem>>,
+    /// The first state the release can meet: the one after the migration it requires
+    /// (0 when it requires none). Earlier states are not checked and hold no problems.
+    pub from: usize,
+    /// Per state (index as in [`Analysis::states`]): the problems. A state that changed
+    /// nothing the release uses shares the previous state's list.
+    pub per_state: Vec<Arc<Vec<Problem>>>,
     /// The tables its queries read.
     pub reads: Vec<Object>,
 }
@@ -102,19 +107,24 @@ fn check_release(
             }
         }
     }
-    let states: Vec<&Schema> = analysis.states.iter().collect();
-    let per_state = check_states(&prepared, &states);
-    // What the release reads that a later migration removes: the objects missing in the
-    // states after the migration it needs (a table read is not enough to tell which
-    // column a contract may drop).
-    let needs = release
+    // A release is deployed only once the migration it requires has run: earlier states
+    // are not checked (they would only say that its tables do not exist yet).
+    let from = release
         .requires
         .as_ref()
         .and_then(|id| analysis.nodes.iter().position(|n| n.id == *id))
         .map(|i| i + 1)
         .unwrap_or(0);
-    for problems in per_state.iter().skip(needs + 1) {
-        for p in problems {
+    let states: Vec<&Schema> = analysis.states[from..].iter().collect();
+    // The states before it share one empty list.
+    let empty = Arc::new(Vec::new());
+    let mut per_state: Vec<Arc<Vec<Problem>>> = (0..from).map(|_| Arc::clone(&empty)).collect();
+    per_state.extend(check_states(&prepared, &states));
+    // What the release reads that a later migration removes: the objects missing in the
+    // states after the one it needs (a table read is not enough to tell which column a
+    // contract may drop).
+    for problems in per_state.iter().skip(from + 1) {
+        for p in problems.iter() {
             if p.severity != crate::rules::Severity::Error {
                 continue;
             }
@@ -130,6 +140,7 @@ fn check_release(
     }
     Ok(ReleaseCheck {
         version: release.version.clone(),
+        from,
         per_state,
         reads,
     })

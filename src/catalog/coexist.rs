@@ -21,6 +21,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// What a problem is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,7 +42,7 @@ pub enum What {
 pub type Missing = What;
 
 /// One reason a query cannot run (error) or may misbehave (warning) in a schema state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Problem {
     pub severity: Severity,
     pub file: String,
@@ -258,7 +259,7 @@ pub fn check_release(
 /// each migration, in order) and returns each state's problems, the star warnings of a state
 /// being relative to the state before it. A query is checked again only when a table it
 /// names changed, so a long history costs little more than its changes.
-pub fn check_states(prepared: &[Prepared], states: &[&Schema]) -> Vec<Vec<Problem>> {
+pub fn check_states(prepared: &[Prepared], states: &[&Schema]) -> Vec<Arc<Vec<Problem>>> {
     let mut by_table: BTreeMap<&Name, Vec<usize>> = BTreeMap::new();
     for (i, p) in prepared.iter().enumerate() {
         for t in &p.tables {
@@ -266,7 +267,8 @@ pub fn check_states(prepared: &[Prepared], states: &[&Schema]) -> Vec<Vec<Proble
         }
     }
     let mut current: Vec<Vec<Problem>> = vec![Vec::new(); prepared.len()];
-    let mut out = Vec::with_capacity(states.len());
+    let mut out: Vec<Arc<Vec<Problem>>> = Vec::with_capacity(states.len());
+    let mut last_had_stars = false;
     for (k, state) in states.iter().enumerate() {
         let mut stars = Vec::new();
         match k.checked_sub(1).map(|j| states[j]) {
@@ -278,8 +280,17 @@ pub fn check_states(prepared: &[Prepared], states: &[&Schema]) -> Vec<Vec<Proble
             Some(prev) => {
                 let mut affected: BTreeSet<usize> = BTreeSet::new();
                 for (t, queries) in &by_table {
-                    if prev.table(t) != state.table(t) {
+                    if !prev.same_table(state, t) {
                         affected.extend(queries.iter().copied());
+                    }
+                }
+                if affected.is_empty() && !last_had_stars {
+                    // Nothing this release uses changed: the same problems, shared. (Star
+                    // warnings belong to the state where the columns changed, so a list
+                    // holding them is not carried over.)
+                    if let Some(last) = out.last() {
+                        out.push(Arc::clone(last));
+                        continue;
                     }
                 }
                 for i in affected {
@@ -289,8 +300,9 @@ pub fn check_states(prepared: &[Prepared], states: &[&Schema]) -> Vec<Vec<Proble
             }
         }
         let mut problems: Vec<Problem> = current.iter().flatten().cloned().collect();
+        last_had_stars = !stars.is_empty();
         problems.extend(stars);
-        out.push(problems);
+        out.push(Arc::new(problems));
     }
     out
 }

@@ -90,9 +90,13 @@ fn write_matrix(
         let states: Vec<String> = r
             .per_state
             .iter()
+            .enumerate()
             .skip(1)
             .zip(&catalog.migrations)
-            .map(|(problems, m)| {
+            .map(|((k, problems), m)| {
+                if k < r.from {
+                    return format!("{}: not deployed yet", m.id);
+                }
                 let errors = problems
                     .iter()
                     .filter(|p| p.severity == crate::rules::Severity::Error)
@@ -109,13 +113,23 @@ fn write_matrix(
             writeln!(out, "    {s}")?;
         }
         // Each problem once, at the first state where it appears.
-        let mut seen: Vec<String> = Vec::new();
-        for (problems, m) in r.per_state.iter().skip(1).zip(&catalog.migrations) {
-            for p in problems {
-                let key = p.to_string();
-                if !seen.contains(&key) {
+        let mut seen: std::collections::HashSet<&crate::catalog::coexist::Problem> =
+            std::collections::HashSet::new();
+        for (k, (problems, m)) in r
+            .per_state
+            .iter()
+            .enumerate()
+            .skip(1)
+            .zip(&catalog.migrations)
+            .map(|((k, p), m)| (k, (p, m)))
+        {
+            // A state that shares its list with the one before has nothing new.
+            if std::sync::Arc::ptr_eq(problems, &r.per_state[k - 1]) {
+                continue;
+            }
+            for p in problems.iter() {
+                if seen.insert(p) {
                     writeln!(out, "      after {}: {p}", m.id)?;
-                    seen.push(key);
                 }
             }
         }

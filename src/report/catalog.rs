@@ -72,6 +72,8 @@ struct MigrationRow {
 
 struct StateRow {
     after: String,
+    /// False before the migration the release requires: it is not deployed there.
+    deployed: bool,
     /// Error-severity problems decide compatibility; warnings are listed too.
     errors: usize,
     problems: Vec<String>,
@@ -134,10 +136,12 @@ fn model(input: &CatalogReportInput<'_>) -> Model {
             states: r
                 .per_state
                 .iter()
+                .enumerate()
                 .skip(1)
                 .zip(&input.catalog.migrations)
-                .map(|(problems, m)| StateRow {
+                .map(|((k, problems), m)| StateRow {
                     after: m.id.clone(),
+                    deployed: k >= r.from,
                     errors: problems
                         .iter()
                         .filter(|p| p.severity == Severity::Error)
@@ -226,6 +230,7 @@ fn write_json(out: &mut dyn Write, model: &Model, graph: &Graph) -> io::Result<(
                 "version": r.version,
                 "states": r.states.iter().map(|s| json!({
                     "after": s.after,
+                    "deployed": s.deployed,
                     "compatible": s.errors == 0,
                     "problems": s.problems,
                 })).collect::<Vec<_>>(),
@@ -369,6 +374,7 @@ fn write_markdown(out: &mut dyn Write, model: &Model, graph: &Graph) -> io::Resu
             write!(out, "| `{}` |", md_cell(&m.id))?;
             for r in &model.releases {
                 let cell = match r.states.get(i) {
+                    Some(s) if !s.deployed => "— not deployed yet".to_owned(),
                     Some(s) if s.errors == 0 => "✅ compatible".to_owned(),
                     Some(s) => format!("❌ {}", state_label(s)),
                     None => "—".to_owned(),
@@ -567,6 +573,7 @@ fn write_html(out: &mut dyn Write, model: &Model, graph: &Graph) -> io::Result<(
             write!(out, "<tr><td class=\"id\"><code>{}</code></td>", e(&m.id))?;
             for r in &model.releases {
                 match r.states.get(i) {
+                    Some(s) if !s.deployed => write!(out, "<td>— not deployed yet</td>")?,
                     Some(s) if s.errors == 0 => write!(out, "<td class=\"ok\">✓ compatible</td>")?,
                     Some(s) => write!(out, "<td class=\"bad\">✗ {}</td>", state_label(s))?,
                     None => write!(out, "<td>—</td>")?,

@@ -9,6 +9,7 @@ pub mod widening;
 
 use crate::classify::op::{ColumnSpec, ConstraintKind, ConstraintSpec, Name, Op, SqlType};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A column as the model knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +91,9 @@ impl Table {
 /// The whole schema: tables and enum types by normalised name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Schema {
-    pub tables: BTreeMap<Name, Table>,
+    /// Shared between copies: a schema state cloned after every migration costs only the
+    /// tables that migration changed, and unchanged tables compare by pointer.
+    pub tables: BTreeMap<Name, Arc<Table>>,
     pub enums: BTreeMap<Name, Vec<String>>,
     /// Index name → table, so DROP INDEX can find its table.
     pub index_tables: BTreeMap<Name, Name>,
@@ -98,7 +101,20 @@ pub struct Schema {
 
 impl Schema {
     pub fn table(&self, name: &Name) -> Option<&Table> {
-        self.tables.get(name)
+        self.tables.get(name).map(|t| &**t)
+    }
+
+    /// Is table `name` the same in both states (cheap when neither changed it)?
+    pub fn same_table(&self, other: &Schema, name: &Name) -> bool {
+        match (self.tables.get(name), other.tables.get(name)) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    fn table_mut(&mut self, name: &Name) -> Option<&mut Table> {
+        self.tables.get_mut(name).map(Arc::make_mut)
     }
 
     pub fn column(&self, table: &Name, column: &Name) -> Option<&Column> {
@@ -137,7 +153,7 @@ impl Schema {
                         });
                     }
                 }
-                self.tables.insert(table.clone(), t);
+                self.tables.insert(table.clone(), Arc::new(t));
             }
             Op::DropTable { tables, .. } => {
                 for t in tables {
@@ -147,7 +163,7 @@ impl Schema {
             }
             Op::RenameTable { from, to } => {
                 if let Some(mut t) = self.tables.remove(from) {
-                    t.name = to.clone();
+                    Arc::make_mut(&mut t).name = to.clone();
                     self.tables.insert(to.clone(), t);
                     for tab in self.index_tables.values_mut() {
                         if tab == from {
@@ -163,23 +179,19 @@ impl Schema {
                 }
             }
             Op::DropColumn { table, column, .. } => {
-                if let Some(t) = self.tables.get_mut(table) {
+                if let Some(t) = self.table_mut(table) {
                     t.columns.retain(|c| &c.name != column);
                 }
             }
             Op::RenameColumn { table, from, to } => {
-                if let Some(c) = self.tables.get_mut(table).and_then(|t| t.column_mut(from)) {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(from)) {
                     c.name = to.clone();
                 }
             }
             Op::AlterColumnType {
                 table, column, ty, ..
             } => {
-                if let Some(c) = self
-                    .tables
-                    .get_mut(table)
-                    .and_then(|t| t.column_mut(column))
-                {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
                     c.ty = ty.clone();
                 }
             }
@@ -197,21 +209,13 @@ impl Schema {
             }
             Op::SetNotNull { table, column } | Op::DropNotNull { table, column } => {
                 let not_null = matches!(op, Op::SetNotNull { .. });
-                if let Some(c) = self
-                    .tables
-                    .get_mut(table)
-                    .and_then(|t| t.column_mut(column))
-                {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
                     c.not_null = not_null;
                 }
             }
             Op::SetDefault { table, column, .. } | Op::DropDefault { table, column } => {
                 let has = matches!(op, Op::SetDefault { .. });
-                if let Some(c) = self
-                    .tables
-                    .get_mut(table)
-                    .and_then(|t| t.column_mut(column))
-                {
+                if let Some(c) = self.table_mut(table).and_then(|t| t.column_mut(column)) {
                     c.has_default = has;
                 }
             }
@@ -227,7 +231,7 @@ impl Schema {
                 t.constraints.push(constraint_from_spec(constraint));
             }
             Op::ValidateConstraint { table, name } => {
-                if let Some(t) = self.tables.get_mut(table) {
+                if let Some(t) = self.table_mut(table) {
                     for c in t.constraints.iter_mut() {
                         if c.name.as_ref() == Some(name) {
                             c.validated = true;
@@ -236,12 +240,12 @@ impl Schema {
                 }
             }
             Op::DropConstraint { table, name } => {
-                if let Some(t) = self.tables.get_mut(table) {
+                if let Some(t) = self.table_mut(table) {
                     t.constraints.retain(|c| c.name.as_ref() != Some(name));
                 }
             }
             Op::RenameConstraint { table, from, to } => {
-                if let Some(t) = self.tables.get_mut(table) {
+                if let Some(t) = self.table_mut(table) {
                     for c in t.constraints.iter_mut() {
                         if c.name.as_ref() == Some(from) {
                             c.name = Some(to.clone());
@@ -269,7 +273,7 @@ impl Schema {
                 for n in names {
                     let owner = table.clone().or_else(|| self.index_tables.get(n).cloned());
                     self.index_tables.remove(n);
-                    if let Some(t) = owner.and_then(|o| self.tables.get_mut(&o)) {
+                    if let Some(t) = owner.and_then(|o| self.table_mut(&o)) {
                         t.indexes.retain(|i| i.name.as_ref() != Some(n));
                     }
                 }
@@ -294,11 +298,14 @@ impl Schema {
     }
 
     fn table_entry(&mut self, name: &Name) -> &mut Table {
-        self.tables.entry(name.clone()).or_insert_with(|| Table {
-            name: name.clone(),
-            columns_unknown: true,
-            ..Table::default()
-        })
+        let entry = self.tables.entry(name.clone()).or_insert_with(|| {
+            Arc::new(Table {
+                name: name.clone(),
+                columns_unknown: true,
+                ..Table::default()
+            })
+        });
+        Arc::make_mut(entry)
     }
 }
 
