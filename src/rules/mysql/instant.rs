@@ -6,6 +6,16 @@ use crate::classify::op::{ConstraintKind, DefaultKind, Generated, Op};
 use crate::dialect::EngineVersion;
 use crate::lint::OpInfo;
 
+/// Is a feature available on `version`: from MySQL `mysql` (major, minor, patch) or from
+/// MariaDB `mariadb` (major, minor)?
+fn available_since(version: EngineVersion, mysql: (u32, u32, u32), mariadb: (u32, u32)) -> bool {
+    if version.is_mariadb() {
+        version.at_least(mariadb.0, mariadb.1)
+    } else {
+        version.at_least_patch(mysql.0, mysql.1, mysql.2)
+    }
+}
+
 /// Why an operation cannot be done with `ALGORITHM=INSTANT` on `version`, or `None` when
 /// it can.
 pub(crate) fn instant_refusal(info: &OpInfo, version: EngineVersion) -> Option<String> {
@@ -14,13 +24,7 @@ pub(crate) fn instant_refusal(info: &OpInfo, version: EngineVersion) -> Option<S
     if mysql_57 {
         return Some("MySQL 5.7 has no INSTANT algorithm".to_owned());
     }
-    let since = |mysql: (u32, u32, u32), mariadb: (u32, u32)| {
-        if maria {
-            version.at_least(mariadb.0, mariadb.1)
-        } else {
-            version.at_least_patch(mysql.0, mysql.1, mysql.2)
-        }
-    };
+    let since = |mysql, mariadb| available_since(version, mysql, mariadb);
     match &info.op {
         Op::AddColumn { column, .. } => {
             if column.generated == Some(Generated::Stored) {
@@ -119,14 +123,7 @@ pub(crate) fn rebuild_reason(
             "with ALGORITHM=INPLACE, {what} rebuilds the table (ALGORITHM=INSTANT would not on {version})"
         ));
     }
-    let maria = version.is_mariadb();
-    let since = |mysql: (u32, u32, u32), mariadb: (u32, u32)| {
-        if maria {
-            version.at_least(mariadb.0, mariadb.1)
-        } else {
-            version.at_least_patch(mysql.0, mysql.1, mysql.2)
-        }
-    };
+    let since = |mysql, mariadb| available_since(version, mysql, mariadb);
     match &info.op {
         Op::RebuildTable { how, .. } => Some(match how.as_str() {
             "optimize" => "OPTIMIZE TABLE rebuilds InnoDB tables".to_owned(),
