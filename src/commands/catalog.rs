@@ -262,14 +262,7 @@ fn check(args: &CatalogDirArgs) -> miette::Result<Outcome> {
         None => None,
     };
     write_stdout(|out| {
-        writeln!(
-            out,
-            "{}: {} migration{}, layout {}",
-            catalog.root.display(),
-            catalog.migrations.len(),
-            plural(catalog.migrations.len()),
-            catalog.layout.describe()
-        )?;
+        write_header(out, &catalog)?;
         let sum_status = match &problems {
             None => {
                 writeln!(out, "error: no {} yet", at.sum.display())?;
@@ -337,14 +330,7 @@ fn list(args: &CatalogListArgs) -> miette::Result<Outcome> {
             write_stdout(|out| writeln!(out, "{text}"))?;
         }
         ListFormat::Text => write_stdout(|out| {
-            writeln!(
-                out,
-                "{}: {} migration{}, layout {}",
-                catalog.root.display(),
-                catalog.migrations.len(),
-                plural(catalog.migrations.len()),
-                catalog.layout.describe()
-            )?;
+            write_header(out, &catalog)?;
             let width = catalog
                 .migrations
                 .iter()
@@ -379,6 +365,18 @@ fn list(args: &CatalogListArgs) -> miette::Result<Outcome> {
         })?,
     }
     Ok(Outcome::Clean)
+}
+
+/// `DIR: N migrations, layout …`.
+fn write_header(out: &mut dyn std::io::Write, catalog: &Catalog) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{}: {} migration{}, layout {}",
+        catalog.root.display(),
+        catalog.migrations.len(),
+        plural(catalog.migrations.len()),
+        catalog.layout.describe()
+    )
 }
 
 fn plural(n: usize) -> &'static str {

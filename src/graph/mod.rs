@@ -25,6 +25,8 @@
 mod node;
 mod render;
 
+pub use render::phase_colour;
+
 pub use node::{migration_node, GraphInput, MigrationNode, Object, ReleaseNode};
 
 use crate::classify::op::Name;

@@ -8,7 +8,7 @@ use crate::classify::phase::Phase;
 use std::fmt::Write;
 
 /// Fill colour of a migration box by phase.
-fn phase_colour(phase: Phase) -> &'static str {
+pub fn phase_colour(phase: Phase) -> &'static str {
     match phase {
         Phase::Expand => "#c8e6c9",
         Phase::Backfill => "#bbdefb",

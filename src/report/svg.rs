@@ -7,7 +7,6 @@
 //! dashed for implied, release and retirement edges, labelled with their kind.
 
 use super::catalog::html_escape;
-use crate::classify::phase::Phase;
 use crate::graph::{Edge, EdgeKind, Graph, NodeRef};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -32,16 +31,6 @@ struct Placed {
     x: f64,
     y: f64,
     w: f64,
-}
-
-fn fill(phase: Phase) -> &'static str {
-    match phase {
-        Phase::Expand => "#c8e6c9",
-        Phase::Backfill => "#bbdefb",
-        Phase::Contract => "#ffcdd2",
-        Phase::Mixed => "#ffe0b2",
-        Phase::None => "#eeeeee",
-    }
 }
 
 fn key_of(graph: &Graph, node: &NodeRef<'_>) -> Key {
@@ -94,7 +83,7 @@ pub fn layered(
             let (lines, fill, release, retired) = match n {
                 NodeRef::Migration(m) => (
                     [m.id.clone(), m.phase.to_string()],
-                    fill(m.phase),
+                    crate::graph::phase_colour(m.phase),
                     false,
                     false,
                 ),
