@@ -70,6 +70,27 @@ pub struct ReleaseCheck {
     pub reads: Vec<Object>,
 }
 
+impl ReleaseCheck {
+    /// Each problem once, with the state where it first appears (index as in
+    /// [`Analysis::states`]); state 0, before any migration, is left out.
+    pub fn first_appearances(&self) -> Vec<(usize, &Problem)> {
+        let mut seen: std::collections::HashSet<&Problem> = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for (k, problems) in self.per_state.iter().enumerate().skip(1) {
+            // A state that shares its list with the one before has nothing new.
+            if Arc::ptr_eq(problems, &self.per_state[k - 1]) {
+                continue;
+            }
+            for p in problems.iter() {
+                if seen.insert(p) {
+                    out.push((k, p));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Loads each release's queries and checks them against every state.
 pub fn check_releases(
     config: &Config,

@@ -113,25 +113,8 @@ fn write_matrix(
             writeln!(out, "    {s}")?;
         }
         // Each problem once, at the first state where it appears.
-        let mut seen: std::collections::HashSet<&crate::catalog::coexist::Problem> =
-            std::collections::HashSet::new();
-        for (k, (problems, m)) in r
-            .per_state
-            .iter()
-            .enumerate()
-            .skip(1)
-            .zip(&catalog.migrations)
-            .map(|((k, p), m)| (k, (p, m)))
-        {
-            // A state that shares its list with the one before has nothing new.
-            if std::sync::Arc::ptr_eq(problems, &r.per_state[k - 1]) {
-                continue;
-            }
-            for p in problems.iter() {
-                if seen.insert(p) {
-                    writeln!(out, "      after {}: {p}", m.id)?;
-                }
-            }
+        for (k, p) in r.first_appearances() {
+            writeln!(out, "      after {}: {p}", catalog.migrations[k - 1].id)?;
         }
     }
     Ok(())

@@ -68,6 +68,14 @@ pub struct AnalyzedStatement {
 }
 
 impl AnalyzedStatement {
+    /// The MySQL `ALGORITHM=…` the statement asks for (upper-case), if any.
+    pub fn algorithm(&self) -> Option<&str> {
+        self.ops.iter().find_map(|o| match &o.op {
+            Op::AlterAlgorithm { algorithm, .. } => Some(algorithm.as_str()),
+            _ => None,
+        })
+    }
+
     /// The operation names, comma-separated (`add-column,drop-column`).
     pub fn op_names(&self) -> String {
         let mut names: Vec<&str> = Vec::new();

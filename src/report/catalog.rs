@@ -82,6 +82,8 @@ struct StateRow {
 struct ReleaseRow {
     version: String,
     states: Vec<StateRow>,
+    /// Each problem once: the migration after which it first appears, and the problem.
+    first: Vec<(String, String)>,
 }
 
 struct Model {
@@ -133,6 +135,11 @@ fn model(input: &CatalogReportInput<'_>) -> Model {
         .iter()
         .map(|r| ReleaseRow {
             version: r.version.clone(),
+            first: r
+                .first_appearances()
+                .into_iter()
+                .map(|(k, p)| (input.catalog.migrations[k - 1].id.clone(), p.to_string()))
+                .collect(),
             states: r
                 .per_state
                 .iter()
@@ -384,7 +391,7 @@ fn write_markdown(out: &mut dyn Write, model: &Model, graph: &Graph) -> io::Resu
             writeln!(out)?;
         }
         for r in &model.releases {
-            let problems = first_appearances(r);
+            let problems = &r.first;
             if problems.is_empty() {
                 continue;
             }
@@ -405,21 +412,6 @@ fn write_markdown(out: &mut dyn Write, model: &Model, graph: &Graph) -> io::Resu
     writeln!(out, "```mermaid")?;
     write!(out, "{}", graph.to_mermaid())?;
     writeln!(out, "```")
-}
-
-/// Each problem of a release once, with the first state where it appears.
-fn first_appearances(r: &ReleaseRow) -> Vec<(&str, &str)> {
-    let mut seen: Vec<&str> = Vec::new();
-    let mut out = Vec::new();
-    for s in &r.states {
-        for p in &s.problems {
-            if !seen.contains(&p.as_str()) {
-                seen.push(p);
-                out.push((s.after.as_str(), p.as_str()));
-            }
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------- HTML
@@ -583,7 +575,7 @@ fn write_html(out: &mut dyn Write, model: &Model, graph: &Graph) -> io::Result<(
         }
         writeln!(out, "</tbody></table></div>")?;
         for r in &model.releases {
-            let problems = first_appearances(r);
+            let problems = &r.first;
             if problems.is_empty() {
                 continue;
             }

@@ -1,5 +1,4 @@
 use super::instant::instant_refusal;
-use crate::classify::op::Op;
 use crate::rules::{Emitter, FileContext, Rule, RuleMeta};
 
 declare_rule! {
@@ -52,9 +51,7 @@ impl Rule for AlgorithmInstantUnsupported {
     fn check(&self, cx: &FileContext, out: &mut Emitter) {
         let version = cx.settings.version;
         for stmt in cx.statements {
-            let instant = stmt.ops.iter().any(
-                |o| matches!(&o.op, Op::AlterAlgorithm { algorithm, .. } if algorithm == "INSTANT"),
-            );
+            let instant = stmt.algorithm() == Some("INSTANT");
             if !instant {
                 continue;
             }

@@ -58,10 +58,7 @@ impl Rule for AlterAlgorithmCopy {
 
     fn check(&self, cx: &FileContext, out: &mut Emitter) {
         for stmt in cx.statements {
-            let algorithm = stmt.ops.iter().find_map(|o| match &o.op {
-                Op::AlterAlgorithm { algorithm, .. } => Some(algorithm.as_str()),
-                _ => None,
-            });
+            let algorithm = stmt.algorithm();
             let found = match algorithm {
                 Some("COPY") => stmt
                     .ops

@@ -1,5 +1,4 @@
 use super::instant::rebuild_reason;
-use crate::classify::op::Op;
 use crate::rules::{Emitter, FileContext, Rule, RuleMeta};
 
 declare_rule! {
@@ -56,10 +55,7 @@ impl Rule for AlterTableRebuild {
 
     fn check(&self, cx: &FileContext, out: &mut Emitter) {
         for stmt in cx.statements {
-            let algorithm = stmt.ops.iter().find_map(|o| match &o.op {
-                Op::AlterAlgorithm { algorithm, .. } => Some(algorithm.as_str()),
-                _ => None,
-            });
+            let algorithm = stmt.algorithm();
             if algorithm == Some("INSTANT") {
                 continue;
             }
