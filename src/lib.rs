@@ -19,6 +19,7 @@ pub mod parse;
 pub mod plan;
 pub mod report;
 pub mod rules;
+pub mod runner;
 pub mod schema;
 pub mod source;
 pub mod suggest;

@@ -1,0 +1,81 @@
+//! The runner: applies a plan to a real database, phase by phase, through a [`Backend`].
+//!
+//! Owns the algorithm (advisory lock, history, gates, transactions, lock-timeout retries,
+//! backfill batches, rollback on failure), written once for every engine. `postgres.rs`
+//! and `mysql.rs` are the engines; `history.rs` the `bellows_history` table; `verify.rs`
+//! the rollback proofs. It prints nothing itself: progress goes through a [`Progress`]
+//! sink the command supplies.
+
+pub mod backend;
+pub mod mysql;
+pub mod postgres;
+pub mod url;
+
+pub use backend::{Backend, DbError, DbErrorKind, Row, Snapshot, SnapshotItem, Value};
+
+use crate::dialect::Dialect;
+use url::DbUrl;
+
+/// A connection to either engine, chosen by the URL's scheme.
+pub enum AnyBackend {
+    Postgres(postgres::PgBackend),
+    Mysql(mysql::MyBackend),
+}
+
+impl AnyBackend {
+    /// Connects to the database the URL names; the session's application name is
+    /// `bellows`.
+    pub async fn connect(url: &DbUrl) -> Result<AnyBackend, DbError> {
+        Ok(match url.dialect() {
+            Dialect::Postgres => {
+                AnyBackend::Postgres(postgres::PgBackend::connect(url, "bellows").await?)
+            }
+            Dialect::Mysql => AnyBackend::Mysql(mysql::MyBackend::connect(url, "bellows").await?),
+        })
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $b:ident => $e:expr) => {
+        match $self {
+            AnyBackend::Postgres($b) => $e,
+            AnyBackend::Mysql($b) => $e,
+        }
+    };
+}
+
+impl Backend for AnyBackend {
+    fn dialect(&self) -> Dialect {
+        delegate!(self, b => b.dialect())
+    }
+    fn engine(&self) -> &str {
+        delegate!(self, b => b.engine())
+    }
+    async fn execute(&mut self, sql: &str) -> Result<u64, DbError> {
+        delegate!(self, b => b.execute(sql).await)
+    }
+    async fn execute_with(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
+        delegate!(self, b => b.execute_with(sql, params).await)
+    }
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        delegate!(self, b => b.query(sql, params).await)
+    }
+    async fn try_lock(&mut self, name: &str) -> Result<bool, DbError> {
+        delegate!(self, b => b.try_lock(name).await)
+    }
+    async fn unlock(&mut self, name: &str) -> Result<(), DbError> {
+        delegate!(self, b => b.unlock(name).await)
+    }
+    async fn lock_holder(&mut self, name: &str) -> Result<Option<String>, DbError> {
+        delegate!(self, b => b.lock_holder(name).await)
+    }
+    async fn set_lock_timeout(&mut self, ms: u64) -> Result<(), DbError> {
+        delegate!(self, b => b.set_lock_timeout(ms).await)
+    }
+    async fn snapshot(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
+        delegate!(self, b => b.snapshot(exclude).await)
+    }
+    async fn applications(&mut self) -> Result<Vec<String>, DbError> {
+        delegate!(self, b => b.applications().await)
+    }
+}
