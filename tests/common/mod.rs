@@ -1,6 +1,8 @@
 //! Helpers shared by the fixture-driven tests.
 #![allow(dead_code)]
 
+pub mod db;
+
 use bellows::dialect::Dialect;
 use bellows::lint::{lint_inputs, FileOptions, FileResult};
 use bellows::report::page::{fixture_file_options, fixture_settings};
