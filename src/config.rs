@@ -112,6 +112,41 @@ pub struct RunnerConfig {
     /// The runner wraps each migration in a transaction (default true on PostgreSQL).
     #[serde(default)]
     pub transaction: Option<bool>,
+    /// How many times a lock timeout is retried, with jittered backoff (default 3).
+    #[serde(default, alias = "lock_retries")]
+    pub lock_retries: Option<u32>,
+    /// The first retry's wait (e.g. `"500ms"`); each later one doubles.
+    #[serde(default, alias = "retry_backoff")]
+    pub retry_backoff: Option<String>,
+    /// The history table's name (default `bellows_history`).
+    #[serde(default, alias = "history_table")]
+    pub history_table: Option<String>,
+    /// The PostgreSQL schema or MySQL database of the history table (default: the
+    /// connection's own).
+    #[serde(default, alias = "history_schema")]
+    pub history_schema: Option<String>,
+    /// Refuse a step whose down script `bellows migrate verify` has not proven (default
+    /// true).
+    #[serde(default, alias = "require_proof")]
+    pub require_proof: Option<bool>,
+}
+
+/// Reads a duration written as `2s`, `500ms`, `1m` or a bare number of milliseconds.
+pub fn parse_duration_ms(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&t[..i], t[i..].trim()),
+        None => (t, "ms"),
+    };
+    let n: f64 = number.parse().ok()?;
+    let factor = match unit {
+        "ms" => 1.0,
+        "s" => 1000.0,
+        "m" | "min" => 60_000.0,
+        _ => return None,
+    };
+    let ms = n * factor;
+    (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
 }
 
 /// A configuration file that cannot be used.
@@ -179,6 +214,17 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("2s"), Some(2000));
+        assert_eq!(parse_duration_ms("500ms"), Some(500));
+        assert_eq!(parse_duration_ms("1.5s"), Some(1500));
+        assert_eq!(parse_duration_ms("1m"), Some(60_000));
+        assert_eq!(parse_duration_ms("250"), Some(250));
+        assert_eq!(parse_duration_ms("2 hours"), None);
+        assert_eq!(parse_duration_ms("s"), None);
+    }
 
     #[test]
     fn unknown_keys_are_errors_with_a_span() {

@@ -21,7 +21,8 @@ fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
         Err(report) => {
-            eprintln!("{report:?}");
+            // A database error may carry a password from a URL; never print it.
+            eprintln!("{}", bellows::runner::url::redact(&format!("{report:?}")));
             ExitCode::from(2)
         }
     }

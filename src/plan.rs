@@ -41,8 +41,11 @@ pub struct Plan {
 /// What the plan starts from and aims at.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
-    /// The last applied migration (none: nothing is applied).
+    /// The last applied migration (none: nothing is applied); it and every migration
+    /// before it in catalog order count as applied.
     pub applied: Option<String>,
+    /// Migrations applied according to a database's history, in any order.
+    pub applied_ids: Vec<String>,
     /// A release version or a migration id (none: the last migration).
     pub target: Option<String>,
     /// The deployed releases (none given: `[deploy] live` of bellows.toml).
@@ -121,6 +124,7 @@ pub fn plan(
     let first = applied.map(|i| i + 1).unwrap_or(0);
     let pending: Vec<usize> = order
         .iter()
+        .filter(|id| !request.applied_ids.iter().any(|a| a == *id))
         .filter_map(|id| index_of(id))
         .filter(|&i| i >= first && target.is_some_and(|t| i <= t))
         .collect();

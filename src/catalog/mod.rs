@@ -66,6 +66,10 @@ pub struct MigrationMeta {
     pub transaction: Option<bool>,
     #[serde(default)]
     pub backfill: Option<BackfillSpec>,
+    /// `true`: the down script cannot bring back what up changed (it loses data);
+    /// `bellows migrate rollback` refuses it without `--force`.
+    #[serde(default)]
+    pub irreversible: Option<bool>,
 }
 
 /// A `migration.toml` that cannot be used.
@@ -73,7 +77,7 @@ pub struct MigrationMeta {
 #[error("{message}")]
 #[diagnostic(
     code(bellows::catalog::migration_toml),
-    help("keys: phase, requires, replaces, purpose, owner, transaction, [backfill]")
+    help("keys: phase, requires, replaces, purpose, owner, transaction, irreversible, [backfill]")
 )]
 pub struct MetaError {
     pub message: String,

@@ -27,7 +27,7 @@ pub enum Command {
     Catalog(CatalogArgs),
     /// Manage the git pre-commit hook that lints staged migrations.
     Hook(HookArgs),
-    /// Plan (and later apply) the migrations: steps, phases and their gates.
+    /// Plan, apply, roll back and verify migrations against a database.
     Migrate(MigrateArgs),
 }
 
@@ -40,8 +40,174 @@ pub struct MigrateArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum MigrateCommand {
     /// The ordered steps from the applied migrations to the target, and whether each may
-    /// run while the live releases keep working (offline: from the catalog alone).
+    /// run while the live releases keep working (from the catalog alone, or from a
+    /// database's history with --database-url, with drift).
     Plan(PlanArgs),
+    /// Apply pending migrations, phase by phase, stopping before a blocked step.
+    Apply(ApplyArgs),
+    /// Roll back applied migrations with their proven down scripts, newest first.
+    Rollback(RollbackArgs),
+    /// Applied, pending and dirty migrations, the lock holder, the last runs.
+    Status(StatusArgs),
+    /// Settle a step that started and never finished.
+    Resolve(ResolveArgs),
+    /// Prove every down script on a scratch database and record the proofs in bellows.sum.
+    Verify(VerifyArgs),
+}
+
+/// Where the database is, and its history table.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ConnectionArgs {
+    /// postgres://… or mysql://… (default: $DATABASE_URL). The password is never printed.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The history table (default: `[runner] history-table`, else bellows_history).
+    #[arg(long, value_name = "NAME")]
+    pub history_table: Option<String>,
+    /// The history table's schema (PostgreSQL) or database (MySQL).
+    #[arg(long, value_name = "NAME")]
+    pub history_schema: Option<String>,
+}
+
+/// How the runner takes locks and retries.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RunnerArgs {
+    /// How long a statement may wait for a lock (default: `[runner] lock-timeout`, else 2s).
+    #[arg(long, value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
+    /// How many times a lock timeout is retried (default: `[runner] lock-retries`, else 3).
+    #[arg(long, value_name = "N")]
+    pub lock_retries: Option<u32>,
+    /// Wait for another run's migration lock (the default).
+    #[arg(long, overrides_with = "no_wait")]
+    pub wait: bool,
+    /// Exit at once when another run holds the migration lock.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Run down scripts that `bellows migrate verify` has not proven.
+    #[arg(long)]
+    pub allow_unproven: bool,
+}
+
+/// Which releases are live.
+#[derive(Debug, Clone, Args, Default)]
+pub struct LiveArgs {
+    /// The releases deployed now (default: `[deploy] live` of bellows.toml).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "VERSIONS",
+        conflicts_with = "live_from_db"
+    )]
+    pub deployed: Vec<String>,
+    /// Read the live releases from the database's sessions: an application_name (MySQL:
+    /// program_name) of the form `app@1.5.0` names release 1.5.0.
+    #[arg(long)]
+    pub live_from_db: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Stop after this migration, or at the migration this release requires.
+    #[arg(long, value_name = "ID|RELEASE")]
+    pub to: Option<String>,
+    /// Apply only the leading pending steps of this phase.
+    #[arg(long, value_enum)]
+    pub phase: Option<PhaseArg>,
+    /// Print the exact SQL in order; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PhaseArg {
+    Expand,
+    Backfill,
+    Contract,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Roll back every migration applied after this one.
+    #[arg(long, value_name = "ID", conflicts_with = "steps")]
+    pub to: Option<String>,
+    /// Roll back the last N applied migrations (default 1).
+    #[arg(long, value_name = "N")]
+    pub steps: Option<usize>,
+    /// Also roll back contracts and migrations marked irreversible, and past the live
+    /// releases' needs.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the exact SQL in order; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("verdict").required(true).args(["run_down", "mark_applied", "mark_rolled_back"])))]
+pub struct ResolveArgs {
+    /// The dirty migration.
+    pub id: String,
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Run its down script, then count it as not applied.
+    #[arg(long)]
+    pub run_down: bool,
+    /// It completed: count it as applied.
+    #[arg(long)]
+    pub mark_applied: bool,
+    /// Nothing of it remains: count it as not applied.
+    #[arg(long)]
+    pub mark_rolled_back: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    /// A server where bellows may create (and drop) a scratch database.
+    #[arg(long, value_name = "URL")]
+    pub scratch_url: String,
+    /// Verify only this migration (the ones before it are replayed first).
+    #[arg(long, value_name = "ID")]
+    pub only: Option<String>,
+    /// Check only; do not write the proofs to bellows.sum.
+    #[arg(long)]
+    pub no_write: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -55,9 +221,22 @@ pub struct PlanArgs {
     /// there) or a migration id. Default: the last migration.
     #[arg(long, value_name = "RELEASE|MIGRATION")]
     pub target: Option<String>,
-    /// The last migration already applied (default: none).
-    #[arg(long, value_name = "ID")]
+    /// The last migration already applied (default: none, or the database's history).
+    #[arg(long, value_name = "ID", conflicts_with = "database_url")]
     pub applied: Option<String>,
+    /// Plan from this database's history, and compare its schema with the migrations'
+    /// (drift).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The history table (default: `[runner] history-table`, else bellows_history).
+    #[arg(long, value_name = "NAME")]
+    pub history_table: Option<String>,
+    /// The history table's schema (PostgreSQL) or database (MySQL).
+    #[arg(long, value_name = "NAME")]
+    pub history_schema: Option<String>,
+    /// With --database-url: read the live releases from the database's sessions.
+    #[arg(long, requires = "database_url", conflicts_with = "deployed")]
+    pub live_from_db: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,

@@ -123,10 +123,10 @@ fn write_matrix(
 /// Where the migrations and the sum file are, and the configuration in force.
 pub(crate) struct Located {
     pub(crate) dir: PathBuf,
-    sum: PathBuf,
+    pub(crate) sum: PathBuf,
     pub(crate) config: Config,
     /// The directory of bellows.toml (release query paths are relative to it).
-    config_dir: PathBuf,
+    pub(crate) config_dir: PathBuf,
     dialect: DialectArgs,
 }
 
@@ -194,7 +194,7 @@ pub(crate) fn load(dir: &Path) -> miette::Result<Catalog> {
 }
 
 /// The sum file, if there is one.
-fn read_sum(path: &Path) -> miette::Result<Option<SumFile>> {
+pub(crate) fn read_sum(path: &Path) -> miette::Result<Option<SumFile>> {
     match std::fs::read_to_string(path) {
         Ok(text) => SumFile::parse(&text)
             .map(Some)

@@ -9,9 +9,11 @@ mod github;
 mod json;
 pub mod page;
 pub mod plan;
+pub mod run;
 mod sarif;
 mod svg;
 mod text;
+pub mod verify;
 
 pub use json::{JsonDiagnostic, JsonFile, JsonReport, JsonStatement};
 pub use text::render_finding;

@@ -6,12 +6,25 @@
 //! the rollback proofs. It prints nothing itself: progress goes through a [`Progress`]
 //! sink the command supplies.
 
+pub mod apply;
 pub mod backend;
+mod backfill;
+pub mod drift;
+pub mod events;
+pub mod fake;
+pub mod history;
 pub mod mysql;
 pub mod postgres;
+pub mod script;
 pub mod url;
+pub mod verify;
 
+pub use apply::{
+    ApplyRequest, FailureKind, Outcome, Project, Resolution, RollbackRequest, RunError, Runner,
+    Settings, StatusReport,
+};
 pub use backend::{Backend, DbError, DbErrorKind, Row, Snapshot, SnapshotItem, Value};
+pub use events::{Event, Events};
 
 use crate::dialect::Dialect;
 use url::DbUrl;

@@ -234,7 +234,9 @@ mod tests {
     #[test]
     fn schemes() {
         assert_eq!(
-            DbUrl::parse("mariadb://root@127.0.0.1/test").unwrap().dialect(),
+            DbUrl::parse("mariadb://root@127.0.0.1/test")
+                .unwrap()
+                .dialect(),
             Dialect::Mysql
         );
         assert!(matches!(

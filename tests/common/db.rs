@@ -117,8 +117,12 @@ impl Scratch {
     /// it printed (tab-separated, no headers); panics when the server rejects it.
     pub fn sql(&self, sql: &str) -> String {
         let out = match self.engine {
-            Engine::Postgres => psql(&self.name).args(["-At", "-F", "\t", "-c", sql]).output(),
-            Engine::Mariadb => mariadb(Some(&self.name)).args(["-N", "-B", "-e", sql]).output(),
+            Engine::Postgres => psql(&self.name)
+                .args(["-At", "-F", "\t", "-c", sql])
+                .output(),
+            Engine::Mariadb => mariadb(Some(&self.name))
+                .args(["-N", "-B", "-e", sql])
+                .output(),
         }
         .expect("the database client runs");
         assert!(
@@ -172,4 +176,3 @@ pub fn mariadb(db: Option<&str>) -> Command {
     }
     c
 }
-

@@ -1,0 +1,1468 @@
+//! `migrate verify`: rollback proven on a scratch database, not hoped for.
+//!
+//! Owns the verification walk: creating a scratch database (and always dropping it again),
+//! running each migration up → down → up with schema snapshots compared in between,
+//! checking `verify.sql`, and making the [`Proof`] of each migration whose rollback holds.
+//! It does not write `bellows.sum` (the command records the proofs with
+//! [`SumFile::set_proof`](crate::catalog::sum::SumFile::set_proof)) and prints nothing:
+//! progress goes through the caller's callback, results to `report/verify.rs`.
+//!
+//! For each migration, in dependency order:
+//!
+//! ```text
+//! S0 = snapshot → up → S1 → verify.sql must succeed
+//!    → down → snapshot must equal S0 → verify.sql must fail
+//!    → up   → snapshot must equal S1                       → proof
+//! ```
+//!
+//! A migration without a down script, or a contract (declared `phase = "contract"`, or
+//! inferred from its statements when it declares no phase: irreversible by nature), stops
+//! after the first line ([`Verdict::UpOnly`]). The walk stops at the first
+//! failed migration: later ones would build on a schema that is already wrong.
+
+use super::backend::{quote_ident, Backend, DbError, DbErrorKind, Snapshot, SnapshotItem};
+use super::script::{self, ScriptError, Statement};
+use super::url::{redact, DbUrl};
+use super::AnyBackend;
+use crate::catalog::analysis::analyze;
+use crate::catalog::layout::{Catalog, Migration};
+use crate::catalog::sum::{script_hash, Hash, Proof};
+use crate::catalog::{BackfillSpec, DeclaredPhase};
+use crate::classify::phase::Phase;
+use crate::dialect::Dialect;
+use crate::lint::LintSettings;
+use sha2::{Digest, Sha256};
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The history table, left out of every snapshot (a scratch database has none, but a
+/// migration's own statements never see it either way).
+pub const HISTORY_TABLE: &str = "bellows_history";
+
+/// The stages a verification can fail at ([`VerifyFailure::stage`]).
+pub mod stage {
+    pub const UP: &str = "up";
+    pub const DOWN: &str = "down";
+    pub const SECOND_UP: &str = "second up";
+    pub const VERIFY_AFTER_UP: &str = "verify.sql after up";
+    pub const VERIFY_AFTER_DOWN: &str = "verify.sql after down";
+    pub const DOWN_DIFFERS: &str = "down != before up";
+    pub const SECOND_UP_DIFFERS: &str = "second up != first up";
+}
+
+/// What to verify.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// A migration id: verify just it, after replaying (up only) the migrations before it
+    /// in the order.
+    pub only: Option<String>,
+}
+
+/// One migration's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationVerdict {
+    pub id: String,
+    pub outcome: Verdict,
+    /// The proof, for a [`Verdict::Proven`] migration.
+    pub proof: Option<Proof>,
+}
+
+/// What verifying one migration showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Down restored the schema exactly and up could run again: the proof holds.
+    Proven,
+    /// A contract or a migration without a down script: up ran, nothing to roll back.
+    UpOnly,
+    Failed(VerifyFailure),
+}
+
+/// Where and how a migration failed verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyFailure {
+    /// One of the [`stage`] constants: `"up"`, `"down"`, `"second up"`,
+    /// `"verify.sql after up"`, `"verify.sql after down"`, `"down != before up"`,
+    /// `"second up != first up"`.
+    pub stage: &'static str,
+    /// What went wrong, with the script, line and server message where a statement failed.
+    pub message: String,
+    /// For the two snapshot comparisons: a unified diff of the snapshots.
+    pub diff: Option<String>,
+}
+
+/// The result of a verification run. The scratch database is gone by the time it is
+/// returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyRun {
+    /// The engine and version verified on (`postgresql-15.19`).
+    pub engine: String,
+    /// The scratch database's name (`bellows_verify_<pid>_<unix-nanos>`), already dropped.
+    pub database: String,
+    /// In the order verified; ends at the first failure.
+    pub verdicts: Vec<MigrationVerdict>,
+    /// The migrations not verified because an earlier one failed, in order.
+    pub not_verified: Vec<String>,
+}
+
+impl VerifyRun {
+    /// The failed migration and its failure, if one failed.
+    pub fn failure(&self) -> Option<(&str, &VerifyFailure)> {
+        self.verdicts.iter().find_map(|v| match &v.outcome {
+            Verdict::Failed(f) => Some((v.id.as_str(), f)),
+            _ => None,
+        })
+    }
+
+    /// The proofs of the proven migrations, in order.
+    pub fn proofs(&self) -> impl Iterator<Item = &Proof> {
+        self.verdicts.iter().filter_map(|v| v.proof.as_ref())
+    }
+}
+
+/// Why verification could not run to a verdict. Every variant is a tool failure; the
+/// scratch database has been dropped (or the error says it could not be). The underlying
+/// error is part of the message (not a separate cause, which would print it twice).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum VerifyError {
+    #[error("{}", connect_message(.url, .error))]
+    #[diagnostic(
+        code(bellows::verify::connect),
+        help("check that the server is up and the URL's user and password are right, then rerun `bellows migrate verify --scratch-url <URL>`")
+    )]
+    Connect { url: String, error: DbError },
+
+    #[error("cannot create the scratch database {name}: {error}")]
+    #[diagnostic(code(bellows::verify::create_database), help("{help}"))]
+    CreateDatabase {
+        name: String,
+        error: DbError,
+        help: String,
+    },
+
+    #[error("{id}: cannot read {}: {error}", path.display())]
+    #[diagnostic(
+        code(bellows::verify::read),
+        help("check that the file exists and is readable (`bellows catalog list` shows the migrations), then rerun `bellows migrate verify`")
+    )]
+    Read {
+        id: String,
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    #[error("{id}: {} cannot be run: {error}", path.display())]
+    #[diagnostic(
+        code(bellows::verify::script),
+        help("fix the script (bellows sends it one statement at a time), check it with `bellows lint`, then rerun `bellows migrate verify`")
+    )]
+    Script {
+        id: String,
+        path: PathBuf,
+        error: ScriptError,
+    },
+
+    #[error("no migration `{id}` in the catalog")]
+    #[diagnostic(
+        code(bellows::verify::unknown_migration),
+        help("`bellows catalog list` shows the migrations' ids")
+    )]
+    UnknownMigration { id: String },
+
+    #[error(
+        "verification stopped while {during} ({done} of {total} migrations verified): {error}"
+    )]
+    #[diagnostic(
+        code(bellows::verify::database),
+        help("the scratch database has been dropped; check the server, then rerun `bellows migrate verify`")
+    )]
+    Database {
+        during: String,
+        done: usize,
+        total: usize,
+        error: DbError,
+    },
+
+    #[error("interrupted ({done} of {total} migrations verified)")]
+    #[diagnostic(
+        code(bellows::verify::interrupted),
+        help("the scratch database has been dropped and nothing was recorded; rerun `bellows migrate verify` to start again")
+    )]
+    Interrupted { done: usize, total: usize },
+
+    #[error("cannot drop the scratch database {name}: {error}")]
+    #[diagnostic(
+        code(bellows::verify::drop_database),
+        help("drop it by hand (`DROP DATABASE {name}`), then rerun `bellows migrate verify`")
+    )]
+    DropDatabase { name: String, error: DbError },
+}
+
+/// Verifies the migrations named in `order` (ids, in dependency order) on a fresh database
+/// created through `scratch`, an admin connection to a server where bellows may
+/// `CREATE DATABASE`. The scratch database is dropped afterwards, on success, failure,
+/// error and Ctrl-C alike.
+///
+/// Every script is read and split before the server is touched, so a missing file or a
+/// psql meta-command fails fast.
+pub async fn verify(
+    catalog: &Catalog,
+    order: &[&str],
+    scratch: &DbUrl,
+    options: &VerifyOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<VerifyRun, VerifyError> {
+    let dialect = scratch.dialect();
+    let steps = prepare(catalog, order, options, dialect)?;
+    let total = steps.iter().filter(|s| !s.replay_only).count();
+
+    let mut admin = AnyBackend::connect(scratch)
+        .await
+        .map_err(|e| VerifyError::Connect {
+            url: scratch.redacted(),
+            error: scrubbed(e),
+        })?;
+    let name = scratch_name();
+    progress(&format!("creating scratch database {name}"));
+    admin
+        .execute(&format!("CREATE DATABASE {}", quote_ident(dialect, &name)))
+        .await
+        .map_err(|e| VerifyError::CreateDatabase {
+            help: privilege_help(dialect, &scratch.user()),
+            name: name.clone(),
+            error: scrubbed(e),
+        })?;
+
+    let url = scratch.with_database(&name);
+    let done = Cell::new(0);
+    let outcome = {
+        let walked = walk_in(&url, &steps, &done, progress);
+        let interrupted = async {
+            // Without a handler (no signal support) there is nothing to wait for.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            r = walked => r,
+            () = interrupted => Err(VerifyError::Interrupted { done: done.get(), total }),
+        }
+    };
+    // The scratch connection is closed here (`walk_in` owned it), before the drop.
+
+    progress(&format!("dropping scratch database {name}"));
+    let dropped = drop_database(&mut admin, scratch, &name)
+        .await
+        .map_err(scrubbed);
+    match (outcome, dropped) {
+        (Ok((engine, verdicts, not_verified)), Ok(())) => Ok(VerifyRun {
+            engine,
+            database: name,
+            verdicts,
+            not_verified,
+        }),
+        (Ok(_), Err(error)) => Err(VerifyError::DropDatabase { name, error }),
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(error)) => {
+            progress(&format!(
+                "cannot drop the scratch database {name}: {error}; drop it by hand"
+            ));
+            Err(e)
+        }
+    }
+}
+
+/// `cannot connect to <url>: <error>`, without the URL twice when the driver's message
+/// already names it.
+fn connect_message(url: &str, error: &DbError) -> String {
+    let text = error.to_string();
+    if text.contains(url) {
+        text
+    } else {
+        format!("cannot connect to {url}: {text}")
+    }
+}
+
+/// The error with every registered secret removed from its message (drivers may echo
+/// connection parameters).
+fn scrubbed(e: DbError) -> DbError {
+    DbError {
+        message: redact(&e.message),
+        ..e
+    }
+}
+
+/// `bellows_verify_<pid>_<unix-nanos>`, unique within the process even when the clock
+/// repeats itself.
+fn scratch_name() -> String {
+    static LAST: std::sync::Mutex<u128> = std::sync::Mutex::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let nanos = now.max(*last + 1);
+    *last = nanos;
+    format!("bellows_verify_{}_{nanos}", std::process::id())
+}
+
+fn privilege_help(dialect: Dialect, user: &str) -> String {
+    let user = if user.is_empty() { "<user>" } else { user };
+    match dialect {
+        Dialect::Postgres => format!(
+            "the scratch URL's user needs the CREATEDB privilege (`ALTER ROLE {user} CREATEDB`, as a superuser), or point --scratch-url at a server where it has it; then rerun `bellows migrate verify`"
+        ),
+        Dialect::Mysql => format!(
+            "the scratch URL's user needs CREATE and DROP on the scratch databases (``GRANT ALL ON `bellows\\_verify\\_%`.* TO '{user}'@'%'``), or point --scratch-url at a server where it has them; then rerun `bellows migrate verify`"
+        ),
+    }
+}
+
+/// Drops the scratch database from the admin connection, reconnecting once when that
+/// connection was lost meanwhile. Waits at most 30 s for locks.
+async fn drop_database(admin: &mut AnyBackend, url: &DbUrl, name: &str) -> Result<(), DbError> {
+    let dialect = url.dialect();
+    let quoted = quote_ident(dialect, name);
+    let mut result = drop_once(admin, dialect, &quoted).await;
+    if matches!(&result, Err(e) if e.kind == DbErrorKind::Connection) {
+        *admin = AnyBackend::connect(url).await?;
+        result = drop_once(admin, dialect, &quoted).await;
+    }
+    result
+}
+
+async fn drop_once(admin: &mut AnyBackend, dialect: Dialect, quoted: &str) -> Result<(), DbError> {
+    // Best effort: a drop that cannot get its lock should fail, not hang.
+    let _ = admin.set_lock_timeout(30_000).await;
+    match dialect {
+        Dialect::Postgres => {
+            match admin
+                .execute(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+                .await
+            {
+                Ok(_) => Ok(()),
+                // Before PostgreSQL 13 there is no FORCE; the scratch connection is closed.
+                Err(e) if e.code.as_deref() == Some("42601") => admin
+                    .execute(&format!("DROP DATABASE IF EXISTS {quoted}"))
+                    .await
+                    .map(|_| ()),
+                Err(e) => Err(e),
+            }
+        }
+        Dialect::Mysql => admin
+            .execute(&format!("DROP DATABASE IF EXISTS {quoted}"))
+            .await
+            .map(|_| ()),
+    }
+}
+
+/// A migration with its scripts read and split.
+struct Step<'c> {
+    migration: &'c Migration,
+    /// Replayed (up only, no checks) before the migration `--only` names.
+    replay_only: bool,
+    /// Where up's line numbers count from: `up.sql`, or a dbmate file's up section.
+    up_name: String,
+    up_text: String,
+    up: Vec<Statement>,
+    /// Skipped for contracts: they are verified up only.
+    down: Option<Script>,
+    verify: Option<Script>,
+    backfill: Option<&'c BackfillSpec>,
+}
+
+struct Script {
+    name: String,
+    text: String,
+    statements: Vec<Statement>,
+}
+
+fn prepare<'c>(
+    catalog: &'c Catalog,
+    order: &[&str],
+    options: &VerifyOptions,
+    dialect: Dialect,
+) -> Result<Vec<Step<'c>>, VerifyError> {
+    let unknown = |id: &str| VerifyError::UnknownMigration { id: id.to_owned() };
+    let migrations: Vec<&Migration> = order
+        .iter()
+        .map(|id| catalog.get(id).ok_or_else(|| unknown(id)))
+        .collect::<Result<_, _>>()?;
+    let last = match &options.only {
+        Some(only) => order
+            .iter()
+            .position(|id| id == only)
+            .ok_or_else(|| unknown(only))?,
+        None => migrations.len().saturating_sub(1),
+    };
+    let mut steps = migrations
+        .into_iter()
+        .take(last + 1)
+        .enumerate()
+        .map(|(i, m)| {
+            let replay_only = options.only.is_some() && i < last;
+            step(m, replay_only, dialect)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // A contract is irreversible by nature, declared or not: it is verified up only, as
+    // `migrate apply` asks no proof of it. Its phase is decided as the plan decides it.
+    if steps
+        .iter()
+        .any(|s| s.down.is_some() && s.migration.meta.phase.is_none())
+    {
+        let analysis =
+            analyze(catalog, &LintSettings::new(dialect)).map_err(|error| VerifyError::Read {
+                id: "(catalog)".to_owned(),
+                path: catalog.root.clone(),
+                error,
+            })?;
+        for s in &mut steps {
+            let at = catalog
+                .migrations
+                .iter()
+                .position(|m| m.id == s.migration.id);
+            let inferred = at.and_then(|i| analysis.results.get(i)).map(|r| r.phase);
+            if s.migration.meta.phase.is_none() && inferred == Some(Phase::Contract) {
+                s.down = None;
+            }
+        }
+    }
+    Ok(steps)
+}
+
+fn step(m: &Migration, replay_only: bool, dialect: Dialect) -> Result<Step<'_>, VerifyError> {
+    let read = |path: &Path| {
+        let path = path.to_path_buf();
+        let id = m.id.clone();
+        move |error| VerifyError::Read { id, path, error }
+    };
+    let split = |path: &Path, text: &str| {
+        script::statements(text, dialect).map_err(|error| VerifyError::Script {
+            id: m.id.clone(),
+            path: path.to_path_buf(),
+            error,
+        })
+    };
+    let section = |path: &Path, part: &str| {
+        let file = file_name(path);
+        if m.dbmate_sections {
+            format!("{file} (migrate:{part} section)")
+        } else {
+            file
+        }
+    };
+    let up_text = m.up_text().map_err(read(&m.up))?;
+    let up = split(&m.up, &up_text)?;
+    let contract = m.meta.phase == Some(DeclaredPhase::Contract);
+    let down = match (&m.down, contract || replay_only) {
+        (Some(path), false) => match m.down_text().map_err(read(path))? {
+            Some(text) => Some(Script {
+                name: section(path, "down"),
+                statements: split(path, &text)?,
+                text,
+            }),
+            None => None,
+        },
+        _ => None,
+    };
+    let verify = match (&m.verify, replay_only) {
+        (Some(path), false) => {
+            let text = std::fs::read_to_string(path).map_err(read(path))?;
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned();
+            Some(Script {
+                name: file_name(path),
+                statements: split(path, &text)?,
+                text,
+            })
+        }
+        _ => None,
+    };
+    Ok(Step {
+        migration: m,
+        replay_only,
+        up_name: section(&m.up, "up"),
+        up_text,
+        up,
+        down,
+        verify,
+        backfill: m.meta.backfill.as_ref(),
+    })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+type Walked = (String, Vec<MigrationVerdict>, Vec<String>);
+
+/// Connects to the scratch database and walks the steps; the connection is closed when
+/// this returns.
+async fn walk_in(
+    url: &DbUrl,
+    steps: &[Step<'_>],
+    done: &Cell<usize>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Walked, VerifyError> {
+    let mut conn = AnyBackend::connect(url)
+        .await
+        .map_err(|e| VerifyError::Connect {
+            url: url.redacted(),
+            error: scrubbed(e),
+        })?;
+    let engine = conn.engine().to_owned();
+    let (verdicts, not_verified) = walk(&mut conn, steps, done, progress).await?;
+    Ok((engine, verdicts, not_verified))
+}
+
+/// How one step went wrong: the migration failed, or the tool did.
+enum Stop {
+    Failed(String),
+    Tool(VerifyError),
+}
+
+/// The walk itself, over any backend. `done` counts the migrations verified so far.
+async fn walk<B: Backend>(
+    conn: &mut B,
+    steps: &[Step<'_>],
+    done: &Cell<usize>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Vec<MigrationVerdict>, Vec<String>), VerifyError> {
+    let total = steps.iter().filter(|s| !s.replay_only).count();
+    // A database error says how far the run got.
+    let counted = |e: VerifyError| match e {
+        VerifyError::Database { during, error, .. } => VerifyError::Database {
+            during,
+            done: done.get(),
+            total,
+            error,
+        },
+        e => e,
+    };
+    let mut verdicts = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let id = &step.migration.id;
+        let verdict = if step.replay_only {
+            progress(&format!("{id}: replaying up"));
+            match run_up(conn, step).await {
+                Ok(()) => continue,
+                Err(Stop::Tool(e)) => return Err(counted(e)),
+                Err(Stop::Failed(message)) => MigrationVerdict {
+                    id: id.clone(),
+                    outcome: Verdict::Failed(VerifyFailure {
+                        stage: stage::UP,
+                        message: format!("replaying it before the migration to verify: {message}"),
+                        diff: None,
+                    }),
+                    proof: None,
+                },
+            }
+        } else {
+            let verdict = verify_one(conn, step, progress).await.map_err(counted)?;
+            done.set(done.get() + 1);
+            verdict
+        };
+        progress(&format!(
+            "{id}: {}",
+            match &verdict.outcome {
+                Verdict::Proven => "proven",
+                Verdict::UpOnly => "up only",
+                Verdict::Failed(f) => f.stage,
+            }
+        ));
+        let failed = matches!(verdict.outcome, Verdict::Failed(_));
+        verdicts.push(verdict);
+        if failed {
+            let not_verified = steps[i + 1..]
+                .iter()
+                .map(|s| s.migration.id.clone())
+                .collect();
+            return Ok((verdicts, not_verified));
+        }
+    }
+    Ok((verdicts, Vec::new()))
+}
+
+async fn verify_one<B: Backend>(
+    conn: &mut B,
+    step: &Step<'_>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<MigrationVerdict, VerifyError> {
+    let id = &step.migration.id;
+    let verdict = |outcome: Verdict, proof: Option<Proof>| MigrationVerdict {
+        id: id.clone(),
+        outcome,
+        proof,
+    };
+    let failed = |stage: &'static str, message: String, diff: Option<String>| {
+        verdict(
+            Verdict::Failed(VerifyFailure {
+                stage,
+                message,
+                diff,
+            }),
+            None,
+        )
+    };
+    // `check!(expr, stage)`: a failed step ends the migration's verification.
+    macro_rules! check {
+        ($e:expr, $stage:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(Stop::Failed(message)) => return Ok(failed($stage, message, None)),
+                Err(Stop::Tool(e)) => return Err(e),
+            }
+        };
+    }
+
+    let s0 = take_snapshot(conn, &format!("taking the snapshot before {id}")).await?;
+    progress(&format!("{id}: up"));
+    check!(run_up(conn, step).await, stage::UP);
+    let s1 = take_snapshot(conn, &format!("taking the snapshot after {id}")).await?;
+    if let Some(verify) = &step.verify {
+        check!(
+            verify_after_up(conn, verify, step.backfill.is_some()).await,
+            stage::VERIFY_AFTER_UP
+        );
+    }
+    let Some(down) = &step.down else {
+        return Ok(verdict(Verdict::UpOnly, None));
+    };
+
+    progress(&format!("{id}: down"));
+    check!(run_bound(conn, step, down).await, stage::DOWN);
+    let s0_again = take_snapshot(conn, &format!("taking the snapshot after {id}'s down")).await?;
+    if s0_again != s0 {
+        return Ok(failed(
+            stage::DOWN_DIFFERS,
+            format!(
+                "down did not bring the schema back to what it was before up: {}",
+                describe_difference(&s0, &s0_again, "left behind", "not restored")
+            ),
+            Some(diff(&s0, &s0_again, "before up (S0)", "after down")),
+        ));
+    }
+    if let (Some(verify), None) = (&step.verify, step.backfill) {
+        check!(
+            verify_after_down(conn, verify).await,
+            stage::VERIFY_AFTER_DOWN
+        );
+    }
+
+    progress(&format!("{id}: up again"));
+    check!(run_up(conn, step).await, stage::SECOND_UP);
+    let s1_again = take_snapshot(conn, &format!("taking the snapshot after {id} again")).await?;
+    if s1_again != s1 {
+        return Ok(failed(
+            stage::SECOND_UP_DIFFERS,
+            format!(
+                "up after down did not build the schema the first up built: {}",
+                describe_difference(
+                    &s1,
+                    &s1_again,
+                    "only after the second up",
+                    "only after the first up"
+                )
+            ),
+            Some(diff(
+                &s1,
+                &s1_again,
+                "after first up (S1)",
+                "after second up",
+            )),
+        ));
+    }
+    let proof = Proof {
+        id: id.clone(),
+        up: script_hash(&step.up_text),
+        down: script_hash(&down.text),
+        s0: snapshot_hash(&s0),
+        s1: snapshot_hash(&s1),
+        engine: conn.engine().to_owned(),
+    };
+    Ok(verdict(Verdict::Proven, Some(proof)))
+}
+
+async fn take_snapshot<B: Backend>(conn: &mut B, during: &str) -> Result<Snapshot, VerifyError> {
+    conn.snapshot(&[HISTORY_TABLE])
+        .await
+        .map_err(|error| VerifyError::Database {
+            during: during.to_owned(),
+            done: 0,
+            total: 0,
+            error,
+        })
+}
+
+/// sha256 of the snapshot's text form.
+pub fn snapshot_hash(snapshot: &Snapshot) -> Hash {
+    Sha256::digest(snapshot.render().as_bytes()).into()
+}
+
+/// A unified diff of two snapshots' text forms.
+pub fn diff(a: &Snapshot, b: &Snapshot, from: &str, to: &str) -> String {
+    let (a, b) = (a.render(), b.render());
+    similar::TextDiff::from_lines(a.as_str(), b.as_str())
+        .unified_diff()
+        .context_radius(3)
+        .header(from, to)
+        .to_string()
+}
+
+/// `"left behind: index users.users_name_idx; not restored: column users.email"`.
+fn describe_difference(before: &Snapshot, after: &Snapshot, extra: &str, missing: &str) -> String {
+    let key = |i: &SnapshotItem| format!("{} {}", i.kind, i.name);
+    let index = |s: &Snapshot| -> BTreeMap<String, String> {
+        s.items.iter().map(|i| (key(i), i.detail.clone())).collect()
+    };
+    let (b, a) = (index(before), index(after));
+    let list = |names: Vec<&String>| {
+        const SHOWN: usize = 5;
+        let mut text = names
+            .iter()
+            .take(SHOWN)
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.len() > SHOWN {
+            text.push_str(&format!(" and {} more", names.len() - SHOWN));
+        }
+        text
+    };
+    let mut parts = Vec::new();
+    let added: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
+    let removed: Vec<&String> = b.keys().filter(|k| !a.contains_key(*k)).collect();
+    let changed: Vec<&String> = a
+        .iter()
+        .filter(|(k, d)| b.get(*k).is_some_and(|old| old != *d))
+        .map(|(k, _)| k)
+        .collect();
+    if !added.is_empty() {
+        parts.push(format!("{extra}: {}", list(added)));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("{missing}: {}", list(removed)));
+    }
+    if !changed.is_empty() {
+        parts.push(format!("changed: {}", list(changed)));
+    }
+    if parts.is_empty() {
+        // Same items, different order or duplicates: only the diff can tell.
+        parts.push("see the diff".to_owned());
+    }
+    parts.join("; ")
+}
+
+/// Runs up; a backfill's batch placeholders are bound to its whole key range, and an
+/// empty table means there is nothing to run.
+async fn run_up<B: Backend>(conn: &mut B, step: &Step<'_>) -> Result<(), Stop> {
+    let range = match step.backfill {
+        Some(spec) => match key_range(conn, spec).await? {
+            Some(range) => Some(range),
+            None => return Ok(()),
+        },
+        None => None,
+    };
+    run(conn, &step.up_name, &step.up, range).await
+}
+
+/// Runs a backfill's down with the same binding as its up (a plain script is run as is).
+async fn run_bound<B: Backend>(conn: &mut B, step: &Step<'_>, script: &Script) -> Result<(), Stop> {
+    let range = match step.backfill {
+        Some(spec) if script::has_batch_placeholders(&script.text) => {
+            match key_range(conn, spec).await? {
+                Some(range) => Some(range),
+                None => return Ok(()),
+            }
+        }
+        _ => None,
+    };
+    run(conn, &script.name, &script.statements, range).await
+}
+
+/// The backfill's key range as `[min, max + 1)`, or `None` for an empty table.
+async fn key_range<B: Backend>(
+    conn: &mut B,
+    spec: &BackfillSpec,
+) -> Result<Option<(i64, i64)>, Stop> {
+    let dialect = conn.dialect();
+    let table = spec
+        .table
+        .split('.')
+        .map(|part| quote_ident(dialect, part))
+        .collect::<Vec<_>>()
+        .join(".");
+    let key = quote_ident(dialect, &spec.key);
+    let sql = format!("SELECT min({key}), max({key}) FROM {table}");
+    let rows = conn.query(&sql, &[]).await.map_err(|e| {
+        if e.kind == DbErrorKind::Connection {
+            Stop::Tool(VerifyError::Database {
+                during: format!("reading the key range of {}", spec.table),
+                done: 0,
+                total: 0,
+                error: e,
+            })
+        } else {
+            Stop::Failed(format!(
+                "cannot read the key range of the backfill ({sql}): {}",
+                redact(&e.to_string())
+            ))
+        }
+    })?;
+    let cell = |i: usize| rows.first().and_then(|r| r.get(i)).cloned().flatten();
+    let (Some(min), Some(max)) = (cell(0), cell(1)) else {
+        return Ok(None);
+    };
+    let parse = |v: &str| {
+        v.trim().parse::<i64>().map_err(|_| {
+            Stop::Failed(format!(
+                "the backfill's key {}.{} is not an integer (found `{v}`); bellows walks integer keys",
+                spec.table, spec.key
+            ))
+        })
+    };
+    Ok(Some((parse(&min)?, parse(&max)?.saturating_add(1))))
+}
+
+/// Runs statements one at a time; the first error stops them.
+async fn run<B: Backend>(
+    conn: &mut B,
+    name: &str,
+    statements: &[Statement],
+    range: Option<(i64, i64)>,
+) -> Result<(), Stop> {
+    for s in statements {
+        let sql = match range {
+            Some((start, end)) => script::bind_batch(&s.sql, start, end),
+            None => s.sql.clone(),
+        };
+        if let Err(e) = conn.execute(&sql).await {
+            return Err(statement_failed(name, s, e));
+        }
+    }
+    Ok(())
+}
+
+fn statement_failed(name: &str, s: &Statement, e: DbError) -> Stop {
+    if e.kind == DbErrorKind::Connection {
+        return Stop::Tool(VerifyError::Database {
+            during: format!("running {name} line {}", s.line),
+            done: 0,
+            total: 0,
+            error: e,
+        });
+    }
+    Stop::Failed(format!(
+        "{name} line {} (`{}`): {}",
+        s.line,
+        first_line(&s.sql),
+        redact(&e.to_string())
+    ))
+}
+
+/// The statement's first non-blank line, shortened for a message.
+fn first_line(sql: &str) -> String {
+    let line = sql
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    match line.char_indices().nth(80) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_owned(),
+    }
+}
+
+/// verify.sql after up: every statement must succeed; a backfill's last statement must
+/// return 0 (the rows still to do).
+async fn verify_after_up<B: Backend>(
+    conn: &mut B,
+    verify: &Script,
+    backfill: bool,
+) -> Result<(), Stop> {
+    let Some((last, rest)) = verify.statements.split_last() else {
+        return Ok(());
+    };
+    if !backfill {
+        return run(conn, &verify.name, &verify.statements, None).await;
+    }
+    run(conn, &verify.name, rest, None).await?;
+    let rows = conn
+        .query(&last.sql, &[])
+        .await
+        .map_err(|e| statement_failed(&verify.name, last, e))?;
+    let value = rows.first().and_then(|r| r.first()).cloned().flatten();
+    match value.as_deref().map(|v| v.trim().parse::<i64>()) {
+        Some(Ok(0)) => Ok(()),
+        Some(Ok(n)) => Err(Stop::Failed(format!(
+            "{} line {} says {n} row{} still to do after the backfill ran",
+            verify.name,
+            last.line,
+            if n == 1 { " is" } else { "s are" }
+        ))),
+        _ => Err(Stop::Failed(format!(
+            "{} line {}: a backfill's verify.sql must return one number, the rows still to do; it returned {}",
+            verify.name,
+            last.line,
+            match &value {
+                Some(v) => format!("`{v}`"),
+                None => "no value".to_owned(),
+            }
+        ))),
+    }
+}
+
+/// verify.sql after down: at least one statement must fail, since what it checks is gone.
+async fn verify_after_down<B: Backend>(conn: &mut B, verify: &Script) -> Result<(), Stop> {
+    for s in &verify.statements {
+        match conn.execute(&s.sql).await {
+            Ok(_) => {}
+            Err(e) if e.kind == DbErrorKind::Connection => {
+                return Err(statement_failed(&verify.name, s, e))
+            }
+            Err(_) => return Ok(()),
+        }
+    }
+    Err(Stop::Failed(format!(
+        "every statement of {} still succeeds after down, so it does not check what up made (or down left it in place); make it query what up creates",
+        verify.name
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::backend::{Row, Value};
+    use crate::runner::Snapshot;
+
+    /// A model database: objects are `<kind> <name>` with a detail; statements are
+    /// `CREATE kind name`, `DROP kind name`, `ALTER kind name detail`, `CHECK kind name`
+    /// (fails when missing), `NEXTVAL name` (a sequence whose value never goes back),
+    /// `FAIL why`, `LOST`, and anything else succeeds. Queries answer the backfill's
+    /// key range and `ROWS` (the rows still to do).
+    #[derive(Default)]
+    struct Model {
+        objects: BTreeMap<(String, String), String>,
+        counter: u64,
+        keys: Vec<i64>,
+        rows_to_do: String,
+        log: Vec<String>,
+    }
+
+    fn err(message: &str) -> DbError {
+        DbError::other(message)
+    }
+
+    impl Model {
+        fn create(&mut self, kind: &str, name: &str) -> Result<(), DbError> {
+            let key = (kind.to_owned(), name.to_owned());
+            match self.objects.insert(key, String::new()) {
+                Some(_) => Err(err(&format!("{kind} {name} already exists"))),
+                None => Ok(()),
+            }
+        }
+
+        fn drop(&mut self, kind: &str, name: &str) -> Result<(), DbError> {
+            let key = (kind.to_owned(), name.to_owned());
+            match self.objects.remove(&key) {
+                Some(_) => Ok(()),
+                None => Err(err(&format!("{kind} {name} does not exist"))),
+            }
+        }
+    }
+
+    impl Backend for Model {
+        fn dialect(&self) -> Dialect {
+            Dialect::Postgres
+        }
+        fn engine(&self) -> &str {
+            "postgresql-15.19"
+        }
+        async fn execute(&mut self, sql: &str) -> Result<u64, DbError> {
+            self.log.push(sql.to_owned());
+            let w: Vec<&str> = sql.split_whitespace().collect();
+            let key = || (w[1].to_owned(), w[2].to_owned());
+            match w.first().copied() {
+                Some("CREATE") => self.create(w[1], w[2])?,
+                Some("DROP") => self.drop(w[1], w[2])?,
+                Some("ALTER") => {
+                    self.objects.insert(key(), w[3..].join(" "));
+                }
+                Some("CHECK") if !self.objects.contains_key(&key()) => {
+                    return Err(err(&format!("{} {} does not exist", w[1], w[2])));
+                }
+                Some("NEXTVAL") => {
+                    self.counter += 1;
+                    self.objects.insert(
+                        ("sequence".to_owned(), w[1].to_owned()),
+                        self.counter.to_string(),
+                    );
+                }
+                Some("FAIL") => return Err(err(&w[1..].join(" "))),
+                Some("LOST") => {
+                    return Err(DbError {
+                        kind: DbErrorKind::Connection,
+                        code: None,
+                        message: "server closed the connection".into(),
+                    })
+                }
+                _ => {}
+            }
+            Ok(0)
+        }
+        async fn execute_with(&mut self, sql: &str, _: &[Value]) -> Result<u64, DbError> {
+            self.execute(sql).await
+        }
+        async fn query(&mut self, sql: &str, _: &[Value]) -> Result<Vec<Row>, DbError> {
+            self.log.push(sql.to_owned());
+            if sql.starts_with("SELECT min(") {
+                let min = self.keys.iter().min().map(|k| k.to_string());
+                let max = self.keys.iter().max().map(|k| k.to_string());
+                return Ok(vec![vec![min, max]]);
+            }
+            if sql.contains("ROWS") {
+                return Ok(vec![vec![Some(self.rows_to_do.clone())]]);
+            }
+            self.execute(sql).await.map(|_| Vec::new())
+        }
+        async fn try_lock(&mut self, _: &str) -> Result<bool, DbError> {
+            Ok(true)
+        }
+        async fn unlock(&mut self, _: &str) -> Result<(), DbError> {
+            Ok(())
+        }
+        async fn lock_holder(&mut self, _: &str) -> Result<Option<String>, DbError> {
+            Ok(None)
+        }
+        async fn set_lock_timeout(&mut self, _: u64) -> Result<(), DbError> {
+            Ok(())
+        }
+        async fn snapshot(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
+            Ok(Snapshot::new(
+                self.objects
+                    .iter()
+                    .filter(|((_, name), _)| !exclude.contains(&name.as_str()))
+                    .map(|((kind, name), detail)| SnapshotItem {
+                        kind: kind.clone(),
+                        name: name.clone(),
+                        detail: detail.clone(),
+                    })
+                    .collect(),
+            ))
+        }
+        async fn applications(&mut self) -> Result<Vec<String>, DbError> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// A native catalog from `(path, text)` pairs.
+    fn catalog(files: &[(&str, &str)]) -> (tempfile::TempDir, Catalog) {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let c = Catalog::load(dir.path()).unwrap();
+        (dir, c)
+    }
+
+    async fn walk_model(
+        model: &mut Model,
+        catalog: &Catalog,
+        only: Option<&str>,
+    ) -> Result<(Vec<MigrationVerdict>, Vec<String>), VerifyError> {
+        let order: Vec<&str> = catalog.migrations.iter().map(|m| m.id.as_str()).collect();
+        let options = VerifyOptions {
+            only: only.map(str::to_owned),
+        };
+        let steps = prepare(catalog, &order, &options, Dialect::Postgres)?;
+        let done = Cell::new(0);
+        let mut lines = Vec::new();
+        let result = walk(model, &steps, &done, &mut |l| lines.push(l.to_owned())).await;
+        assert!(!lines.is_empty());
+        result
+    }
+
+    fn failure(v: &MigrationVerdict) -> &VerifyFailure {
+        match &v.outcome {
+            Verdict::Failed(f) => f,
+            other => panic!("{} is {other:?}", v.id),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_clean_rollback_is_proven() {
+        let up = "CREATE table users;\nCREATE index users_email;\n";
+        let down = "DROP index users_email;\r\nDROP table users;\r\n";
+        let (_d, c) = catalog(&[
+            ("0001_users/up.sql", up),
+            ("0001_users/down.sql", down),
+            ("0001_users/verify.sql", "CHECK index users_email;\n"),
+            ("0002_contract/up.sql", "DROP index users_email;\n"),
+            ("0002_contract/down.sql", "CREATE index users_email;\n"),
+            ("0002_contract/migration.toml", "phase = \"contract\"\n"),
+            ("0003_no_down/up.sql", "CREATE table orders;\n"),
+        ]);
+        let mut model = Model::default();
+        let (verdicts, not_verified) = walk_model(&mut model, &c, None).await.unwrap();
+        assert!(not_verified.is_empty());
+        let outcomes: Vec<&Verdict> = verdicts.iter().map(|v| &v.outcome).collect();
+        assert_eq!(
+            outcomes,
+            vec![&Verdict::Proven, &Verdict::UpOnly, &Verdict::UpOnly]
+        );
+        let proof = verdicts[0].proof.as_ref().unwrap();
+        assert_eq!(proof.id, "0001_users");
+        assert_eq!(proof.up, script_hash(up));
+        assert_eq!(proof.down, script_hash(&down.replace("\r\n", "\n")));
+        assert_eq!(proof.s0, snapshot_hash(&Snapshot::default()));
+        assert_eq!(proof.engine, "postgresql-15.19");
+        assert_ne!(proof.s0, proof.s1);
+        assert!(verdicts[1].proof.is_none());
+        // up, down, up again for 0001; the contract's down never runs.
+        assert_eq!(
+            model
+                .log
+                .iter()
+                .filter(|l| l.starts_with("CREATE table users"))
+                .count(),
+            2
+        );
+        assert!(!model.log.iter().any(|l| l == "CREATE index users_email"
+            && model
+                .log
+                .iter()
+                .filter(|l| l.starts_with("DROP index"))
+                .count()
+                > 2));
+        assert_eq!(
+            model
+                .log
+                .iter()
+                .filter(|l| *l == "CREATE index users_email")
+                .count(),
+            2
+        );
+    }
+
+    #[tokio::test]
+    async fn an_inferred_contract_is_verified_up_only() {
+        let (_d, c) = catalog(&[
+            (
+                "0001_users/up.sql",
+                "CREATE TABLE users (id int, email text);\n",
+            ),
+            ("0001_users/down.sql", "DROP TABLE users;\n"),
+            ("0002_drop/up.sql", "ALTER TABLE users DROP COLUMN email;\n"),
+            (
+                "0002_drop/down.sql",
+                "ALTER TABLE users ADD COLUMN email text;\n",
+            ),
+        ]);
+        let mut model = Model::default();
+        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        assert_eq!(verdicts[1].outcome, Verdict::UpOnly);
+        assert!(!model.log.iter().any(|l| l.contains("ADD COLUMN")));
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_index_fails_with_a_diff_and_stops_the_walk() {
+        let (_d, c) = catalog(&[
+            (
+                "0001_a/up.sql",
+                "CREATE table users;\nCREATE index users_name_idx;\n",
+            ),
+            ("0001_a/down.sql", "DROP table users;\n"),
+            ("0002_b/up.sql", "CREATE table later;\n"),
+        ]);
+        let mut model = Model::default();
+        let (verdicts, not_verified) = walk_model(&mut model, &c, None).await.unwrap();
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(not_verified, vec!["0002_b"]);
+        let f = failure(&verdicts[0]);
+        assert_eq!(f.stage, stage::DOWN_DIFFERS);
+        assert!(
+            f.message.contains("left behind: index users_name_idx"),
+            "{}",
+            f.message
+        );
+        let diff = f.diff.as_deref().unwrap();
+        assert!(
+            diff.starts_with("--- before up (S0)\n+++ after down\n"),
+            "{diff}"
+        );
+        assert!(diff.contains("+index users_name_idx"), "{diff}");
+        assert!(verdicts[0].proof.is_none());
+        assert!(!model.log.iter().any(|l| l.contains("later")));
+    }
+
+    #[tokio::test]
+    async fn verify_sql_must_hold_after_up_and_break_after_down() {
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table t;\n"),
+            ("0001_a/down.sql", "DROP table t;\n"),
+            ("0001_a/verify.sql", "SELECT 1;\nCHECK table other;\n"),
+        ]);
+        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let f = failure(&verdicts[0]);
+        assert_eq!(f.stage, stage::VERIFY_AFTER_UP);
+        assert!(
+            f.message
+                .starts_with("verify.sql line 2 (`CHECK table other`): table other does not exist"),
+            "{}",
+            f.message
+        );
+
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table t;\n"),
+            ("0001_a/down.sql", "DROP table t;\n"),
+            ("0001_a/verify.sql", "SELECT 1;\n"),
+        ]);
+        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let f = failure(&verdicts[0]);
+        assert_eq!(f.stage, stage::VERIFY_AFTER_DOWN);
+        assert!(f.diff.is_none());
+    }
+
+    #[tokio::test]
+    async fn failing_statements_are_named_by_script_and_line() {
+        let (_d, c) = catalog(&[
+            (
+                "0001_a/up.sql",
+                "CREATE table t;\n\nFAIL syntax error at or near \"TABL\";\n",
+            ),
+            ("0001_a/down.sql", "DROP table t;\n"),
+        ]);
+        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let f = failure(&verdicts[0]);
+        assert_eq!(f.stage, stage::UP);
+        assert_eq!(
+            f.message,
+            "up.sql line 3 (`FAIL syntax error at or near \"TABL\"`): syntax error at or near \"TABL\""
+        );
+
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table t;\n"),
+            ("0001_a/down.sql", "DROP table t;\nDROP table t;\n"),
+        ]);
+        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let f = failure(&verdicts[0]);
+        assert_eq!(f.stage, stage::DOWN);
+        assert!(f.message.starts_with("down.sql line 2"), "{}", f.message);
+    }
+
+    #[tokio::test]
+    async fn a_second_up_that_builds_something_else_fails() {
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "NEXTVAL ids;\n"),
+            ("0001_a/down.sql", "DROP sequence ids;\n"),
+        ]);
+        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let f = failure(&verdicts[0]);
+        assert_eq!(f.stage, stage::SECOND_UP_DIFFERS);
+        assert!(f.message.contains("changed: sequence ids"), "{}", f.message);
+        let diff = f.diff.as_deref().unwrap();
+        assert!(diff.contains("-sequence ids 1\n+sequence ids 2"), "{diff}");
+    }
+
+    #[tokio::test]
+    async fn only_replays_the_earlier_migrations_up() {
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table a;\n"),
+            ("0001_a/down.sql", "DROP table a;\n"),
+            ("0002_b/up.sql", "CHECK table a;\nCREATE table b;\n"),
+            ("0002_b/down.sql", "DROP table b;\n"),
+            ("0003_c/up.sql", "CREATE table c;\n"),
+        ]);
+        let mut model = Model::default();
+        let (verdicts, not_verified) = walk_model(&mut model, &c, Some("0002_b")).await.unwrap();
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0].id, "0002_b");
+        assert_eq!(verdicts[0].outcome, Verdict::Proven);
+        assert!(not_verified.is_empty());
+        assert!(!model
+            .log
+            .iter()
+            .any(|l| l == "DROP table a" || l.contains("table c")));
+
+        // A replay that fails is reported on the replayed migration.
+        let mut model = Model::default();
+        model
+            .objects
+            .insert(("table".into(), "a".into()), String::new());
+        let (verdicts, not_verified) = walk_model(&mut model, &c, Some("0002_b")).await.unwrap();
+        assert_eq!(verdicts[0].id, "0001_a");
+        assert!(failure(&verdicts[0]).message.starts_with("replaying it"));
+        assert_eq!(not_verified, vec!["0002_b"]);
+
+        let order = ["0001_a"];
+        let err = prepare(
+            &c,
+            &order,
+            &VerifyOptions {
+                only: Some("0009".into()),
+            },
+            Dialect::Postgres,
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(err, VerifyError::UnknownMigration { id } if id == "0009"));
+        let err = prepare(
+            &c,
+            &["0001_a", "nope"],
+            &VerifyOptions::default(),
+            Dialect::Postgres,
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(err, VerifyError::UnknownMigration { id } if id == "nope"));
+    }
+
+    #[tokio::test]
+    async fn backfills_bind_their_whole_key_range() {
+        let files = [
+            (
+                "0001_fill/up.sql",
+                "UPDATE users SET x = 1 WHERE id >= :batch_start AND id < :batch_end;\n",
+            ),
+            (
+                "0001_fill/down.sql",
+                "UPDATE users SET x = NULL WHERE id >= :batch_start AND id < :batch_end;\n",
+            ),
+            ("0001_fill/verify.sql", "SELECT ROWS;\n"),
+            (
+                "0001_fill/migration.toml",
+                "phase = \"backfill\"\n[backfill]\ntable = \"public.users\"\nkey = \"id\"\n",
+            ),
+        ];
+        let (_d, c) = catalog(&files);
+        let mut model = Model {
+            keys: vec![7, 3, 5],
+            rows_to_do: "0".into(),
+            ..Model::default()
+        };
+        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        assert_eq!(verdicts[0].outcome, Verdict::Proven);
+        assert!(model
+            .log
+            .contains(&"SELECT min(\"id\"), max(\"id\") FROM \"public\".\"users\"".to_owned()));
+        assert_eq!(
+            model
+                .log
+                .iter()
+                .filter(|l| l.as_str() == "UPDATE users SET x = 1 WHERE id >= 3 AND id < 8")
+                .count(),
+            2
+        );
+        assert!(model
+            .log
+            .iter()
+            .any(|l| l == "UPDATE users SET x = NULL WHERE id >= 3 AND id < 8"));
+        // After down, a backfill's verify.sql is not expected to fail.
+        assert_eq!(model.log.iter().filter(|l| l.contains("ROWS")).count(), 1);
+
+        let mut model = Model {
+            keys: vec![1, 2],
+            rows_to_do: "2".into(),
+            ..Model::default()
+        };
+        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        let f = failure(&verdicts[0]);
+        assert_eq!(f.stage, stage::VERIFY_AFTER_UP);
+        assert!(
+            f.message.contains("2 rows are still to do"),
+            "{}",
+            f.message
+        );
+
+        let mut model = Model {
+            keys: vec![1],
+            rows_to_do: "lots".into(),
+            ..Model::default()
+        };
+        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        assert!(failure(&verdicts[0])
+            .message
+            .contains("must return one number"));
+
+        // An empty table: nothing to run.
+        let mut model = Model {
+            rows_to_do: "0".into(),
+            ..Model::default()
+        };
+        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        assert_eq!(verdicts[0].outcome, Verdict::Proven);
+        assert!(!model.log.iter().any(|l| l.starts_with("UPDATE")));
+    }
+
+    #[tokio::test]
+    async fn a_lost_connection_is_a_tool_failure_that_says_how_far_it_got() {
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table a;\n"),
+            ("0002_b/up.sql", "LOST;\n"),
+            ("0003_c/up.sql", "CREATE table c;\n"),
+        ]);
+        let err = walk_model(&mut Model::default(), &c, None)
+            .await
+            .unwrap_err();
+        match err {
+            VerifyError::Database {
+                done,
+                total,
+                during,
+                ..
+            } => {
+                assert_eq!((done, total), (1, 3));
+                assert_eq!(during, "running up.sql line 1");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn scripts_are_read_and_split_before_anything_runs() {
+        let (_d, c) = catalog(&[("0001_a/up.sql", "SELECT 1;\n\\i other.sql\n")]);
+        let err = prepare(
+            &c,
+            &["0001_a"],
+            &VerifyOptions::default(),
+            Dialect::Postgres,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            matches!(&err, VerifyError::Script { id, error: ScriptError::PsqlMeta { line: 2, .. }, .. } if id == "0001_a"),
+            "{err}"
+        );
+        let (_d, c) = catalog(&[("0001_a/up.sql", "SELECT 1;\n")]);
+        let mut m = c.migrations[0].clone();
+        m.down = Some(c.root.join("0001_a/down.sql"));
+        let err = step(&m, false, Dialect::Postgres).err().unwrap();
+        assert!(
+            matches!(&err, VerifyError::Read { path, .. } if path.ends_with("down.sql")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn scratch_names_are_unique_and_valid_identifiers() {
+        let a = scratch_name();
+        let b = scratch_name();
+        assert_ne!(a, b);
+        let prefix = format!("bellows_verify_{}_", std::process::id());
+        assert!(a.starts_with(&prefix), "{a}");
+        assert!(a[prefix.len()..].bytes().all(|c| c.is_ascii_digit()));
+        assert!(a.len() <= 63);
+        assert!(privilege_help(Dialect::Postgres, "app").contains("ALTER ROLE app CREATEDB"));
+        assert!(privilege_help(Dialect::Mysql, "").contains("'<user>'"));
+    }
+
+    #[test]
+    fn first_lines_are_shortened() {
+        assert_eq!(first_line("\n  SELECT 1\n  FROM t"), "SELECT 1");
+        let long = "x".repeat(100);
+        assert_eq!(first_line(&long).chars().count(), 81);
+    }
+}

@@ -1,0 +1,655 @@
+//! The runner's algorithm against a fake backend that records every statement: retries,
+//! rollbacks of failed steps, dirty rows, resumed backfills, dry runs and the lock. The
+//! same behaviour against the real servers is in `runner_postgres.rs` / `runner_mysql.rs`.
+
+use bellows::catalog::analysis::{analyze, check_releases, graph_input, Analysis, ReleaseCheck};
+use bellows::catalog::layout::Catalog;
+use bellows::config::Config;
+use bellows::dialect::Dialect;
+use bellows::graph::Graph;
+use bellows::lint::LintSettings;
+use bellows::runner::apply::{FailureKind, Settings};
+use bellows::runner::events::{Event, Events};
+use bellows::runner::fake::{lock_timeout, Failure, FakeBackend, FakeDb};
+use bellows::runner::{ApplyRequest, Project, Resolution, RollbackRequest, Runner};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// A catalog written into a temporary directory.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    catalog: Catalog,
+    config: Config,
+    analysis: Analysis,
+    releases: Vec<ReleaseCheck>,
+    graph: Graph,
+}
+
+fn fixture(files: &[(&str, &str)], config: &str) -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, text) in files {
+        let p = dir.path().join("migrations").join(path);
+        std::fs::create_dir_all(p.parent().expect("has a parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    let config = Config::parse(Path::new("bellows.toml"), config).expect("config");
+    let catalog = Catalog::load(&dir.path().join("migrations")).expect("catalog");
+    let settings = LintSettings::new(Dialect::Postgres);
+    let analysis = analyze(&catalog, &settings).expect("analysis");
+    let releases = check_releases(&config, dir.path(), &settings, &analysis).expect("releases");
+    let graph = Graph::build(graph_input(&config, &analysis, &releases)).expect("graph");
+    Fixture {
+        _dir: dir,
+        catalog,
+        config,
+        analysis,
+        releases,
+        graph,
+    }
+}
+
+impl Fixture {
+    fn project(&self) -> Project<'_> {
+        Project {
+            catalog: &self.catalog,
+            config: &self.config,
+            analysis: &self.analysis,
+            releases: &self.releases,
+            graph: &self.graph,
+            proofs: &[],
+        }
+    }
+}
+
+#[derive(Default)]
+struct Recorder {
+    lines: Vec<String>,
+}
+
+impl Events for Recorder {
+    fn event(&mut self, event: Event<'_>) {
+        self.lines.push(match event {
+            Event::Retry { id, attempt, .. } => format!("retry {id} {attempt}"),
+            Event::Sql(s) => format!("sql {s}"),
+            Event::Batch { next, rows, .. } => format!("batch {next} {rows}"),
+            Event::BackfillStart { resumed_at, .. } => format!("backfill from {resumed_at:?}"),
+            Event::WaitingForLock { .. } => "waiting".to_owned(),
+            Event::RolledBack { how, .. } => format!("rolled back: {how}"),
+            other => format!("{other:?}"),
+        });
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        retry_base_ms: 1,
+        require_proof: false,
+        ..Settings::default()
+    }
+}
+
+fn two_step() -> Fixture {
+    fixture(
+        &[
+            ("0001_users/up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n"),
+            ("0001_users/down.sql", "DROP TABLE users;\n"),
+            (
+                "0002_index/up.sql",
+                "CREATE INDEX CONCURRENTLY users_name_idx ON users (name);\nCREATE INDEX CONCURRENTLY users_id_name_idx ON users (id, name);\n",
+            ),
+            (
+                "0002_index/down.sql",
+                "DROP INDEX CONCURRENTLY IF EXISTS users_id_name_idx;\nDROP INDEX CONCURRENTLY IF EXISTS users_name_idx;\n",
+            ),
+        ],
+        "",
+    )
+}
+
+fn migration_statements(db: &Arc<Mutex<FakeDb>>) -> Vec<String> {
+    db.lock()
+        .unwrap()
+        .log
+        .iter()
+        .filter(|s| {
+            s.starts_with("CREATE INDEX")
+                || s.starts_with("CREATE TABLE users")
+                || s.starts_with("DROP")
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn applying_twice_runs_each_migration_once() {
+    let f = two_step();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    let first = runner
+        .apply(&ApplyRequest::default())
+        .await
+        .expect("first apply");
+    assert_eq!(first.done.len(), 2);
+    let second = runner
+        .apply(&ApplyRequest::default())
+        .await
+        .expect("second apply");
+    assert!(second.done.is_empty(), "{:?}", second.done);
+    assert_eq!(migration_statements(&db).len(), 3);
+    // The transactional step wrote its history inside its transaction.
+    let log = db.lock().unwrap().log.clone();
+    let begin = log.iter().position(|s| s == "BEGIN").expect("BEGIN sent");
+    let commit = log.iter().position(|s| s == "COMMIT").expect("COMMIT sent");
+    let insert = log
+        .iter()
+        .position(|s| s.starts_with("INSERT INTO"))
+        .expect("history row");
+    assert!(begin < insert && insert < commit, "{log:?}");
+    assert!(db.lock().unwrap().lock.is_none(), "the lock is released");
+}
+
+#[tokio::test]
+async fn lock_timeouts_are_retried_then_fail_cleanly() {
+    let f = two_step();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    db.lock().unwrap().failures.push(Failure {
+        needle: "CREATE TABLE users".to_owned(),
+        error: lock_timeout(),
+        times: 2,
+    });
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    runner
+        .apply(&ApplyRequest::default())
+        .await
+        .expect("succeeds on the third try");
+    drop(runner);
+    assert_eq!(
+        events
+            .lines
+            .iter()
+            .filter(|l| l.starts_with("retry 0001_users"))
+            .count(),
+        2
+    );
+
+    // More timeouts than retries: the step fails, nothing of it stays.
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    db.lock().unwrap().failures.push(Failure {
+        needle: "CREATE TABLE users".to_owned(),
+        error: lock_timeout(),
+        times: u32::MAX,
+    });
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    let err = runner.apply(&ApplyRequest::default()).await.unwrap_err();
+    assert_eq!(err.kind, FailureKind::StepFailed);
+    assert!(
+        err.message.starts_with("applied 0/2 steps; 0001_users"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("unchanged"), "{}", err.message);
+    let status = runner.status().await.expect("status");
+    assert!(status.applied.is_empty());
+    assert!(status.dirty.is_empty());
+    assert_eq!(status.recent[0].success, Some(false));
+    assert_eq!(
+        db.lock()
+            .unwrap()
+            .log
+            .iter()
+            .filter(|s| s.contains("CREATE TABLE users"))
+            .count(),
+        4,
+        "one try and three retries"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_autocommit_step_is_undone_by_its_down_script() {
+    let f = two_step();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    db.lock().unwrap().failures.push(Failure {
+        needle: "users_id_name_idx ON".to_owned(),
+        error: bellows::runner::DbError::other("disk full"),
+        times: 1,
+    });
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    let err = runner.apply(&ApplyRequest::default()).await.unwrap_err();
+    assert!(err.message.contains("applied 1/2 steps"), "{}", err.message);
+    assert!(err.message.contains("statement 2"), "{}", err.message);
+    assert!(err.message.contains("as before it"), "{}", err.message);
+    let status = runner.status().await.expect("status");
+    assert_eq!(status.applied.len(), 1);
+    assert!(status.dirty.is_empty());
+    let log = db.lock().unwrap().log.clone();
+    assert!(log
+        .iter()
+        .any(|s| s.starts_with("DROP INDEX CONCURRENTLY IF EXISTS users_name_idx")));
+    // The next run applies it.
+    runner
+        .apply(&ApplyRequest::default())
+        .await
+        .expect("second run");
+    assert_eq!(runner.status().await.unwrap().applied.len(), 2);
+}
+
+#[tokio::test]
+async fn a_step_that_cannot_be_undone_stays_dirty_until_resolved() {
+    let f = two_step();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    db.lock().unwrap().failures.extend([
+        Failure {
+            needle: "users_id_name_idx ON".to_owned(),
+            error: bellows::runner::DbError::other("disk full"),
+            times: 1,
+        },
+        Failure {
+            needle: "DROP INDEX CONCURRENTLY IF EXISTS users_id_name_idx".to_owned(),
+            error: bellows::runner::DbError::other("still full"),
+            times: 1,
+        },
+    ]);
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    let err = runner.apply(&ApplyRequest::default()).await.unwrap_err();
+    assert!(err.message.contains("dirty"), "{}", err.message);
+    let again = runner.apply(&ApplyRequest::default()).await.unwrap_err();
+    assert_eq!(again.kind, FailureKind::Dirty);
+    let help = again.help.clone().unwrap_or_default();
+    assert!(
+        help.contains("bellows migrate resolve 0002_index --run-down"),
+        "{help}"
+    );
+    let said = runner
+        .resolve("0002_index", Resolution::RunDown)
+        .await
+        .expect("resolve");
+    assert!(said.contains("not applied"), "{said}");
+    runner
+        .apply(&ApplyRequest::default())
+        .await
+        .expect("applies after resolve");
+    let status = runner.status().await.unwrap();
+    assert_eq!(status.applied.len(), 2);
+    assert!(status.dirty.is_empty());
+}
+
+#[tokio::test]
+async fn edited_and_vanished_migrations_are_refused_by_name() {
+    let f = two_step();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    let mut events = Recorder::default();
+    {
+        let mut runner = Runner::new(
+            FakeBackend::new(db.clone()),
+            f.project(),
+            settings(),
+            &mut events,
+        );
+        runner.apply(&ApplyRequest::default()).await.expect("apply");
+    }
+    let up = f.catalog.migrations[0].up.clone();
+    std::fs::write(
+        &up,
+        "CREATE TABLE users (id bigint PRIMARY KEY, name text, x int);\n",
+    )
+    .unwrap();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    let err = runner.apply(&ApplyRequest::default()).await.unwrap_err();
+    assert_eq!(err.kind, FailureKind::Edited);
+    assert!(err.message.contains("0001_users"), "{}", err.message);
+
+    // A catalog without 0002: it is applied but gone.
+    let fewer = fixture(
+        &[
+            (
+                "0001_users/up.sql",
+                "CREATE TABLE users (id bigint PRIMARY KEY, name text, x int);\n",
+            ),
+            ("0001_users/down.sql", "DROP TABLE users;\n"),
+        ],
+        "",
+    );
+    // Make 0001 match what was applied by writing the same text it was applied with.
+    std::fs::write(
+        &fewer.catalog.migrations[0].up,
+        "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n",
+    )
+    .unwrap();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        fewer.project(),
+        settings(),
+        &mut events,
+    );
+    let err = runner.apply(&ApplyRequest::default()).await.unwrap_err();
+    assert_eq!(err.kind, FailureKind::Gone, "{}", err.message);
+    assert!(err.message.contains("0002_index"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_held_lock_waits_or_fails_at_once() {
+    let f = two_step();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    db.lock().unwrap().lock = Some(999);
+    let mut events = Recorder::default();
+    let no_wait = Settings {
+        wait: false,
+        ..settings()
+    };
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        no_wait,
+        &mut events,
+    );
+    let err = runner.apply(&ApplyRequest::default()).await.unwrap_err();
+    assert_eq!(err.kind, FailureKind::LockHeld);
+    assert!(err.message.contains("fake session 999"), "{}", err.message);
+    drop(runner);
+
+    // Waiting: the other session lets go after a while.
+    let releaser = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            db.lock().unwrap().lock = None;
+        })
+    };
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    runner
+        .apply(&ApplyRequest::default())
+        .await
+        .expect("applies after waiting");
+    drop(runner);
+    releaser.await.unwrap();
+    assert!(events.lines.iter().any(|l| l == "waiting"));
+}
+
+fn backfill_fixture() -> Fixture {
+    fixture(
+        &[
+            ("0001_users/up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text, display text);\n"),
+            ("0001_users/down.sql", "DROP TABLE users;\n"),
+            (
+                "0002_fill/up.sql",
+                "UPDATE users SET display = name WHERE id >= :batch_start AND id < :batch_end AND display IS NULL;\n",
+            ),
+            ("0002_fill/down.sql", "SELECT 1;\n"),
+            ("0002_fill/verify.sql", "SELECT count(*) FROM users WHERE display IS NULL AND name IS NOT NULL;\n"),
+            (
+                "0002_fill/migration.toml",
+                "phase = \"backfill\"\n[backfill]\ntable = \"users\"\nkey = \"id\"\nbatch_size = 1000\n",
+            ),
+            ("0003_drop/up.sql", "ALTER TABLE users DROP COLUMN name;\n"),
+            ("0003_drop/migration.toml", "phase = \"contract\"\nrequires = [\"0002_fill\"]\n"),
+        ],
+        "",
+    )
+}
+
+#[tokio::test]
+async fn a_backfill_walks_batches_and_resumes_where_it_stopped() {
+    let f = backfill_fixture();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    {
+        let mut d = db.lock().unwrap();
+        d.keys = (1..=2500).collect();
+        // The second batch fails once: the connection drops.
+        d.failures.push(Failure {
+            needle: "id >= 1001 AND".to_owned(),
+            error: bellows::runner::DbError {
+                kind: bellows::runner::DbErrorKind::Connection,
+                code: None,
+                message: "connection reset".to_owned(),
+            },
+            times: 1,
+        });
+    }
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    let err = runner
+        .apply(&ApplyRequest {
+            to: Some("0002_fill".to_owned()),
+            ..ApplyRequest::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, FailureKind::Connection);
+    assert!(
+        err.message.contains("stopped at key 1001 after 1000 rows"),
+        "{}",
+        err.message
+    );
+    let status = runner.status().await.unwrap();
+    assert_eq!(status.dirty.len(), 1);
+    assert_eq!(status.dirty[0].backfill_last_key.as_deref(), Some("1001"));
+
+    let outcome = runner
+        .apply(&ApplyRequest::default())
+        .await
+        .expect("resumes");
+    let backfill = outcome
+        .done
+        .iter()
+        .find(|d| d.migration == "0002_fill")
+        .expect("ran");
+    assert_eq!(backfill.rows, Some(2500));
+    let updates: Vec<String> = db
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .filter(|s| s.starts_with("UPDATE users"))
+        .cloned()
+        .collect();
+    // 1..1001 once, 1001..2001 twice (failed, then resumed), 2001..2501 once.
+    assert_eq!(updates.len(), 4, "{updates:?}");
+    assert!(
+        updates[0].contains("id >= 1 AND id < 1001"),
+        "{}",
+        updates[0]
+    );
+    assert!(
+        updates[3].contains("id >= 2001 AND id < 2501"),
+        "{}",
+        updates[3]
+    );
+    drop(runner);
+    assert!(
+        events.lines.iter().any(|l| l == "backfill from Some(1001)"),
+        "{:?}",
+        events.lines
+    );
+}
+
+#[tokio::test]
+async fn a_contract_waits_for_its_backfill_to_finish() {
+    let f = backfill_fixture();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    {
+        let mut d = db.lock().unwrap();
+        d.keys = (1..=10).collect();
+        d.answers
+            .push(("display IS NULL".to_owned(), "7".to_owned()));
+    }
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    let outcome = runner.apply(&ApplyRequest::default()).await.expect("apply");
+    let blocked = outcome.blocked.expect("the contract is blocked");
+    assert_eq!(blocked.migration, "0003_drop");
+    assert!(
+        blocked.reasons[0].contains("backfill 0002_fill has 7 rows still to do"),
+        "{:?}",
+        blocked.reasons
+    );
+    db.lock().unwrap().answers.clear();
+    let outcome = runner.apply(&ApplyRequest::default()).await.expect("apply");
+    assert!(outcome.blocked.is_none());
+    assert_eq!(outcome.done[0].migration, "0003_drop");
+}
+
+#[tokio::test]
+async fn a_dry_run_sends_no_migration_sql_and_prints_it_in_order() {
+    let f = two_step();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    let outcome = runner
+        .apply(&ApplyRequest {
+            dry_run: true,
+            ..ApplyRequest::default()
+        })
+        .await
+        .expect("dry run");
+    assert!(outcome.dry_run);
+    drop(runner);
+    assert!(migration_statements(&db).is_empty());
+    assert!(db.lock().unwrap().lock.is_none());
+    let sql: Vec<&str> = events
+        .lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("sql "))
+        .filter(|l| !l.starts_with("--"))
+        .collect();
+    assert_eq!(
+        sql,
+        [
+            "BEGIN;",
+            "CREATE TABLE users (id bigint PRIMARY KEY, name text);",
+            "COMMIT;",
+            "CREATE INDEX CONCURRENTLY users_name_idx ON users (name);",
+            "CREATE INDEX CONCURRENTLY users_id_name_idx ON users (id, name);",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn rollback_refuses_contracts_and_runs_down_scripts_newest_first() {
+    let f = backfill_fixture();
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    runner.apply(&ApplyRequest::default()).await.expect("apply");
+    let outcome = runner
+        .rollback(&RollbackRequest {
+            steps: Some(1),
+            ..RollbackRequest::default()
+        })
+        .await
+        .expect("rollback");
+    let blocked = outcome.blocked.expect("0003 has no down script");
+    assert!(
+        blocked.reasons[0].contains("no down script"),
+        "{:?}",
+        blocked.reasons
+    );
+    let outcome = runner
+        .rollback(&RollbackRequest {
+            to: Some("0002_fill".to_owned()),
+            ..RollbackRequest::default()
+        })
+        .await
+        .expect("rollback");
+    assert!(outcome.blocked.is_some(), "still 0003 first");
+
+    // A catalog whose contract has a down script: refused without --force.
+    let g = fixture(
+        &[
+            ("0001_a/up.sql", "CREATE TABLE a (id int, b int);\n"),
+            ("0001_a/down.sql", "DROP TABLE a;\n"),
+            ("0002_drop_b/up.sql", "ALTER TABLE a DROP COLUMN b;\n"),
+            ("0002_drop_b/down.sql", "ALTER TABLE a ADD COLUMN b int;\n"),
+            ("0002_drop_b/migration.toml", "phase = \"contract\"\n"),
+        ],
+        "",
+    );
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        g.project(),
+        settings(),
+        &mut events,
+    );
+    runner.apply(&ApplyRequest::default()).await.expect("apply");
+    let outcome = runner
+        .rollback(&RollbackRequest {
+            steps: Some(2),
+            ..RollbackRequest::default()
+        })
+        .await
+        .expect("rollback");
+    assert!(outcome.done.is_empty());
+    assert!(outcome.blocked.unwrap().reasons[0].contains("contract"));
+    let outcome = runner
+        .rollback(&RollbackRequest {
+            steps: Some(2),
+            force: true,
+            ..RollbackRequest::default()
+        })
+        .await
+        .expect("forced rollback");
+    let order: Vec<&str> = outcome.done.iter().map(|d| d.migration.as_str()).collect();
+    assert_eq!(order, ["0002_drop_b", "0001_a"]);
+    assert!(runner.status().await.unwrap().applied.is_empty());
+}

@@ -1,0 +1,785 @@
+//! `bellows migrate apply | rollback | status | resolve` end to end, as the binary, against the
+//! real PostgreSQL and MariaDB. Each test makes its own database and drops it.
+//!
+//! Covered on both engines: applying twice is a no-op; an edited applied migration is
+//! refused; two concurrent runs never interleave; `kill -9` during a non-transactional step
+//! and during a backfill, then recovery with the data intact; a session holding a lock makes
+//! apply retry, then fail cleanly without a lock queue; the coexistence gate blocks a
+//! contract while a release reading the dropped column is live; passwords are never printed.
+
+mod common;
+
+use common::db::{Engine, Scratch};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A project directory with bellows.toml and migrations.
+struct Project {
+    dir: tempfile::TempDir,
+    db: Scratch,
+}
+
+fn dialect(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => "postgres",
+        Engine::Mariadb => "mysql",
+    }
+}
+
+impl Project {
+    fn new(engine: Engine, files: &[(&str, &str)], config: &str) -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("bellows.toml"),
+            format!("dialect = \"{}\"\n{config}\n", dialect(engine)),
+        )
+        .expect("write bellows.toml");
+        for (path, text) in files {
+            let p = dir.path().join("migrations").join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        Project {
+            dir,
+            db: Scratch::new(engine),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bellows"));
+        c.current_dir(self.dir.path())
+            .args(args)
+            .env("DATABASE_URL", self.db.url())
+            .env_remove("CI")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("bellows runs")
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("bellows starts")
+    }
+
+    /// Rows of the history: migration, direction, success (`t`/`f`/`1`/`0`/empty).
+    fn history(&self) -> Vec<(String, String, String)> {
+        let text = self.db.sql(
+            "SELECT migration, direction, COALESCE(CAST(success AS CHAR(5)), '') FROM bellows_history ORDER BY id",
+        );
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let mut p = l.split('\t');
+                let mut next = || p.next().unwrap_or_default().trim().to_owned();
+                (next(), next(), next())
+            })
+            .collect()
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Standard error with miette's line wrapping and frame undone: one line, single spaces.
+fn flat_stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr)
+        .replace(['│', '×'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn ok(o: &Output) {
+    assert_eq!(o.status.code(), Some(0), "{}", text(o));
+}
+
+fn success_is_true(s: &str) -> bool {
+    matches!(s, "t" | "true" | "1")
+}
+
+/// SQL that sleeps `secs` seconds.
+fn sleep_sql(engine: Engine, secs: f64) -> String {
+    match engine {
+        Engine::Postgres => format!("SELECT pg_sleep({secs})"),
+        Engine::Mariadb => format!("DO SLEEP({secs})"),
+    }
+}
+
+fn basic(engine: Engine) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "0001_create_items/up.sql",
+            "CREATE TABLE items (id bigint PRIMARY KEY, name varchar(100));\n".to_owned(),
+        ),
+        (
+            "0001_create_items/down.sql",
+            "DROP TABLE items;\n".to_owned(),
+        ),
+        (
+            "0002_add_note/up.sql",
+            "ALTER TABLE items ADD COLUMN note varchar(200);\n".to_owned(),
+        ),
+        (
+            "0002_add_note/down.sql",
+            "ALTER TABLE items DROP COLUMN note;\n".to_owned(),
+        ),
+        (
+            "0003_seed/up.sql",
+            format!(
+                "INSERT INTO items (id, name) VALUES (1, 'a'), (2, 'b');\n{};\n",
+                sleep_sql(engine, 0.0)
+            ),
+        ),
+        (
+            "0003_seed/down.sql",
+            "DELETE FROM items WHERE id IN (1, 2);\n".to_owned(),
+        ),
+    ]
+}
+
+const RELAXED: &str = "[runner]\nrequire-proof = false\n";
+
+fn files<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(p, t)| (*p, t.as_str())).collect()
+}
+
+fn applying_twice_is_a_no_op(engine: Engine) {
+    let f = basic(engine);
+    let p = Project::new(engine, &files(&f), RELAXED);
+    let first = p.run(&["migrate", "apply"]);
+    ok(&first);
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("applied 3 steps"),
+        "{}",
+        text(&first)
+    );
+    let second = p.run(&["migrate", "apply"]);
+    ok(&second);
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("nothing to do"),
+        "{}",
+        text(&second)
+    );
+    let h = p.history();
+    assert_eq!(h.len(), 3, "{h:?}");
+    assert!(
+        h.iter().all(|(_, d, s)| d == "up" && success_is_true(s)),
+        "{h:?}"
+    );
+    assert_eq!(p.db.sql("SELECT count(*) FROM items"), "2");
+    let status = p.run(&["migrate", "status"]);
+    ok(&status);
+    let out = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        out.contains("applied (3)") && out.contains("pending (0)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn postgres_applying_twice_is_a_no_op() {
+    applying_twice_is_a_no_op(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_applying_twice_is_a_no_op() {
+    applying_twice_is_a_no_op(Engine::Mariadb);
+}
+
+fn edited_migration_is_refused(engine: Engine) {
+    let f = basic(engine);
+    let p = Project::new(engine, &files(&f), RELAXED);
+    ok(&p.run(&["migrate", "apply", "--to", "0002_add_note"]));
+    std::fs::write(
+        p.path("migrations/0002_add_note/up.sql"),
+        "ALTER TABLE items ADD COLUMN note varchar(300);\n",
+    )
+    .unwrap();
+    let o = p.run(&["migrate", "apply"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = flat_stderr(&o);
+    assert!(
+        err.contains("changed on disk") && err.contains("0002_add_note"),
+        "{err}"
+    );
+    // Nothing ran: 0003 is still pending.
+    assert_eq!(p.history().len(), 2);
+    let status = p.run(&["migrate", "status"]);
+    assert_eq!(status.status.code(), Some(1), "{}", text(&status));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("edited since applied: 0002_add_note"));
+}
+
+#[test]
+fn postgres_edited_migration_is_refused() {
+    edited_migration_is_refused(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_edited_migration_is_refused() {
+    edited_migration_is_refused(Engine::Mariadb);
+}
+
+fn concurrent_runs_never_interleave(engine: Engine) {
+    let mut f = Vec::new();
+    let mut owned: Vec<(String, String)> = Vec::new();
+    for i in 1..=4 {
+        owned.push((
+            format!("{i:04}_step/up.sql"),
+            format!(
+                "CREATE TABLE t{i} (id int PRIMARY KEY);\n{};\n",
+                sleep_sql(engine, 0.3)
+            ),
+        ));
+        owned.push((
+            format!("{i:04}_step/down.sql"),
+            format!("DROP TABLE t{i};\n"),
+        ));
+    }
+    for (p, t) in &owned {
+        f.push((p.as_str(), t.as_str()));
+    }
+    let p = Project::new(engine, &f, RELAXED);
+    let a = p.spawn(&["migrate", "apply"]);
+    std::thread::sleep(Duration::from_millis(100));
+    let b = p.spawn(&["migrate", "apply"]);
+    let a = a.wait_with_output().unwrap();
+    let b = b.wait_with_output().unwrap();
+    ok(&a);
+    ok(&b);
+    let h = p.history();
+    assert_eq!(h.len(), 4, "each migration once: {h:?}");
+    let both = format!("{}{}", text(&a), text(&b));
+    assert!(both.contains("waiting for the migration lock"), "{both}");
+    assert!(both.contains("nothing to do"), "{both}");
+}
+
+#[test]
+fn postgres_concurrent_runs_never_interleave() {
+    concurrent_runs_never_interleave(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_concurrent_runs_never_interleave() {
+    concurrent_runs_never_interleave(Engine::Mariadb);
+}
+
+/// Waits until `cond` holds (checked every 50 ms), at most `secs`.
+fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn data_checksum(p: &Project) -> String {
+    match p.db.engine {
+        Engine::Postgres => p.db.sql(
+            "SELECT count(*), md5(string_agg(id::text || ':' || name, ',' ORDER BY id)) FROM data",
+        ),
+        Engine::Mariadb => p.db.sql(
+            "SELECT count(*), md5(group_concat(id, ':', name ORDER BY id SEPARATOR ',')) FROM data",
+        ),
+    }
+}
+
+fn seed_data(p: &Project, rows: u32) {
+    p.db.sql(
+        "CREATE TABLE data (id bigint PRIMARY KEY, name varchar(40) NOT NULL, copy varchar(40))",
+    );
+    match p.db.engine {
+        Engine::Postgres => {
+            p.db.sql(&format!(
+                "INSERT INTO data (id, name) SELECT g, 'n' || g FROM generate_series(1, {rows}) g"
+            ));
+        }
+        Engine::Mariadb => {
+            p.db.sql(&format!(
+                "INSERT INTO data (id, name) SELECT seq, CONCAT('n', seq) FROM seq_1_to_{rows}"
+            ));
+        }
+    }
+}
+
+fn kill_during_non_transactional_step(engine: Engine) {
+    // Sleeps only while the table `slow_marker` exists, so the second run is quick.
+    let slow = match engine {
+        Engine::Postgres => "SELECT pg_sleep(CASE WHEN to_regclass('slow_marker') IS NULL THEN 0 ELSE 20 END)".to_owned(),
+        Engine::Mariadb => "DO SLEEP(IF((SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'slow_marker') > 0, 20, 0))".to_owned(),
+    };
+    let up = match engine {
+        Engine::Postgres => format!(
+            "CREATE INDEX CONCURRENTLY data_name_idx ON data (name);\n{slow};\nCREATE INDEX CONCURRENTLY data_copy_idx ON data (copy);\n"
+        ),
+        Engine::Mariadb => format!(
+            "ALTER TABLE data ADD INDEX data_name_idx (name), ALGORITHM=INPLACE, LOCK=NONE;\n{slow};\nALTER TABLE data ADD INDEX data_copy_idx (copy), ALGORITHM=INPLACE, LOCK=NONE;\n"
+        ),
+    };
+    let down = match engine {
+        Engine::Postgres => "DROP INDEX CONCURRENTLY IF EXISTS data_copy_idx;\nDROP INDEX CONCURRENTLY IF EXISTS data_name_idx;\n".to_owned(),
+        Engine::Mariadb => "DROP INDEX IF EXISTS data_copy_idx ON data;\nDROP INDEX IF EXISTS data_name_idx ON data;\n".to_owned(),
+    };
+    let p = Project::new(
+        engine,
+        &[
+            ("0001_index_data/up.sql", &up),
+            ("0001_index_data/down.sql", &down),
+        ],
+        "[runner]\nrequire-proof = false\nlock-timeout = \"5s\"\n",
+    );
+    seed_data(&p, 5000);
+    p.db.sql("CREATE TABLE slow_marker (id int)");
+    let before = data_checksum(&p);
+    let mut child = p.spawn(&["migrate", "apply"]);
+    // Kill it while it sleeps between the two statements: the first index exists.
+    let started = wait_until(15, || {
+        has_history(&p) && p.history().len() == 1 && index_exists(&p, "data_name_idx")
+    });
+    assert!(started, "the step did not start");
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    // The server ends the dead session's statement (PostgreSQL checks the client every
+    // second; MariaDB kills it below) and with it the session's advisory lock.
+    if engine == Engine::Mariadb {
+        kill_sleeping_sessions(&p);
+    }
+    let h = p.history();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].2, "", "the row is dirty: {h:?}");
+
+    let o = p.run(&["migrate", "apply"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = flat_stderr(&o);
+    assert!(err.contains("did not finish"), "{err}");
+    assert!(
+        err.contains("bellows migrate resolve 0001_index_data --run-down"),
+        "{err}"
+    );
+    let status = p.run(&["migrate", "status"]);
+    assert_eq!(status.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("dirty (1)"));
+
+    ok(&p.run(&["migrate", "resolve", "0001_index_data", "--run-down"]));
+    p.db.sql("DROP TABLE slow_marker");
+    assert!(!index_exists(&p, "data_name_idx"));
+    let o = p.run(&["migrate", "apply", "--lock-timeout", "5s"]);
+    ok(&o);
+    assert!(index_exists(&p, "data_name_idx") && index_exists(&p, "data_copy_idx"));
+    assert_eq!(data_checksum(&p), before, "the data is unchanged");
+}
+
+fn has_history(p: &Project) -> bool {
+    let sql = match p.db.engine {
+        Engine::Postgres => "SELECT count(*) FROM pg_tables WHERE tablename = 'bellows_history'",
+        Engine::Mariadb => "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'bellows_history'",
+    };
+    p.db.sql(sql) == "1"
+}
+
+fn index_exists(p: &Project, name: &str) -> bool {
+    let sql = match p.db.engine {
+        Engine::Postgres => format!("SELECT count(*) FROM pg_indexes WHERE indexname = '{name}'"),
+        Engine::Mariadb => format!(
+            "SELECT count(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = '{name}'"
+        ),
+    };
+    p.db.sql(&sql) == "1"
+}
+
+/// MariaDB keeps running a dead client's statement: end the sessions of this database that
+/// still run one, as an operator would.
+fn kill_sleeping_sessions(p: &Project) {
+    let ids = p.db.sql(&format!(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{}' AND ID <> CONNECTION_ID() AND COMMAND = 'Query'",
+        p.db.name
+    ));
+    for id in ids.lines().filter(|l| !l.is_empty()) {
+        let _ = std::panic::catch_unwind(|| p.db.sql(&format!("KILL {id}")));
+    }
+}
+
+#[test]
+fn postgres_kill_during_non_transactional_step() {
+    kill_during_non_transactional_step(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_kill_during_non_transactional_step() {
+    kill_during_non_transactional_step(Engine::Mariadb);
+}
+
+fn kill_during_backfill(engine: Engine) {
+    let p = Project::new(
+        engine,
+        &[
+            (
+                "0001_fill/up.sql",
+                "UPDATE data SET copy = name WHERE id >= :batch_start AND id < :batch_end AND copy IS NULL;\n",
+            ),
+            ("0001_fill/down.sql", "UPDATE data SET copy = NULL;\n"),
+            (
+                "0001_fill/verify.sql",
+                "SELECT count(*) FROM data WHERE copy IS NULL;\n",
+            ),
+            (
+                "0001_fill/migration.toml",
+                "phase = \"backfill\"\n[backfill]\ntable = \"data\"\nkey = \"id\"\nbatch_size = 500\npause_ms = 40\n",
+            ),
+        ],
+        RELAXED,
+    );
+    seed_data(&p, 20_000);
+    let before = data_checksum(&p);
+    let mut child = p.spawn(&["migrate", "apply"]);
+    let progressed = wait_until(20, || {
+        has_history(&p)
+            && p.db
+                .sql("SELECT count(*) FROM data WHERE copy IS NOT NULL")
+                .parse::<u64>()
+                .unwrap_or(0)
+                >= 3000
+    });
+    assert!(progressed, "the backfill did not progress");
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    let done: u64 =
+        p.db.sql("SELECT count(*) FROM data WHERE copy IS NOT NULL")
+            .parse()
+            .unwrap();
+    assert!(done < 20_000, "killed before the end ({done})");
+    let last_key: u64 =
+        p.db.sql("SELECT backfill_last_key FROM bellows_history")
+            .parse()
+            .expect("the last committed key is recorded");
+    // Committed batches and the recorded key agree: every row below it is done.
+    assert_eq!(
+        p.db.sql(&format!(
+            "SELECT count(*) FROM data WHERE id < {last_key} AND copy IS NULL"
+        )),
+        "0"
+    );
+
+    let o = p.run(&["migrate", "apply"]);
+    ok(&o);
+    let err = flat_stderr(&o);
+    assert!(
+        err.contains(&format!("resuming at {last_key}")),
+        "{}",
+        text(&o)
+    );
+    assert!(err.contains("verify.sql: 0 rows left"), "{}", text(&o));
+    assert_eq!(
+        p.db.sql("SELECT count(*) FROM data WHERE copy IS NULL"),
+        "0"
+    );
+    assert_eq!(
+        p.db.sql("SELECT count(*) FROM data WHERE copy <> name"),
+        "0"
+    );
+    assert_eq!(data_checksum(&p), before, "ids and names unchanged");
+    let h = p.history();
+    assert_eq!(
+        h.len(),
+        1,
+        "the resumed backfill finished its own row: {h:?}"
+    );
+    assert!(success_is_true(&h[0].2));
+}
+
+#[test]
+fn postgres_kill_during_backfill() {
+    kill_during_backfill(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_kill_during_backfill() {
+    kill_during_backfill(Engine::Mariadb);
+}
+
+/// Holds a lock on `items` from a client session until killed.
+fn hold_lock(p: &Project) -> Child {
+    let (mut cmd, sql) = match p.db.engine {
+        Engine::Postgres => (
+            common::db::psql(&p.db.name),
+            "BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30);".to_owned(),
+        ),
+        Engine::Mariadb => (
+            common::db::mariadb(Some(&p.db.name)),
+            "LOCK TABLES items WRITE; DO SLEEP(30);".to_owned(),
+        ),
+    };
+    let flag = if p.db.engine == Engine::Postgres {
+        "-c"
+    } else {
+        "-e"
+    };
+    cmd.args([flag, &sql])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("client starts")
+}
+
+fn waiting_sessions(p: &Project) -> String {
+    match p.db.engine {
+        Engine::Postgres => p.db.sql(&format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
+            p.db.name
+        )),
+        Engine::Mariadb => p.db.sql(&format!(
+            "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = '{}' AND STATE LIKE 'Waiting for%lock%'",
+            p.db.name
+        )),
+    }
+}
+
+fn held_lock_retries_then_fails_cleanly(engine: Engine) {
+    let f = basic(engine);
+    let p = Project::new(engine, &files(&f), RELAXED);
+    ok(&p.run(&["migrate", "apply", "--to", "0001_create_items"]));
+    let mut holder = hold_lock(&p);
+    assert!(
+        wait_until(10, || {
+            match engine {
+            Engine::Postgres => p.db.sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'items' AND l.mode = 'AccessExclusiveLock' AND l.granted") == "1",
+            Engine::Mariadb => p.db.sql(&format!("SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE 'DO SLEEP%'", p.db.name)) == "1",
+        }
+        }),
+        "the lock is held"
+    );
+    let started = Instant::now();
+    let o = p.run(&[
+        "migrate",
+        "apply",
+        "--lock-timeout",
+        "1s",
+        "--lock-retries",
+        "2",
+    ]);
+    let took = started.elapsed();
+    // While the holder still holds its lock, nothing of bellows waits behind it.
+    let waiting = waiting_sessions(&p);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    // The server still runs the dead client's sleep (and holds its lock): end it.
+    match engine {
+        Engine::Postgres => {
+            p.db.sql(&format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                p.db.name
+            ));
+        }
+        Engine::Mariadb => kill_sleeping_sessions(&p),
+    }
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = flat_stderr(&o);
+    assert!(
+        err.contains("retry 1/2") && err.contains("retry 2/2"),
+        "{err}"
+    );
+    assert!(err.contains("applied 0/2 steps; 0002_add_note"), "{err}");
+    assert!(err.contains("unchanged"), "{err}");
+    assert!(took < Duration::from_secs(25), "gave up in time: {took:?}");
+    assert_eq!(waiting, "0", "no lock queue is left behind");
+    let h = p.history();
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert!(
+        !success_is_true(&h[1].2),
+        "the failed attempt is recorded: {h:?}"
+    );
+    // Once the lock is gone, the same command goes through.
+    ok(&p.run(&["migrate", "apply"]));
+}
+
+#[test]
+fn postgres_held_lock_retries_then_fails_cleanly() {
+    held_lock_retries_then_fails_cleanly(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_held_lock_retries_then_fails_cleanly() {
+    held_lock_retries_then_fails_cleanly(Engine::Mariadb);
+}
+
+fn coexistence_gate(engine: Engine) {
+    let p = Project::new(
+        engine,
+        &[
+            (
+                "0001_users/up.sql",
+                "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(100), display_name varchar(100));\n",
+            ),
+            ("0001_users/down.sql", "DROP TABLE users;\n"),
+            ("0002_drop_name/up.sql", "ALTER TABLE users DROP COLUMN name;\n"),
+            ("0002_drop_name/migration.toml", "phase = \"contract\"\n"),
+            ("../app/1.0/users.sql", "SELECT id, name FROM users WHERE id = 1;\n"),
+            ("../app/2.0/users.sql", "SELECT id, display_name FROM users WHERE id = 1;\n"),
+        ],
+        "[runner]\nrequire-proof = false\n\n[[release]]\nversion = \"1.0\"\nrequires = \"0001_users\"\nqueries = \"app/1.0\"\n\n[[release]]\nversion = \"2.0\"\nrequires = \"0001_users\"\nqueries = \"app/2.0\"\n",
+    );
+    let o = p.run(&["migrate", "apply", "--deployed", "1.0,2.0"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("blocked before 0002_drop_name"), "{out}");
+    assert!(
+        out.contains("retire release 1.0, which uses users.name"),
+        "{out}"
+    );
+    assert_eq!(p.history().len(), 1);
+    // Release 1.0 retired: the contract goes through.
+    let o = p.run(&["migrate", "apply", "--deployed", "2.0"]);
+    ok(&o);
+    assert_eq!(p.history().len(), 2);
+}
+
+#[test]
+fn postgres_coexistence_gate_blocks_then_lets_through() {
+    coexistence_gate(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_coexistence_gate_blocks_then_lets_through() {
+    coexistence_gate(Engine::Mariadb);
+}
+
+fn passwords_never_printed(engine: Engine) {
+    let f = vec![
+        (
+            "0001_create_items/up.sql",
+            "CREATE TABLE items (id bigint PRIMARY KEY);\n".to_owned(),
+        ),
+        (
+            "0001_create_items/down.sql",
+            "DROP TABLE items;\n".to_owned(),
+        ),
+        (
+            "0002_broken/up.sql",
+            "CREATE TABLE broken (id bigint REFERENCES nowhere (id));\n".to_owned(),
+        ),
+        ("0002_broken/down.sql", "DROP TABLE broken;\n".to_owned()),
+    ];
+    let p = Project::new(engine, &files(&f), "");
+    let secret = "Sup3r-S3cret-pw";
+    // PostgreSQL here trusts any password; MariaDB gets a user with this one.
+    let user = match engine {
+        Engine::Postgres => common::db::env_or("PGUSER", "postgres"),
+        Engine::Mariadb => {
+            let user = format!("u_{}", p.db.name);
+            p.db.admin(&format!(
+                "CREATE USER '{user}'@'%' IDENTIFIED BY '{secret}'; GRANT ALL ON {}.* TO '{user}'@'%'",
+                p.db.name
+            ));
+            user
+        }
+    };
+    let with_pw = p.db.url().replacen(
+        &format!("://{}@", url_user(engine)),
+        &format!("://{user}:{secret}@"),
+        1,
+    );
+    assert!(with_pw.contains(secret), "{with_pw}");
+    let closed = with_pw.replace(&port(engine), ":1");
+    let closed_tls = format!("{closed}?sslmode=require");
+    let runs: Vec<Vec<&str>> = vec![
+        vec![
+            "migrate",
+            "apply",
+            "--allow-unproven",
+            "--database-url",
+            &with_pw,
+        ],
+        vec!["migrate", "apply", "--database-url", &with_pw],
+        vec![
+            "migrate",
+            "apply",
+            "--allow-unproven",
+            "--format",
+            "json",
+            "--database-url",
+            &with_pw,
+        ],
+        vec!["migrate", "status", "--database-url", &with_pw],
+        vec![
+            "migrate",
+            "status",
+            "--format",
+            "json",
+            "--database-url",
+            &with_pw,
+        ],
+        vec!["migrate", "plan", "--database-url", &with_pw],
+        vec![
+            "migrate",
+            "plan",
+            "--format",
+            "json",
+            "--database-url",
+            &with_pw,
+        ],
+        vec!["migrate", "apply", "--dry-run", "--database-url", &with_pw],
+        vec!["migrate", "status", "--database-url", &closed],
+        vec!["migrate", "apply", "--database-url", &closed_tls],
+        vec!["migrate", "verify", "--scratch-url", &closed],
+    ];
+    let mut saw_redacted = false;
+    for args in &runs {
+        let o = p.run(args);
+        let all = text(&o);
+        assert!(
+            !all.contains(secret),
+            "{args:?} printed the password:\n{all}"
+        );
+        saw_redacted |= all.contains(":***@");
+    }
+    assert!(saw_redacted, "the URL is shown, redacted");
+    // The failed step's error went to the history table without the password, too.
+    let errors = p.db.sql("SELECT COALESCE(error, '') FROM bellows_history");
+    assert!(!errors.contains(secret));
+    if engine == Engine::Mariadb {
+        p.db.admin(&format!("DROP USER '{user}'@'%'"));
+    }
+}
+
+fn url_user(engine: Engine) -> String {
+    match engine {
+        Engine::Postgres => common::db::env_or("PGUSER", "postgres"),
+        Engine::Mariadb => "root".to_owned(),
+    }
+}
+
+fn port(engine: Engine) -> String {
+    match engine {
+        Engine::Postgres => format!(":{}", common::db::env_or("PGPORT", "5432")),
+        Engine::Mariadb => format!(":{}", common::db::env_or("MYSQL_PORT", "3306")),
+    }
+}
+
+#[test]
+fn postgres_passwords_never_printed() {
+    passwords_never_printed(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_passwords_never_printed() {
+    passwords_never_printed(Engine::Mariadb);
+}
