@@ -389,11 +389,15 @@ fn kill_during_non_transactional_step(engine: Engine) {
 }
 
 fn has_history(p: &Project) -> bool {
+    has_table(p, "bellows_history")
+}
+
+fn has_table(p: &Project, name: &str) -> bool {
     let sql = match p.db.engine {
-        Engine::Postgres => "SELECT count(*) FROM pg_tables WHERE tablename = 'bellows_history'",
-        Engine::Mariadb => "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'bellows_history'",
+        Engine::Postgres => format!("SELECT count(*) FROM pg_tables WHERE tablename = '{name}'"),
+        Engine::Mariadb => format!("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{name}'"),
     };
-    p.db.sql(sql) == "1"
+    p.db.sql(&sql) == "1"
 }
 
 fn index_exists(p: &Project, name: &str) -> bool {
@@ -782,4 +786,132 @@ fn postgres_passwords_never_printed() {
 #[test]
 fn mariadb_passwords_never_printed() {
     passwords_never_printed(Engine::Mariadb);
+}
+
+fn rollbacks_must_be_proven(engine: Engine) {
+    let f = basic(engine);
+    let p = Project::new(engine, &files(&f), "");
+    let o = p.run(&["migrate", "apply"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("blocked before 0001_create_items"), "{out}");
+    assert!(out.contains("rollback not proven"), "{out}");
+    assert!(p.history().is_empty());
+
+    // Prove them on a scratch database of the same server, then apply.
+    let v = p.run(&["migrate", "verify", "--scratch-url", &p.db.url()]);
+    ok(&v);
+    let sum = std::fs::read_to_string(p.path("bellows.sum")).expect("bellows.sum written");
+    assert_eq!(sum.lines().filter(|l| l.starts_with("proof ")).count(), 3, "{sum}");
+    ok(&p.run(&["migrate", "apply"]));
+    assert_eq!(p.history().len(), 3);
+    // A proven down script runs.
+    let o = p.run(&["migrate", "rollback", "--steps", "2"]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("rolled back 2 steps"), "{}", text(&o));
+    let status = p.run(&["migrate", "status", "--format", "json"]);
+    ok(&status);
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(json["applied"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["pending"].as_array().map(Vec::len), Some(2));
+    // Editing a down script makes its proof stale.
+    std::fs::write(p.path("migrations/0002_add_note/down.sql"), "SELECT 1;\n").unwrap();
+    let o = p.run(&["migrate", "apply"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("proof is stale"), "{}", text(&o));
+}
+
+#[test]
+fn postgres_rollbacks_must_be_proven() {
+    rollbacks_must_be_proven(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_rollbacks_must_be_proven() {
+    rollbacks_must_be_proven(Engine::Mariadb);
+}
+
+fn dry_run_prints_sql_and_changes_nothing(engine: Engine) {
+    let f = basic(engine);
+    let p = Project::new(engine, &files(&f), RELAXED);
+    let o = p.run(&["migrate", "apply", "--dry-run"]);
+    ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let create = out.find("CREATE TABLE items").expect("the first migration's SQL");
+    let alter = out.find("ALTER TABLE items ADD COLUMN note").expect("the second's");
+    let insert = out.find("INSERT INTO items").expect("the third's");
+    assert!(create < alter && alter < insert, "{out}");
+    assert!(!has_history(&p), "a dry run writes no history");
+    assert!(!has_table(&p, "items"), "a dry run creates nothing");
+}
+
+#[test]
+fn postgres_dry_run_prints_sql_and_changes_nothing() {
+    dry_run_prints_sql_and_changes_nothing(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_dry_run_prints_sql_and_changes_nothing() {
+    dry_run_prints_sql_and_changes_nothing(Engine::Mariadb);
+}
+
+#[test]
+fn postgres_live_releases_come_from_sessions() {
+    let p = Project::new(
+        Engine::Postgres,
+        &[
+            ("0001_users/up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text, display_name text);\n"),
+            ("0001_users/down.sql", "DROP TABLE users;\n"),
+            ("0002_drop_name/up.sql", "ALTER TABLE users DROP COLUMN name;\n"),
+            ("0002_drop_name/migration.toml", "phase = \"contract\"\n"),
+            ("../app/1.0/users.sql", "SELECT id, name FROM users WHERE id = 1;\n"),
+        ],
+        "[runner]\nrequire-proof = false\n\n[[release]]\nversion = \"1.0\"\nrequires = \"0001_users\"\nqueries = \"app/1.0\"\n",
+    );
+    ok(&p.run(&["migrate", "apply", "--to", "0001_users"]));
+    // An application session of release 1.0, as the convention says: name@version.
+    let mut app = common::db::psql(&p.db.name)
+        .env("PGAPPNAME", "shop@1.0")
+        .args(["-c", "SELECT pg_sleep(30)"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("psql starts");
+    assert!(wait_until(10, || p.db.sql(&format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'shop@1.0'",
+        p.db.name
+    )) == "1"));
+    let o = p.run(&["migrate", "apply", "--live-from-db"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(flat_stderr(&o).contains("live releases from the database's sessions: 1.0"), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("retire release 1.0"), "{}", text(&o));
+    let _ = app.kill();
+    let _ = app.wait();
+    p.db.sql(&format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'shop@1.0'",
+        p.db.name
+    ));
+    assert!(wait_until(10, || p.db.sql(&format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'shop@1.0'",
+        p.db.name
+    )) == "0"));
+    let o = p.run(&["migrate", "apply", "--live-from-db"]);
+    ok(&o);
+    assert_eq!(p.history().len(), 2);
+}
+
+#[test]
+fn mariadb_live_from_db_needs_performance_schema() {
+    let f = basic(Engine::Mariadb);
+    let p = Project::new(Engine::Mariadb, &files(&f), RELAXED);
+    let on = p.db.sql("SELECT @@GLOBAL.performance_schema") == "1";
+    let o = p.run(&["migrate", "apply", "--live-from-db"]);
+    if on {
+        ok(&o);
+    } else {
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        let err = flat_stderr(&o);
+        assert!(err.contains("performance_schema") && err.contains("--deployed"), "{err}");
+        assert!(!has_history(&p) || p.history().is_empty());
+    }
 }
