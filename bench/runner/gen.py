@@ -6,7 +6,8 @@
 
 `catalog` writes OUT_DIR/bellows.toml, OUT_DIR/migrations/NNNN_name/{up.sql,down.sql}
 (N migrations in the native layout) and OUT_DIR/all.sql: every up.sql concatenated in
-migration order, byte for byte, for `psql -f` / `mariadb <`.
+migration order, byte for byte, for `psql -f` / `mariadb <`, and OUT_DIR/all_tx.sql: the
+same with each migration wrapped in BEGIN; … COMMIT; (one commit per migration, as bellows).
 
 Every migration is small, lint-clean and runs in one transaction on PostgreSQL (no
 CONCURRENTLY, no no-transaction marker). The mix, drawn from the seed:
@@ -154,6 +155,9 @@ def catalog(out, n, dialect, seed):
     write(os.path.join(out, "bellows.toml"), config(dialect))
     # Each up.sql ends with ";\n", so plain concatenation is valid SQL for both clients.
     write(os.path.join(out, "all.sql"), "".join(all_up))
+    # The same, each migration in its own transaction: the commits bellows makes (one per
+    # migration), without its history rows.
+    write(os.path.join(out, "all_tx.sql"), "".join("BEGIN;\n%sCOMMIT;\n" % u for u in all_up))
 
 
 def backfill(out, batch_size, dialect):

@@ -29,6 +29,48 @@ pub enum Command {
     Hook(HookArgs),
     /// Plan, apply, roll back and verify migrations against a database.
     Migrate(MigrateArgs),
+    /// Run a migration on a scratch database and record the locks each statement takes,
+    /// what they block, and what was rewritten; cross-check the linter's lock facts.
+    Trace(TraceArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TraceArgs {
+    /// The migration: its directory, its up script, or its id in the catalog.
+    #[arg(value_name = "PATH|ID")]
+    pub migration: String,
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    /// The server to trace on: bellows creates a scratch database there, replays the
+    /// migrations before this one, traces it, and drops the scratch database. The database
+    /// the URL names is never changed.
+    #[arg(long, value_name = "URL", alias = "scratch-url")]
+    pub database_url: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TraceFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    Text,
+    Json,
+    Md,
+}
+
+/// `--targets`: many databases, rolled out like a canary deployment.
+#[derive(Debug, Clone, Args, Default)]
+pub struct FleetArgs {
+    /// A targets file (name, URL or the environment variable holding it, labels, and the
+    /// rollout strategy); see docs/fleet.md.
+    #[arg(long, value_name = "FILE", conflicts_with = "database_url")]
+    pub targets: Option<PathBuf>,
+    /// Only the targets with this label (`key=value`); repeatable.
+    #[arg(long, value_name = "KEY=VALUE", requires = "targets")]
+    pub label: Vec<String>,
+    /// How many targets run at once (default: the file's `concurrency`, else 4).
+    #[arg(long, value_name = "N", requires = "targets")]
+    pub concurrency: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -113,6 +155,8 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
     #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
     pub runner: RunnerArgs,
     #[command(flatten)]
     pub live: LiveArgs,
@@ -169,6 +213,8 @@ pub struct StatusArgs {
     pub catalog: CatalogDirArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
 }
@@ -237,6 +283,8 @@ pub struct PlanArgs {
     /// With --database-url: read the live releases from the database's sessions.
     #[arg(long, requires = "database_url", conflicts_with = "deployed")]
     pub live_from_db: bool,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,

@@ -165,6 +165,9 @@ fn check_dialect(loaded: &Loaded, url: &DbUrl) -> miette::Result<()> {
 }
 
 fn plan_command(args: &PlanArgs) -> miette::Result<Outcome> {
+    if args.fleet.targets.is_some() {
+        return super::fleet::plan(args);
+    }
     if let Some(u) = &args.database_url {
         return online_plan(args, u);
     }
@@ -229,6 +232,9 @@ fn online_plan(args: &PlanArgs, url_text: &str) -> miette::Result<Outcome> {
 }
 
 fn apply_command(args: &ApplyArgs) -> miette::Result<Outcome> {
+    if args.fleet.targets.is_some() {
+        return super::fleet::apply(args);
+    }
     let url = url::from_args(args.connection.database_url.as_deref())?;
     let loaded = Loaded::read(&args.catalog)?;
     check_dialect(&loaded, &url)?;
@@ -290,6 +296,9 @@ fn rollback_command(args: &RollbackArgs) -> miette::Result<Outcome> {
 }
 
 fn status_command(args: &StatusArgs) -> miette::Result<Outcome> {
+    if args.fleet.targets.is_some() {
+        return super::fleet::status(args);
+    }
     let url = url::from_args(args.connection.database_url.as_deref())?;
     let loaded = Loaded::read(&args.catalog)?;
     check_dialect(&loaded, &url)?;

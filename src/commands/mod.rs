@@ -2,10 +2,12 @@
 
 pub mod catalog;
 pub mod explain;
+pub mod fleet;
 pub mod hook;
 pub mod lint;
 pub mod migrate;
 pub mod rules;
+pub mod trace;
 
 use crate::cli::{Cli, Command};
 
@@ -27,6 +29,7 @@ pub fn run(cli: Cli) -> miette::Result<Outcome> {
         Command::Catalog(args) => catalog::run(args),
         Command::Hook(args) => hook::run(args),
         Command::Migrate(args) => migrate::run(args),
+        Command::Trace(args) => trace::run(args),
     }
 }
 

@@ -676,7 +676,8 @@ fn tls_plan(url: &DbUrl) -> Result<TlsPlan, DbError> {
     };
     if system_roots && mode != SslMode::VerifyFull {
         return Err(DbError::other(
-            "sslrootcert=system needs sslmode=verify-full (as in libpq):              public roots vouch for names, not for servers",
+            "sslrootcert=system needs sslmode=verify-full (as in libpq): \
+             public roots vouch for names, not for servers",
         ));
     }
     let tls = |verify: Verify, mode: DriverSslMode| -> Result<Attempt, DbError> {
