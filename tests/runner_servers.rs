@@ -802,13 +802,21 @@ fn rollbacks_must_be_proven(engine: Engine) {
     let v = p.run(&["migrate", "verify", "--scratch-url", &p.db.url()]);
     ok(&v);
     let sum = std::fs::read_to_string(p.path("bellows.sum")).expect("bellows.sum written");
-    assert_eq!(sum.lines().filter(|l| l.starts_with("proof ")).count(), 3, "{sum}");
+    assert_eq!(
+        sum.lines().filter(|l| l.starts_with("proof ")).count(),
+        3,
+        "{sum}"
+    );
     ok(&p.run(&["migrate", "apply"]));
     assert_eq!(p.history().len(), 3);
     // A proven down script runs.
     let o = p.run(&["migrate", "rollback", "--steps", "2"]);
     ok(&o);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("rolled back 2 steps"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("rolled back 2 steps"),
+        "{}",
+        text(&o)
+    );
     let status = p.run(&["migrate", "status", "--format", "json"]);
     ok(&status);
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
@@ -818,7 +826,11 @@ fn rollbacks_must_be_proven(engine: Engine) {
     std::fs::write(p.path("migrations/0002_add_note/down.sql"), "SELECT 1;\n").unwrap();
     let o = p.run(&["migrate", "apply"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("proof is stale"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("proof is stale"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -837,8 +849,12 @@ fn dry_run_prints_sql_and_changes_nothing(engine: Engine) {
     let o = p.run(&["migrate", "apply", "--dry-run"]);
     ok(&o);
     let out = String::from_utf8_lossy(&o.stdout);
-    let create = out.find("CREATE TABLE items").expect("the first migration's SQL");
-    let alter = out.find("ALTER TABLE items ADD COLUMN note").expect("the second's");
+    let create = out
+        .find("CREATE TABLE items")
+        .expect("the first migration's SQL");
+    let alter = out
+        .find("ALTER TABLE items ADD COLUMN note")
+        .expect("the second's");
     let insert = out.find("INSERT INTO items").expect("the third's");
     assert!(create < alter && alter < insert, "{out}");
     assert!(!has_history(&p), "a dry run writes no history");
@@ -877,24 +893,36 @@ fn postgres_live_releases_come_from_sessions() {
         .stderr(Stdio::null())
         .spawn()
         .expect("psql starts");
-    assert!(wait_until(10, || p.db.sql(&format!(
+    assert!(wait_until(10, || {
+        p.db.sql(&format!(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'shop@1.0'",
         p.db.name
-    )) == "1"));
+    )) == "1"
+    }));
     let o = p.run(&["migrate", "apply", "--live-from-db"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(flat_stderr(&o).contains("live releases from the database's sessions: 1.0"), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("retire release 1.0"), "{}", text(&o));
+    assert!(
+        flat_stderr(&o).contains("live releases from the database's sessions: 1.0"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("retire release 1.0"),
+        "{}",
+        text(&o)
+    );
     let _ = app.kill();
     let _ = app.wait();
     p.db.sql(&format!(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'shop@1.0'",
         p.db.name
     ));
-    assert!(wait_until(10, || p.db.sql(&format!(
+    assert!(wait_until(10, || {
+        p.db.sql(&format!(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'shop@1.0'",
         p.db.name
-    )) == "0"));
+    )) == "0"
+    }));
     let o = p.run(&["migrate", "apply", "--live-from-db"]);
     ok(&o);
     assert_eq!(p.history().len(), 2);
@@ -911,7 +939,120 @@ fn mariadb_live_from_db_needs_performance_schema() {
     } else {
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
         let err = flat_stderr(&o);
-        assert!(err.contains("performance_schema") && err.contains("--deployed"), "{err}");
+        assert!(
+            err.contains("performance_schema") && err.contains("--deployed"),
+            "{err}"
+        );
         assert!(!has_history(&p) || p.history().is_empty());
     }
+}
+
+fn history_names_are_quoted(engine: Engine) {
+    let f = basic(engine);
+    let (table, schema_config) = match engine {
+        Engine::Postgres => (
+            "my \"odd\" history; DROP TABLE items",
+            "history-schema = \"ops \\\"team\\\" x\"\n",
+        ),
+        Engine::Mariadb => ("my `odd` history; DROP TABLE items", ""),
+    };
+    let config = format!(
+        "[runner]\nrequire-proof = false\nhistory-table = {}\n{schema_config}",
+        toml_string(table)
+    );
+    let p = Project::new(engine, &files(&f), &config);
+    ok(&p.run(&["migrate", "apply"]));
+    ok(&p.run(&["migrate", "apply"]));
+    let count = match engine {
+        Engine::Postgres => p.db.sql("SELECT count(*) FROM \"ops \"\"team\"\" x\".\"my \"\"odd\"\" history; DROP TABLE items\""),
+        Engine::Mariadb => p.db.sql("SELECT count(*) FROM `my ``odd`` history; DROP TABLE items`"),
+    };
+    assert_eq!(count, "3");
+    assert!(has_table(&p, "items"), "the name was not run as SQL");
+    let status = p.run(&["migrate", "status"]);
+    ok(&status);
+    assert!(String::from_utf8_lossy(&status.stdout).contains("applied (3)"));
+}
+
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[test]
+fn postgres_history_names_are_quoted() {
+    history_names_are_quoted(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_history_names_are_quoted() {
+    history_names_are_quoted(Engine::Mariadb);
+}
+
+/// A role that may only do what the migrations need (and own what it creates) runs apply,
+/// status and rollback.
+fn least_privilege_is_enough(engine: Engine) {
+    let f = basic(engine);
+    let p = Project::new(engine, &files(&f), RELAXED);
+    let role = format!("lp_{}", p.db.name);
+    let url = match engine {
+        Engine::Postgres => {
+            p.db.admin(&format!("CREATE ROLE {role} LOGIN"));
+            p.db.admin(&format!("REVOKE ALL ON DATABASE {} FROM PUBLIC", p.db.name));
+            p.db.admin(&format!(
+                "GRANT CONNECT ON DATABASE {} TO {role}",
+                p.db.name
+            ));
+            p.db.sql("REVOKE ALL ON SCHEMA public FROM PUBLIC");
+            p.db.sql(&format!("GRANT USAGE, CREATE ON SCHEMA public TO {role}"));
+            p.db.url().replacen(
+                &format!("://{}@", url_user(engine)),
+                &format!("://{role}@"),
+                1,
+            )
+        }
+        Engine::Mariadb => {
+            p.db.admin(&format!(
+                "CREATE USER '{role}'@'%'; GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES ON {}.* TO '{role}'@'%'",
+                p.db.name
+            ));
+            p.db.url().replacen("://root@", &format!("://{role}@"), 1)
+        }
+    };
+    assert!(url.contains(&role));
+    ok(&p.run(&["migrate", "apply", "--database-url", &url]));
+    ok(&p.run(&["migrate", "status", "--database-url", &url]));
+    ok(&p.run(&[
+        "migrate",
+        "rollback",
+        "--steps",
+        "3",
+        "--database-url",
+        &url,
+    ]));
+    assert_eq!(
+        p.history().iter().filter(|(_, d, _)| d == "down").count(),
+        3
+    );
+    match engine {
+        Engine::Postgres => {
+            // Dropped with the database; the role is cluster-wide.
+            p.db.sql(&format!("DROP OWNED BY {role}"));
+            drop(p);
+            common::db::psql("postgres")
+                .args(["-c", &format!("DROP ROLE IF EXISTS {role}")])
+                .output()
+                .expect("psql runs");
+        }
+        Engine::Mariadb => p.db.admin(&format!("DROP USER '{role}'@'%'")),
+    }
+}
+
+#[test]
+fn postgres_least_privilege_is_enough() {
+    least_privilege_is_enough(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_least_privilege_is_enough() {
+    least_privilege_is_enough(Engine::Mariadb);
 }
