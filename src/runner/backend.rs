@@ -73,7 +73,8 @@ impl fmt::Display for DbError {
 impl std::error::Error for DbError {}
 
 /// One object of a schema snapshot: `kind` (`table`, `column`, `index`, `constraint`,
-/// `enum`, `view`, `function`, `trigger`, `sequence`), the object's name qualified by its
+/// `enum`, `view`, `materialized view`, `function`, `procedure`, `trigger`, `sequence`,
+/// `domain`, `type`, `extension`), the object's name qualified by its
 /// table where it has one (`users`, `users.email`), and a normalised definition (no OIDs,
 /// no timestamps, no schema name of the target itself).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

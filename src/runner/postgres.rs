@@ -1045,12 +1045,10 @@ impl From<&Value> for TextParam {
 }
 
 impl ToSql for TextParam {
-    // `BytesMut` is named through postgres-types' support path, the one its own
-    // `to_sql_checked!` macro uses (bellows does not depend on `bytes` directly).
     fn to_sql(
         &self,
         _ty: &Type,
-        out: &mut tokio_postgres::types::private::BytesMut,
+        out: &mut bytes::BytesMut,
     ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         match &self.0 {
             Some(text) => {
