@@ -1056,3 +1056,70 @@ fn postgres_least_privilege_is_enough() {
 fn mariadb_least_privilege_is_enough() {
     least_privilege_is_enough(Engine::Mariadb);
 }
+
+/// The disk copy of a migration changes between the plan and its step: the step is refused,
+/// nothing of it runs, and the next run applies the new content.
+fn file_changed_during_the_run(engine: Engine) {
+    let slow = format!("{};\n", sleep_sql(engine, 3.0));
+    let p = Project::new(
+        engine,
+        &[
+            ("0001_slow/up.sql", &slow),
+            ("0001_slow/down.sql", "SELECT 1;\n"),
+            (
+                "0002_items/up.sql",
+                "CREATE TABLE items (id bigint PRIMARY KEY);\n",
+            ),
+            ("0002_items/down.sql", "DROP TABLE items;\n"),
+        ],
+        RELAXED,
+    );
+    let child = p.spawn(&["migrate", "apply"]);
+    let sleeping = match engine {
+        Engine::Postgres => format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND query LIKE 'SELECT pg_sleep%'",
+            p.db.name
+        ),
+        Engine::Mariadb => format!(
+            "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE 'DO SLEEP%'",
+            p.db.name
+        ),
+    };
+    assert!(
+        wait_until(15, || p.db.sql(&sleeping) == "1"),
+        "0001 started"
+    );
+    std::fs::write(
+        p.path("migrations/0002_items/up.sql"),
+        "CREATE TABLE items (id bigint PRIMARY KEY, name varchar(10));\n",
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = flat_stderr(&o);
+    assert!(err.contains("applied 1/2 steps"), "{err}");
+    assert!(
+        err.contains("0002_items's files changed on disk while bellows was running"),
+        "{err}"
+    );
+    assert!(!has_table(&p, "items"), "nothing of 0002 ran");
+    let h = p.history();
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert!(success_is_true(&h[0].2));
+    ok(&p.run(&["migrate", "apply"]));
+    let column = match engine {
+        Engine::Postgres => "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'name'",
+        Engine::Mariadb => "SELECT count(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'name'",
+    };
+    assert_eq!(p.db.sql(column), "1", "the new content ran");
+}
+
+#[test]
+fn postgres_file_changed_during_the_run() {
+    file_changed_during_the_run(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_file_changed_during_the_run() {
+    file_changed_during_the_run(Engine::Mariadb);
+}

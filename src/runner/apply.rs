@@ -197,6 +197,16 @@ pub struct Runner<'a, B: Backend> {
     pub(super) settings: Settings,
     pub(super) events: &'a mut dyn Events,
     pub(super) who: Who,
+    /// Each migration's scripts and checksum as the run read them (see [`Runner::freeze`]).
+    frozen: std::collections::HashMap<String, Frozen>,
+}
+
+/// A migration's files as a run saw them: what runs is what was checked.
+#[derive(Debug, Clone)]
+struct Frozen {
+    checksum: String,
+    up: String,
+    down: Option<String>,
 }
 
 /// What `status` reports.
@@ -245,6 +255,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             settings,
             events,
             who: Who::current(),
+            frozen: std::collections::HashMap::new(),
         }
     }
 
@@ -577,6 +588,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             .set_lock_timeout(self.settings.lock_timeout_ms)
             .await
             .map_err(|e| RunError::db("cannot set the lock timeout", e))?;
+        self.freeze()?;
         let rows = self.history().await?;
         let state = history::state(&rows);
         self.refuse_integrity(&state)?;
@@ -756,7 +768,23 @@ impl<'a, B: Backend> Runner<'a, B> {
         })
     }
 
-    fn script_of(&self, m: &Migration, direction: Direction) -> Result<(String, String), RunError> {
+    pub(super) fn script_of(&self, m: &Migration, direction: Direction) -> Result<(String, String), RunError> {
+        if let Some(f) = self.frozen.get(&m.id) {
+            let file = |p: Option<&std::path::PathBuf>| {
+                p.map(|p| p.display().to_string()).unwrap_or_default()
+            };
+            return match direction {
+                Direction::Down => match &f.down {
+                    Some(text) => Ok((text.clone(), file(m.down.as_ref()))),
+                    None => Err(RunError::new(
+                        FailureKind::Refused,
+                        format!("{} has no down script", m.id),
+                        None,
+                    )),
+                },
+                _ => Ok((f.up.clone(), file(Some(&m.up)))),
+            };
+        }
         let read_err = |e: std::io::Error| {
             RunError::new(
                 FailureKind::Script,
@@ -781,6 +809,44 @@ impl<'a, B: Backend> Runner<'a, B> {
                 Ok((text, file))
             }
             _ => Ok((m.up_text().map_err(read_err)?, m.up.display().to_string())),
+        }
+    }
+
+    /// Reads every migration's scripts and checksum once, at the start of a run. The up
+    /// script must still be the text the plan was linted from; from here on, the run
+    /// executes these texts and refuses a step whose files changed on disk meanwhile.
+    fn freeze(&mut self) -> Result<(), RunError> {
+        self.frozen.clear();
+        let catalog: &'a Catalog = self.project.catalog;
+        for (i, m) in catalog.migrations.iter().enumerate() {
+            let read_err = |e: std::io::Error| {
+                RunError::new(
+                    FailureKind::Script,
+                    format!("cannot read the scripts of {}: {e}", m.id),
+                    None,
+                )
+            };
+            let up = m.up_text().map_err(read_err)?;
+            let down = m.down_text().map_err(read_err)?;
+            let linted = self.project.analysis.results.get(i).map(|r| &*r.source.text);
+            if linted.is_some_and(|t| t != up) {
+                return Err(changed_on_disk(m));
+            }
+            let checksum = checksum(m)?;
+            self.frozen
+                .insert(m.id.clone(), Frozen { checksum, up, down });
+        }
+        Ok(())
+    }
+
+    /// The frozen checksum, after making sure the files have not changed since the run
+    /// read them.
+    pub(super) fn unchanged_checksum(&self, m: &Migration) -> Result<String, RunError> {
+        let now = checksum(m)?;
+        match self.frozen.get(&m.id) {
+            Some(f) if f.checksum != now => Err(changed_on_disk(m)),
+            Some(f) => Ok(f.checksum.clone()),
+            None => Ok(now),
         }
     }
 
@@ -816,7 +882,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             total,
             down: direction == Direction::Down,
         });
-        let checksum = checksum(m)?;
+        let checksum = self.unchanged_checksum(m)?;
         if dry_run {
             self.print_sql(m, direction, &stmts, mode);
             return Ok(0);
@@ -1144,6 +1210,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             .set_lock_timeout(self.settings.lock_timeout_ms)
             .await
             .map_err(|e| RunError::db("cannot set the lock timeout", e))?;
+        self.freeze()?;
         let rows = self.history().await?;
         let state = history::state(&rows);
         self.refuse_integrity(&state)?;
@@ -1422,4 +1489,15 @@ pub(super) fn proof_gate(
             engine.split('-').next().unwrap_or(engine)
         )),
     })
+}
+
+fn changed_on_disk(m: &Migration) -> RunError {
+    RunError::new(
+        FailureKind::Script,
+        format!(
+            "{}'s files changed on disk while bellows was running (after they were read and checked); nothing of {} ran",
+            m.id, m.id
+        ),
+        Some("run the command again: it plans, checks and runs the new content".to_owned()),
+    )
 }

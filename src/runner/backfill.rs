@@ -6,7 +6,7 @@
 //! the key `batch_size` rows further on (so sparse keys still make full batches), or one
 //! past the largest key. Keys must be integers.
 
-use super::apply::{checksum, FailureKind, RunError, Runner};
+use super::apply::{FailureKind, RunError, Runner};
 use super::backend::{quote_ident, Backend, DbErrorKind};
 use super::events::Event;
 use super::history::{self, Direction, HistoryRow, NewRow};
@@ -57,12 +57,7 @@ impl<B: Backend> Runner<'_, B> {
             .clone()
             .expect("run_backfill is called for migrations with [backfill]");
         let d = self.b.dialect();
-        let file = m.up.display().to_string();
-        let text = m.up_text().map_err(|e| RunError {
-            kind: FailureKind::Script,
-            message: format!("cannot read {file}: {e}"),
-            help: None,
-        })?;
+        let (text, file) = self.script_of(m, Direction::Up)?;
         let stmts = self.statements(&text, &file)?;
         let template = match stmts.as_slice() {
             [one] if script::has_batch_placeholders(&one.sql) => one.sql.clone(),
@@ -132,7 +127,7 @@ impl<B: Backend> Runner<'_, B> {
         }
         let hist = self.settings.history.clone();
         let started = Instant::now();
-        let checksum = checksum(m)?;
+        let checksum = self.unchanged_checksum(m)?;
         let (hid, mut cursor, mut rows) = match &resumed {
             Some(r) => (
                 r.id,
