@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod private;
 
 use bellows::dialect::Dialect;
 use bellows::lint::{lint_inputs, FileOptions, FileResult};
