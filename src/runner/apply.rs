@@ -568,22 +568,28 @@ impl<'a, B: Backend> Runner<'a, B> {
         Ok(plan)
     }
 
-    /// `bellows migrate apply`.
-    pub async fn apply(&mut self, request: &ApplyRequest) -> Result<Outcome, RunError> {
-        if request.dry_run {
-            return self.apply_locked(request).await;
+    /// Creates the history table if needed and takes the migration lock (a dry run does
+    /// neither).
+    async fn enter(&mut self, dry_run: bool) -> Result<(), RunError> {
+        if dry_run {
+            return Ok(());
         }
         let table = self.settings.history.clone();
         history::ensure(&mut self.b, &table)
             .await
             .map_err(|e| RunError::db("cannot create the history table", e))?;
-        self.lock().await?;
-        let result = self.apply_locked(request).await;
-        self.unlock().await;
-        result
+        self.lock().await
     }
 
-    async fn apply_locked(&mut self, request: &ApplyRequest) -> Result<Outcome, RunError> {
+    async fn leave(&mut self, dry_run: bool) {
+        if !dry_run {
+            self.unlock().await;
+        }
+    }
+
+    /// The start of every run under the lock: the lock timeout, the scripts frozen, the
+    /// history read and checked (edited or vanished migrations refused).
+    async fn begin(&mut self) -> Result<State, RunError> {
         self.b
             .set_lock_timeout(self.settings.lock_timeout_ms)
             .await
@@ -592,6 +598,19 @@ impl<'a, B: Backend> Runner<'a, B> {
         let rows = self.history().await?;
         let state = history::state(&rows);
         self.refuse_integrity(&state)?;
+        Ok(state)
+    }
+
+    /// `bellows migrate apply`.
+    pub async fn apply(&mut self, request: &ApplyRequest) -> Result<Outcome, RunError> {
+        self.enter(request.dry_run).await?;
+        let result = self.apply_locked(request).await;
+        self.leave(request.dry_run).await;
+        result
+    }
+
+    async fn apply_locked(&mut self, request: &ApplyRequest) -> Result<Outcome, RunError> {
+        let state = self.begin().await?;
         // A backfill that stopped half-way resumes; any other dirty step needs a person.
         let mut resume: Vec<HistoryRow> = Vec::new();
         for row in &state.dirty {
@@ -768,7 +787,11 @@ impl<'a, B: Backend> Runner<'a, B> {
         })
     }
 
-    pub(super) fn script_of(&self, m: &Migration, direction: Direction) -> Result<(String, String), RunError> {
+    pub(super) fn script_of(
+        &self,
+        m: &Migration,
+        direction: Direction,
+    ) -> Result<(String, String), RunError> {
         if let Some(f) = self.frozen.get(&m.id) {
             let file = |p: Option<&std::path::PathBuf>| {
                 p.map(|p| p.display().to_string()).unwrap_or_default()
@@ -828,7 +851,12 @@ impl<'a, B: Backend> Runner<'a, B> {
             };
             let up = m.up_text().map_err(read_err)?;
             let down = m.down_text().map_err(read_err)?;
-            let linted = self.project.analysis.results.get(i).map(|r| &*r.source.text);
+            let linted = self
+                .project
+                .analysis
+                .results
+                .get(i)
+                .map(|r| &*r.source.text);
             if linted.is_some_and(|t| t != up) {
                 return Err(changed_on_disk(m));
             }
@@ -848,6 +876,25 @@ impl<'a, B: Backend> Runner<'a, B> {
             Some(f) => Ok(f.checksum.clone()),
             None => Ok(now),
         }
+    }
+
+    /// After a failure: when it is a lock timeout and retries are left, reports the retry,
+    /// waits the backoff and returns true (try again); otherwise false.
+    pub(super) async fn retry_after(&mut self, attempt: &mut u32, id: &str, e: &DbError) -> bool {
+        if !e.is_lock_timeout() || *attempt >= self.settings.lock_retries {
+            return false;
+        }
+        *attempt += 1;
+        let wait_ms = self.backoff(*attempt);
+        self.events.event(Event::Retry {
+            id,
+            attempt: *attempt,
+            of: self.settings.lock_retries,
+            wait_ms,
+            error: e,
+        });
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        true
     }
 
     /// Backoff before retry `attempt` (1-based): base × 2^(attempt−1), ±50%, at most 30 s.
@@ -957,17 +1004,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             for (i, s) in stmts.iter().enumerate() {
                 if let Err(e) = self.b.execute(&s.sql).await {
                     let _ = self.b.execute("ROLLBACK").await;
-                    if e.is_lock_timeout() && attempt < self.settings.lock_retries {
-                        attempt += 1;
-                        let wait_ms = self.backoff(attempt);
-                        self.events.event(Event::Retry {
-                            id: &m.id,
-                            attempt,
-                            of: self.settings.lock_retries,
-                            wait_ms,
-                            error: &e,
-                        });
-                        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+                    if self.retry_after(&mut attempt, &m.id, &e).await {
                         continue 'attempt;
                     }
                     if e.kind == DbErrorKind::Connection {
@@ -1059,18 +1096,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             let failure = loop {
                 match self.b.execute(&s.sql).await {
                     Ok(_) => break None,
-                    Err(e) if e.is_lock_timeout() && attempt < self.settings.lock_retries => {
-                        attempt += 1;
-                        let wait_ms = self.backoff(attempt);
-                        self.events.event(Event::Retry {
-                            id: &m.id,
-                            attempt,
-                            of: self.settings.lock_retries,
-                            wait_ms,
-                            error: &e,
-                        });
-                        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
-                    }
+                    Err(e) if self.retry_after(&mut attempt, &m.id, &e).await => {}
                     Err(e) => break Some(e),
                 }
             };
@@ -1192,28 +1218,14 @@ impl<'a, B: Backend> Runner<'a, B> {
 
     /// `bellows migrate rollback`.
     pub async fn rollback(&mut self, request: &RollbackRequest) -> Result<Outcome, RunError> {
-        if request.dry_run {
-            return self.rollback_locked(request).await;
-        }
-        let table = self.settings.history.clone();
-        history::ensure(&mut self.b, &table)
-            .await
-            .map_err(|e| RunError::db("cannot create the history table", e))?;
-        self.lock().await?;
+        self.enter(request.dry_run).await?;
         let result = self.rollback_locked(request).await;
-        self.unlock().await;
+        self.leave(request.dry_run).await;
         result
     }
 
     async fn rollback_locked(&mut self, request: &RollbackRequest) -> Result<Outcome, RunError> {
-        self.b
-            .set_lock_timeout(self.settings.lock_timeout_ms)
-            .await
-            .map_err(|e| RunError::db("cannot set the lock timeout", e))?;
-        self.freeze()?;
-        let rows = self.history().await?;
-        let state = history::state(&rows);
-        self.refuse_integrity(&state)?;
+        let state = self.begin().await?;
         if let Some(row) = state.dirty.first() {
             return Err(self.dirty_error(row));
         }
@@ -1367,13 +1379,9 @@ impl<'a, B: Backend> Runner<'a, B> {
 
     /// `bellows migrate resolve`: settles a dirty step.
     pub async fn resolve(&mut self, id: &str, how: Resolution) -> Result<String, RunError> {
-        let table = self.settings.history.clone();
-        history::ensure(&mut self.b, &table)
-            .await
-            .map_err(|e| RunError::db("cannot create the history table", e))?;
-        self.lock().await?;
+        self.enter(false).await?;
         let result = self.resolve_locked(id, how).await;
-        self.unlock().await;
+        self.leave(false).await;
         result
     }
 

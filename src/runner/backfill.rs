@@ -181,18 +181,7 @@ impl<B: Backend> Runner<'_, B> {
                 let n = loop {
                     match self.batch(&sql, hid, end, rows).await {
                         Ok(n) => break n,
-                        Err(e) if e.is_lock_timeout() && attempt < self.settings.lock_retries => {
-                            attempt += 1;
-                            let wait_ms = self.backoff(attempt);
-                            self.events.event(Event::Retry {
-                                id: &m.id,
-                                attempt,
-                                of: self.settings.lock_retries,
-                                wait_ms,
-                                error: &e,
-                            });
-                            tokio::time::sleep(Duration::from_millis(wait_ms)).await;
-                        }
+                        Err(e) if self.retry_after(&mut attempt, &m.id, &e).await => {}
                         Err(e) => return Err(self.batch_error(m, start, rows, e)),
                     }
                 };
