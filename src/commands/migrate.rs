@@ -35,8 +35,8 @@ pub fn run(args: MigrateArgs) -> miette::Result<Outcome> {
 }
 
 /// Everything the runner reads from disk.
-struct Loaded {
-    at: Located,
+pub(super) struct Loaded {
+    pub(super) at: Located,
     catalog: Catalog,
     analysis: Analysis,
     releases: Vec<ReleaseCheck>,
@@ -45,7 +45,7 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn read(args: &CatalogDirArgs) -> miette::Result<Loaded> {
+    pub(super) fn read(args: &CatalogDirArgs) -> miette::Result<Loaded> {
         let at = locate(args)?;
         let catalog = load(&at.dir)?;
         let (analysis, releases) = analyzed(&at, &catalog)?;
@@ -63,7 +63,7 @@ impl Loaded {
         })
     }
 
-    fn project(&self) -> Project<'_> {
+    pub(super) fn project(&self) -> Project<'_> {
         Project {
             catalog: &self.catalog,
             config: &self.at.config,
@@ -74,7 +74,7 @@ impl Loaded {
         }
     }
 
-    fn settings(
+    pub(super) fn settings(
         &self,
         connection: &ConnectionArgs,
         runner: &RunnerArgs,
@@ -117,7 +117,11 @@ impl Loaded {
     }
 }
 
-fn history_table(at: &Located, table: Option<&str>, schema: Option<&str>) -> HistoryTable {
+pub(super) fn history_table(
+    at: &Located,
+    table: Option<&str>,
+    schema: Option<&str>,
+) -> HistoryTable {
     let config = &at.config.runner;
     HistoryTable {
         schema: schema
@@ -149,7 +153,7 @@ async fn connect(url: &DbUrl) -> miette::Result<AnyBackend> {
 }
 
 /// The dialect the catalog is linted in must be the database's.
-fn check_dialect(loaded: &Loaded, url: &DbUrl) -> miette::Result<()> {
+pub(super) fn check_dialect(loaded: &Loaded, url: &DbUrl) -> miette::Result<()> {
     let configured = loaded.at.config.dialect.as_deref().unwrap_or("postgres");
     let configured_mysql = matches!(configured, "mysql" | "mariadb");
     let url_mysql = url.dialect() == crate::dialect::Dialect::Mysql;

@@ -5,6 +5,7 @@
 //! the writer it is given).
 
 pub mod catalog;
+pub mod fleet;
 mod github;
 mod json;
 pub mod page;
