@@ -24,3 +24,4 @@ pub mod runner;
 pub mod schema;
 pub mod source;
 pub mod suggest;
+pub mod trace;

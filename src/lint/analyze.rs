@@ -4,7 +4,7 @@
 use super::suppress::{parse_directive, Directive, RuleRef};
 use super::{FileOptions, FileResult, LintSettings};
 use crate::classify::locks::{lock_facts, LockContext, LockFacts};
-use crate::classify::op::{Name, Op, TxControl};
+use crate::classify::op::{ConstraintKind, Name, Op, TxControl};
 use crate::classify::phase::{phase_of, Phase, PhaseContext};
 use crate::dialect::Dialect;
 use crate::parse::split::{split, Comment, RawStatement};
@@ -208,6 +208,8 @@ pub(super) fn finish_file(
     let mut created: HashSet<Name> = HashSet::new();
     let mut depth_block: Option<usize> = None;
     let mut blocks = 0usize;
+    // MySQL: `SET foreign_key_checks = 0` lets ADD FOREIGN KEY run in place.
+    let mut foreign_key_checks_off = false;
     for (raw, read) in parsed.statements {
         let (ops, invalid) = match read {
             Read::Ops(ops) => (ops, None),
@@ -216,6 +218,11 @@ pub(super) fn finish_file(
         // Transaction state before this statement.
         let mut transaction = depth_block.or(if assumed { Some(0) } else { None });
         let mut infos = Vec::with_capacity(ops.len());
+        // MySQL drops a primary key in place only when the statement adds a new one.
+        let adds_primary_key = ops.iter().any(|op| {
+            matches!(op, Op::AddConstraint { constraint, .. }
+                if matches!(constraint.kind, ConstraintKind::PrimaryKey { .. }))
+        });
         for op in ops {
             if let Op::Transaction(tx) = &op {
                 match tx {
@@ -228,7 +235,25 @@ pub(super) fn finish_file(
                     _ => {}
                 }
             }
-            let info = op_info(op, schema, &created, settings);
+            if let Op::Set { name, value, .. } = &op {
+                // `SET GLOBAL` leaves the session's value alone.
+                let global = source
+                    .slice(&raw.span)
+                    .to_ascii_lowercase()
+                    .contains("global");
+                if name == "foreign_key_checks" && !global {
+                    match value.trim().to_ascii_lowercase().as_str() {
+                        "0" | "off" | "false" => foreign_key_checks_off = true,
+                        "1" | "on" | "true" | "default" => foreign_key_checks_off = false,
+                        _ => {}
+                    }
+                }
+            }
+            let session = Session {
+                foreign_key_checks_off,
+                adds_primary_key,
+            };
+            let info = op_info(op, schema, &created, settings, session);
             if let Op::CreateTable { table, .. } = &info.op {
                 created.insert(table.clone());
             }
@@ -336,7 +361,22 @@ pub(super) fn finish_file(
     }
 }
 
-fn op_info(op: Op, schema: &Schema, created: &HashSet<Name>, settings: &LintSettings) -> OpInfo {
+/// What the statement and the session around an operation say about its lock facts.
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    /// MySQL: `SET foreign_key_checks = 0` earlier in the file.
+    foreign_key_checks_off: bool,
+    /// The statement adds a primary key.
+    adds_primary_key: bool,
+}
+
+fn op_info(
+    op: Op,
+    schema: &Schema,
+    created: &HashSet<Name>,
+    settings: &LintSettings,
+    session: Session,
+) -> OpInfo {
     let table = op.table().cloned();
     let table_is_new = op.tables().iter().all(|t| created.contains(*t)) && !op.tables().is_empty();
     let table_known = table.as_ref().is_some_and(|t| schema.table(t).is_some());
@@ -374,6 +414,10 @@ fn op_info(op: Op, schema: &Schema, created: &HashSet<Name>, settings: &LintSett
         (Op::RedefineColumn { column, .. }, None) => column.not_null && !column.primary_key,
         _ => false,
     };
+    let nullability_changes = match (&op, &column_before) {
+        (Op::RedefineColumn { column, .. }, Some(before)) => column.not_null != before.not_null,
+        _ => adds_not_null,
+    };
     let has_not_null_check = match (&op, &table) {
         (Op::SetNotNull { column, .. }, Some(t)) => schema
             .table(t)
@@ -396,6 +440,10 @@ fn op_info(op: Op, schema: &Schema, created: &HashSet<Name>, settings: &LintSett
         LockContext {
             safe_widening,
             has_not_null_check,
+            type_changes,
+            nullability_changes,
+            foreign_key_checks_off: session.foreign_key_checks_off,
+            replaces_primary_key: session.adds_primary_key,
         },
     );
     OpInfo {

@@ -101,10 +101,17 @@ fn model(input: &CatalogReportInput<'_>) -> Model {
         .zip(&input.analysis.results)
         .zip(&input.analysis.nodes)
         .map(|((m, result), node)| {
-            let proven = input
+            // Verified: a proof of the scripts as they are now, on any engine.
+            let proofs: Vec<crate::catalog::sum::Proof> = input
                 .proofs
                 .iter()
-                .any(|p| p.split_whitespace().nth(1) == Some(m.id.as_str()));
+                .filter_map(|p| crate::catalog::sum::Proof::parse(p))
+                .collect();
+            let proven = matches!(
+                crate::catalog::sum::proof_status(m, &proofs, "any-engine"),
+                Ok(crate::catalog::sum::ProofStatus::Proven
+                    | crate::catalog::sum::ProofStatus::OtherEngine(_))
+            ) && m.down.is_some();
             MigrationRow {
                 id: m.id.clone(),
                 phase: node.phase.to_string(),

@@ -14,6 +14,7 @@ pub mod run;
 mod sarif;
 mod svg;
 mod text;
+pub mod trace;
 pub mod verify;
 
 pub use json::{JsonDiagnostic, JsonFile, JsonReport, JsonStatement};

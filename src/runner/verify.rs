@@ -294,7 +294,7 @@ fn scrubbed(e: DbError) -> DbError {
 
 /// `bellows_verify_<pid>_<unix-nanos>`, unique within the process even when the clock
 /// repeats itself.
-fn scratch_name() -> String {
+pub(crate) fn scratch_name() -> String {
     static LAST: std::sync::Mutex<u128> = std::sync::Mutex::new(0);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -320,7 +320,11 @@ fn privilege_help(dialect: Dialect, user: &str) -> String {
 
 /// Drops the scratch database from the admin connection, reconnecting once when that
 /// connection was lost meanwhile. Waits at most 30 s for locks.
-async fn drop_database(admin: &mut AnyBackend, url: &DbUrl, name: &str) -> Result<(), DbError> {
+pub(crate) async fn drop_database(
+    admin: &mut AnyBackend,
+    url: &DbUrl,
+    name: &str,
+) -> Result<(), DbError> {
     let dialect = url.dialect();
     let quoted = quote_ident(dialect, name);
     let mut result = drop_once(admin, dialect, &quoted).await;

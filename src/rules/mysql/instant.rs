@@ -85,9 +85,12 @@ pub(crate) fn instant_refusal(info: &OpInfo, version: EngineVersion) -> Option<S
         Op::CreateIndex { .. } => {
             Some("building an index is never instant (use ALGORITHM=INPLACE, LOCK=NONE)".into())
         }
-        Op::DropIndex { .. } if !maria => {
-            Some("MySQL drops an index in place (ALGORITHM=INPLACE), not instantly".into())
-        }
+        Op::DropIndex { .. } => Some(if maria {
+            // Measured by `bellows trace` on MariaDB 10.11: "Try ALGORITHM=NOCOPY".
+            "MariaDB drops an index with ALGORITHM=NOCOPY, not INSTANT".into()
+        } else {
+            "MySQL drops an index in place (ALGORITHM=INPLACE), not instantly".into()
+        }),
         Op::AddConstraint { constraint, .. } => Some(match constraint.kind {
             ConstraintKind::ForeignKey { .. } => "adding a foreign key is never instant".into(),
             ConstraintKind::PrimaryKey { .. } => "adding a primary key rebuilds the table".into(),
