@@ -196,6 +196,12 @@ pub fn register_secret(secret: &str) {
     }
 }
 
+/// Forgets every registered secret. For harnesses that parse millions of URLs in one
+/// process (the fuzzer); bellows itself never calls it.
+pub fn forget_secrets() {
+    secrets().lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
 /// The text with every registered secret replaced by `***`.
 pub fn redact(text: &str) -> String {
     let list = secrets().lock().unwrap_or_else(|e| e.into_inner());
