@@ -208,6 +208,12 @@ fn rollback_is_none_present_or_verified() {
             .join("migrations/0013_require_users_email/down.sql"),
     )
     .unwrap();
+    // The proof of 0008 no longer matches its edited down script; a made-up proof line
+    // for 0012 proves nothing.
+    let down = dir.path().join("migrations/0008_add_users_display_name/down.sql");
+    let mut text = std::fs::read_to_string(&down).unwrap();
+    text.push_str("-- edited\n");
+    std::fs::write(&down, text).unwrap();
     let sum = dir.path().join("bellows.sum");
     let mut text = std::fs::read_to_string(&sum).unwrap();
     text.push_str("proof 0012_add_users_email_constraints postgres-16 ok\n");
@@ -231,7 +237,8 @@ fn rollback_is_none_present_or_verified() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rollback = |i: usize| v["migrations"][i]["rollback"].clone();
-    assert_eq!(rollback(10), "present");
-    assert_eq!(rollback(11), "verified");
+    assert_eq!(rollback(7), "present", "a stale proof does not count");
+    assert_eq!(rollback(10), "verified");
+    assert_eq!(rollback(11), "present", "a made-up proof line does not count");
     assert_eq!(rollback(12), "none");
 }
