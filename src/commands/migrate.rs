@@ -168,6 +168,34 @@ pub(super) fn check_dialect(loaded: &Loaded, url: &DbUrl) -> miette::Result<()> 
     Ok(())
 }
 
+/// Connects, hands a runner on the loaded project to `f`, and clears the progress display
+/// whatever happens.
+fn with_runner<T>(
+    loaded: &Loaded,
+    url: &DbUrl,
+    settings: Settings,
+    f: impl AsyncFnOnce(&mut Runner<'_, AnyBackend>) -> Result<T, crate::runner::RunError>,
+) -> miette::Result<T> {
+    let mut events = TextEvents::new();
+    let result = runtime()?.block_on(async {
+        let b = connect(url).await?;
+        let mut runner = Runner::new(b, loaded.project(), settings, &mut events);
+        Ok::<_, miette::Report>(f(&mut runner).await?)
+    });
+    events.finish();
+    result
+}
+
+/// Prints an apply / rollback outcome; a blocked step is a finding.
+fn finish_outcome(outcome: &crate::runner::Outcome, format: ListFormat) -> miette::Result<Outcome> {
+    write_stdout(|out| write_outcome(out, outcome, format))?;
+    Ok(if outcome.blocked.is_some() {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
 fn plan_command(args: &PlanArgs) -> miette::Result<Outcome> {
     if args.fleet.targets.is_some() {
         return super::fleet::plan(args);
@@ -206,19 +234,16 @@ fn online_plan(args: &PlanArgs, url_text: &str) -> miette::Result<Outcome> {
         args.history_schema.as_deref(),
     );
     let history_name = settings.history.name.clone();
-    let mut events = TextEvents::new();
-    let (plan, drift) = runtime()?.block_on(async {
-        let b = connect(&url).await?;
-        let mut runner = Runner::new(b, loaded.project(), settings, &mut events);
-        let request = ApplyRequest {
-            to: args.target.clone(),
-            deployed: args.deployed.clone(),
-            live_from_db: args.live_from_db,
-            ..ApplyRequest::default()
-        };
+    let request = ApplyRequest {
+        to: args.target.clone(),
+        deployed: args.deployed.clone(),
+        live_from_db: args.live_from_db,
+        ..ApplyRequest::default()
+    };
+    let (plan, drift) = with_runner(&loaded, &url, settings, async |runner| {
         let plan = runner.plan(&request).await?;
         let drift = runner.drift(&[history_name.as_str()]).await?;
-        Ok::<_, miette::Report>((plan, drift))
+        Ok((plan, drift))
     })?;
     write_stdout(|out| {
         write_plan(out, &plan, args.format)?;
@@ -254,20 +279,10 @@ fn apply_command(args: &ApplyArgs) -> miette::Result<Outcome> {
         live_from_db: args.live.live_from_db,
         dry_run: args.dry_run,
     };
-    let mut events = TextEvents::new();
-    let outcome = runtime()?.block_on(async {
-        let b = connect(&url).await?;
-        let mut runner = Runner::new(b, loaded.project(), settings, &mut events);
-        Ok::<_, miette::Report>(runner.apply(&request).await?)
-    });
-    events.finish();
-    let outcome = outcome?;
-    write_stdout(|out| write_outcome(out, &outcome, args.format))?;
-    Ok(if outcome.blocked.is_some() {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    let outcome = with_runner(&loaded, &url, settings, async |runner| {
+        runner.apply(&request).await
+    })?;
+    finish_outcome(&outcome, args.format)
 }
 
 fn rollback_command(args: &RollbackArgs) -> miette::Result<Outcome> {
@@ -283,20 +298,10 @@ fn rollback_command(args: &RollbackArgs) -> miette::Result<Outcome> {
         live_from_db: args.live.live_from_db,
         dry_run: args.dry_run,
     };
-    let mut events = TextEvents::new();
-    let outcome = runtime()?.block_on(async {
-        let b = connect(&url).await?;
-        let mut runner = Runner::new(b, loaded.project(), settings, &mut events);
-        Ok::<_, miette::Report>(runner.rollback(&request).await?)
-    });
-    events.finish();
-    let outcome = outcome?;
-    write_stdout(|out| write_outcome(out, &outcome, args.format))?;
-    Ok(if outcome.blocked.is_some() {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    let outcome = with_runner(&loaded, &url, settings, async |runner| {
+        runner.rollback(&request).await
+    })?;
+    finish_outcome(&outcome, args.format)
 }
 
 fn status_command(args: &StatusArgs) -> miette::Result<Outcome> {
@@ -307,11 +312,8 @@ fn status_command(args: &StatusArgs) -> miette::Result<Outcome> {
     let loaded = Loaded::read(&args.catalog)?;
     check_dialect(&loaded, &url)?;
     let settings = loaded.settings(&args.connection, &RunnerArgs::default())?;
-    let mut events = TextEvents::new();
-    let report = runtime()?.block_on(async {
-        let b = connect(&url).await?;
-        let mut runner = Runner::new(b, loaded.project(), settings, &mut events);
-        Ok::<_, miette::Report>(runner.status().await?)
+    let report = with_runner(&loaded, &url, settings, async |runner| {
+        runner.status().await
     })?;
     write_stdout(|out| write_status(out, &url.redacted(), &report, args.format))?;
     Ok(
@@ -335,11 +337,8 @@ fn resolve_command(args: &ResolveArgs) -> miette::Result<Outcome> {
     } else {
         Resolution::MarkRolledBack
     };
-    let mut events = TextEvents::new();
-    let said = runtime()?.block_on(async {
-        let b = connect(&url).await?;
-        let mut runner = Runner::new(b, loaded.project(), settings, &mut events);
-        Ok::<_, miette::Report>(runner.resolve(&args.id, how).await?)
+    let said = with_runner(&loaded, &url, settings, async |runner| {
+        runner.resolve(&args.id, how).await
     })?;
     write_stdout(|out| writeln!(out, "{said}"))?;
     Ok(Outcome::Clean)
