@@ -76,3 +76,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --no-fail-fast "$@"
 fi
+
+# The workload benchmark in quick mode (bench/workload/README.md, ~45 s): no application
+# query may fail while bellows applies its expand / backfill / contract steps.
+say "workload benchmark (quick)"
+bench/workload/run.sh --quick
