@@ -223,7 +223,15 @@ impl<B: Backend> Runner<'_, B> {
         rows: i64,
     ) -> Result<u64, super::backend::DbError> {
         let hist = self.settings.history.clone();
-        self.b.execute("BEGIN").await?;
+        // On PostgreSQL a batch's commit does not wait for the disk: the batch and its
+        // progress row commit together, so a crash can only lose both, and the resumed run
+        // does that batch again. The backfill's final history row commits synchronously,
+        // which flushes every batch before it.
+        let begin = match self.b.dialect() {
+            crate::dialect::Dialect::Postgres => "BEGIN; SET LOCAL synchronous_commit = off",
+            crate::dialect::Dialect::Mysql => "BEGIN",
+        };
+        self.b.execute(begin).await?;
         let result = async {
             let n = self.b.execute(sql).await?;
             history::progress(&mut self.b, &hist, hid, &end.to_string(), rows + n as i64).await?;

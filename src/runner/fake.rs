@@ -98,7 +98,7 @@ impl Backend for FakeBackend {
         let upper = sql.trim().to_ascii_uppercase();
         if upper.starts_with("CREATE TABLE IF NOT EXISTS") && sql.contains("bellows_history") {
             db.history_created = true;
-        } else if upper == "BEGIN" {
+        } else if upper.starts_with("BEGIN") {
             self.saved = Some(db.history.clone());
         } else if upper == "COMMIT" {
             self.saved = None;

@@ -59,6 +59,9 @@ pub struct PgBackend {
     /// Why the connection task stopped, when it stopped with an error: added to the
     /// "connection closed" errors of later calls.
     lost: Lost,
+    /// Statements with parameters, prepared once per session (the history writes, a
+    /// backfill's next-key query): one round trip each instead of two.
+    prepared: std::collections::HashMap<String, tokio_postgres::Statement>,
 }
 
 type Lost = Arc<Mutex<Option<String>>>;
@@ -100,6 +103,7 @@ impl PgBackend {
             client,
             engine: String::new(),
             lost,
+            prepared: std::collections::HashMap::new(),
         };
         backend.start_session().await?;
         Ok(backend)
@@ -347,14 +351,35 @@ impl PgBackend {
         Ok(Snapshot::new(items))
     }
 
-    /// Prepares `sql`, checks that every result column can be read as text, and binds
-    /// `params` as text.
+    /// The prepared statement for `sql`: from the session's cache when it has parameters
+    /// (`fresh` skips the cache and replaces the entry).
+    async fn statement(
+        &mut self,
+        sql: &str,
+        cache: bool,
+        fresh: bool,
+    ) -> Result<tokio_postgres::Statement, DbError> {
+        if cache && !fresh {
+            if let Some(s) = self.prepared.get(sql) {
+                return Ok(s.clone());
+            }
+        }
+        let statement = self.client.prepare(sql).await.map_err(|e| self.error(e))?;
+        if cache {
+            self.prepared.insert(sql.to_owned(), statement.clone());
+        }
+        Ok(statement)
+    }
+
+    /// Prepares `sql` (cached when it has parameters), checks that every result column can
+    /// be read as text, and binds `params` as text.
     async fn run_extended(
-        &self,
+        &mut self,
         sql: &str,
         params: &[Value],
+        fresh: bool,
     ) -> Result<(tokio_postgres::Statement, Vec<TextParam>), DbError> {
-        let statement = self.client.prepare(sql).await.map_err(|e| self.error(e))?;
+        let statement = self.statement(sql, !params.is_empty(), fresh).await?;
         for column in statement.columns() {
             if Decoder::of(column.type_()).is_none() {
                 return Err(DbError::other(format!(
@@ -403,10 +428,15 @@ impl Backend for PgBackend {
     async fn execute_with(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let params: Vec<TextParam> = params.iter().map(TextParam::from).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        self.client
-            .execute(sql, &refs)
-            .await
-            .map_err(|e| self.error(e))
+        let mut fresh = false;
+        loop {
+            let statement = self.statement(sql, true, fresh).await?;
+            match self.client.execute(&statement, &refs).await {
+                Ok(n) => return Ok(n),
+                Err(e) if !fresh && stale_statement(&e) => fresh = true,
+                Err(e) => return Err(self.error(e)),
+            }
+        }
     }
 
     /// Parameters as in [`Backend::execute_with`]. Results print as PostgreSQL prints
@@ -417,13 +447,16 @@ impl Backend for PgBackend {
     /// time, timestamp(tz), interval, inet/cidr; any other type (arrays included) is
     /// refused before the statement runs, with a hint to cast it to text.
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        let (statement, params) = self.run_extended(sql, params).await?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        let rows = self
-            .client
-            .query(&statement, &refs)
-            .await
-            .map_err(|e| self.error(e))?;
+        let mut fresh = false;
+        let rows = loop {
+            let (statement, text_params) = self.run_extended(sql, params, fresh).await?;
+            let refs: Vec<&(dyn ToSql + Sync)> = text_params.iter().map(|p| p as _).collect();
+            match self.client.query(&statement, &refs).await {
+                Ok(rows) => break rows,
+                Err(e) if !fresh && !params.is_empty() && stale_statement(&e) => fresh = true,
+                Err(e) => return Err(self.error(e)),
+            }
+        };
         rows.iter()
             .map(|row| {
                 (0..row.len())
@@ -1756,4 +1789,12 @@ mod tests {
             "CREATE INDEX i ON ONLY events USING btree (t)"
         );
     }
+}
+
+/// A cached statement the server no longer accepts: its plan's result type changed after
+/// DDL (0A000), or the session's prepared statements were discarded (26000). Prepared
+/// again, it runs.
+fn stale_statement(e: &tokio_postgres::Error) -> bool {
+    e.code()
+        .is_some_and(|c| matches!(c.code(), "0A000" | "26000"))
 }
