@@ -1689,6 +1689,14 @@ const SQL_EXTENSIONS: &str = "\
     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
     WHERE e.extname <> 'plpgsql'";
 
+/// A cached statement the server no longer accepts: its plan's result type changed after
+/// DDL (0A000), or the session's prepared statements were discarded (26000). Prepared
+/// again, it runs.
+fn stale_statement(e: &tokio_postgres::Error) -> bool {
+    e.code()
+        .is_some_and(|c| matches!(c.code(), "0A000" | "26000"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1789,12 +1797,4 @@ mod tests {
             "CREATE INDEX i ON ONLY events USING btree (t)"
         );
     }
-}
-
-/// A cached statement the server no longer accepts: its plan's result type changed after
-/// DDL (0A000), or the session's prepared statements were discarded (26000). Prepared
-/// again, it runs.
-fn stale_statement(e: &tokio_postgres::Error) -> bool {
-    e.code()
-        .is_some_and(|c| matches!(c.code(), "0A000" | "26000"))
 }
