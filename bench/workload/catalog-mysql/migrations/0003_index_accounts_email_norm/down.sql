@@ -1,0 +1,3 @@
+ALTER TABLE accounts
+    DROP INDEX accounts_email_norm_key,
+    ALGORITHM=INPLACE, LOCK=NONE;

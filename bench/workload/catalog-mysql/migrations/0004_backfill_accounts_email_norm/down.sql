@@ -1,0 +1,8 @@
+-- Clear what the backfill wrote. A value equal to LOWER(TRIM(email)) is also what the
+-- triggers and release 2.0.0 write, and the triggers write it again on the next change.
+UPDATE accounts
+   SET email_norm = NULL
+ WHERE id >= :batch_start
+   AND id <  :batch_end
+   AND email_norm IS NOT NULL
+   AND email_norm = LOWER(TRIM(email));

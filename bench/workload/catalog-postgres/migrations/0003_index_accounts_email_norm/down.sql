@@ -1,0 +1,2 @@
+-- bellows: no-transaction
+DROP INDEX CONCURRENTLY accounts_email_norm_key;

@@ -1,0 +1,2 @@
+-- Rows still to do.
+SELECT count(*) FROM accounts WHERE email_norm IS NULL;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The workload benchmark on PostgreSQL and MariaDB/MySQL (bench/workload/README.md).
+#   bench/workload/run.sh            1,000,000 rows; plots to docs/img/workload-<engine>.svg
+#   bench/workload/run.sh --quick    20,000 rows, ~20 s per engine; plots to target/workload
+# Extra arguments go to the harness (e.g. --rate 800 --connections 16 --database-url URL,
+# which then applies to one engine only: pass --engine too and it runs just that one).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+cargo build --release --quiet --bin bellows --example workload
+
+engines=(postgres mysql)
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --engine) engines=("$2"); shift 2 ;;
+    --engine=*) engines=("${1#--engine=}"); shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+case " ${args[*]-} " in
+  *" --quick "*|*" --out "*) ;;
+  *) args+=(--out docs/img) ;;
+esac
+
+status=0
+for engine in "${engines[@]}"; do
+  target/release/examples/workload --engine "$engine" ${args[@]+"${args[@]}"} || status=$?
+done
+exit "$status"
