@@ -210,7 +210,9 @@ fn rollback_is_none_present_or_verified() {
     .unwrap();
     // The proof of 0008 no longer matches its edited down script; a made-up proof line
     // for 0012 proves nothing.
-    let down = dir.path().join("migrations/0008_add_users_display_name/down.sql");
+    let down = dir
+        .path()
+        .join("migrations/0008_add_users_display_name/down.sql");
     let mut text = std::fs::read_to_string(&down).unwrap();
     text.push_str("-- edited\n");
     std::fs::write(&down, text).unwrap();
@@ -239,6 +241,10 @@ fn rollback_is_none_present_or_verified() {
     let rollback = |i: usize| v["migrations"][i]["rollback"].clone();
     assert_eq!(rollback(7), "present", "a stale proof does not count");
     assert_eq!(rollback(10), "verified");
-    assert_eq!(rollback(11), "present", "a made-up proof line does not count");
+    assert_eq!(
+        rollback(11),
+        "present",
+        "a made-up proof line does not count"
+    );
     assert_eq!(rollback(12), "none");
 }
