@@ -66,7 +66,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// The statement's leading keywords, upper-cased, comments and blanks skipped.
-fn keywords(sql: &str, n: usize) -> Vec<String> {
+pub(crate) fn keywords(sql: &str, n: usize) -> Vec<String> {
     let mut words = Vec::new();
     let mut rest = sql;
     while words.len() < n {

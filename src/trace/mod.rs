@@ -1083,31 +1083,7 @@ pub(crate) fn parents_first<T>(
     out
 }
 
-/// The leading keywords of a statement, upper-cased, comments skipped.
-pub(crate) fn keywords(sql: &str, n: usize) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut rest = sql;
-    while words.len() < n {
-        rest = rest.trim_start();
-        if let Some(r) = rest.strip_prefix("--") {
-            rest = r.split_once('\n').map(|(_, r)| r).unwrap_or("");
-            continue;
-        }
-        if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map(|(_, r)| r).unwrap_or("");
-            continue;
-        }
-        let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
-        if end == 0 {
-            break;
-        }
-        words.push(rest[..end].to_ascii_uppercase());
-        rest = &rest[end..];
-    }
-    words
-}
+pub(crate) use crate::runner::script::keywords;
 
 #[cfg(test)]
 mod tests {
