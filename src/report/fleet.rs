@@ -6,7 +6,7 @@
 //! Every line passes through [`redact`], and URLs arrive already redacted, so a password
 //! can never reach the screen.
 
-use super::run::progress_line;
+use super::run::{progress_line, step_text};
 use crate::cli::ListFormat;
 use crate::fleet::targets::Wave;
 use crate::fleet::{
@@ -14,7 +14,7 @@ use crate::fleet::{
     Verdict, WaveNames,
 };
 use crate::plan::Status;
-use crate::runner::events::{Event, Events, Mode};
+use crate::runner::events::{Event, Events};
 use crate::runner::url::redact;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -184,56 +184,26 @@ impl TargetEvents {
 impl Events for TargetEvents {
     fn event(&mut self, event: Event<'_>) {
         match event {
-            Event::WaitingForLock { holder } => self.line(&format!(
-                "waiting for the migration lock, held by {}",
-                holder.unwrap_or("another session")
-            )),
+            Event::WaitingForLock { .. }
+            | Event::Retry { .. }
+            | Event::BackfillStart { .. }
+            | Event::RolledBack { .. } => {
+                if let Some(text) = step_text(&event) {
+                    self.line(&text);
+                }
+            }
             Event::Locked => self.status("got the migration lock"),
-            Event::Step {
-                id,
-                phase,
-                mode,
-                index,
-                total,
-                down,
-            } => {
-                let how = match mode {
-                    Mode::Transaction => "in a transaction",
-                    Mode::Autocommit => "outside a transaction",
-                };
-                let verb = if down { "rolling back" } else { "applying" };
-                self.status(&format!("[{index}/{total}] {verb} {id} ({phase}, {how})"));
+            Event::Step { .. } => {
+                if let Some(text) = step_text(&event) {
+                    self.status(&text);
+                }
             }
             Event::StepDone { id, ms } => {
                 if self.bar.is_none() {
                     self.line(&format!("{id} done in {ms} ms"));
                 }
             }
-            Event::Retry {
-                id,
-                attempt,
-                of,
-                wait_ms,
-                error,
-            } => self.line(&format!(
-                "{id}: {error}; retry {attempt}/{of} in {wait_ms} ms"
-            )),
             Event::Sql(text) => self.line(text),
-            Event::BackfillStart {
-                id,
-                table,
-                key,
-                from,
-                to,
-                resumed_at,
-            } => {
-                let resumed = resumed_at
-                    .map(|k| format!(", resuming at {k}"))
-                    .unwrap_or_default();
-                self.line(&format!(
-                    "{id}: backfilling {table} over {key} in [{from}, {to}]{resumed}"
-                ));
-            }
             Event::Batch {
                 id,
                 next,
@@ -267,7 +237,6 @@ impl Events for TargetEvents {
                 };
                 self.line(&format!("{id}: backfilled {rows} rows in {ms} ms{left}"));
             }
-            Event::RolledBack { id, how } => self.line(&format!("{id}: {how}")),
             Event::Note(text) => self.line(&format!("note: {text}")),
         }
     }

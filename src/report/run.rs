@@ -63,56 +63,81 @@ fn rate(rows: i64, ms: u64) -> String {
     format!("{:.0} rows/s", rows as f64 * 1000.0 / ms as f64)
 }
 
+/// The words for the events every progress view shows alike (lock wait, step start,
+/// retry, backfill start, undo); `None` for the others.
+pub(crate) fn step_text(event: &Event<'_>) -> Option<String> {
+    Some(match *event {
+        Event::WaitingForLock { holder } => format!(
+            "waiting for the migration lock, held by {}",
+            holder.unwrap_or("another session")
+        ),
+        Event::Step {
+            id,
+            phase,
+            mode,
+            index,
+            total,
+            down,
+        } => {
+            let how = match mode {
+                Mode::Transaction => "in a transaction",
+                Mode::Autocommit => "outside a transaction",
+            };
+            let verb = if down { "rolling back" } else { "applying" };
+            format!("[{index}/{total}] {verb} {id} ({phase}, {how})")
+        }
+        Event::Retry {
+            id,
+            attempt,
+            of,
+            wait_ms,
+            error,
+        } => format!("{id}: {error}; retry {attempt}/{of} in {wait_ms} ms"),
+        Event::BackfillStart {
+            id,
+            table,
+            key,
+            from,
+            to,
+            resumed_at,
+        } => {
+            let resumed = resumed_at
+                .map(|k| format!(", resuming at {k}"))
+                .unwrap_or_default();
+            format!("{id}: backfilling {table} over {key} in [{from}, {to}]{resumed}")
+        }
+        Event::RolledBack { id, how } => format!("{id}: {how}"),
+        _ => return None,
+    })
+}
+
 impl Events for TextEvents {
     fn event(&mut self, event: Event<'_>) {
         match event {
-            Event::WaitingForLock { holder } => self.line(&format!(
-                "waiting for the migration lock, held by {}",
-                holder.unwrap_or("another session")
-            )),
-            Event::Locked => self.line("got the migration lock"),
-            Event::Step {
-                id,
-                phase,
-                mode,
-                index,
-                total,
-                down,
-            } => {
-                let how = match mode {
-                    Mode::Transaction => "in a transaction",
-                    Mode::Autocommit => "outside a transaction",
-                };
-                let verb = if down { "rolling back" } else { "applying" };
-                self.line(&format!("[{index}/{total}] {verb} {id} ({phase}, {how})"));
+            Event::WaitingForLock { .. } | Event::Step { .. } => {
+                if let Some(text) = step_text(&event) {
+                    self.line(&text);
+                }
             }
+            Event::Locked => self.line("got the migration lock"),
             Event::StepDone { id, ms } => self.line(&format!("      {id} done in {ms} ms")),
-            Event::Retry {
-                id,
-                attempt,
-                of,
-                wait_ms,
-                error,
-            } => self.line(&format!(
-                "      {id}: {error}; retry {attempt}/{of} in {wait_ms} ms"
-            )),
+            Event::Retry { .. } | Event::RolledBack { .. } => {
+                if let Some(text) = step_text(&event) {
+                    self.line(&format!("      {text}"));
+                }
+            }
             Event::Sql(line) => {
                 let _ = writeln!(io::stdout().lock(), "{}", redact(line));
             }
             Event::BackfillStart {
-                id,
-                table,
-                key,
                 from,
                 to,
                 resumed_at,
+                ..
             } => {
-                let resumed = resumed_at
-                    .map(|k| format!(", resuming at {k}"))
-                    .unwrap_or_default();
-                self.line(&format!(
-                    "      {id}: backfilling {table} over {key} in [{from}, {to}]{resumed}"
-                ));
+                if let Some(text) = step_text(&event) {
+                    self.line(&format!("      {text}"));
+                }
                 if self.terminal {
                     let bar = ProgressBar::new((to - from + 1).max(1) as u64);
                     bar.set_style(
@@ -168,7 +193,6 @@ impl Events for TextEvents {
                     rate(rows, ms)
                 ));
             }
-            Event::RolledBack { id, how } => self.line(&format!("      {id}: {how}")),
             Event::Note(text) => self.line(&format!("note: {text}")),
         }
     }

@@ -283,16 +283,10 @@ impl<'a, B: Backend> Runner<'a, B> {
 
     /// The phase a migration runs as: declared, else inferred.
     pub(super) fn phase_of(&self, id: &str) -> Phase {
-        match self.index_of(id) {
-            Some(i) => {
-                let m = &self.project.catalog.migrations[i];
-                m.meta
-                    .phase
-                    .map(|p| p.phase())
-                    .unwrap_or(self.project.analysis.results[i].phase)
-            }
-            None => Phase::None,
-        }
+        // The analysis already settled it (declared, else inferred) for the graph's node.
+        self.index_of(id)
+            .and_then(|i| self.project.analysis.nodes.get(i))
+            .map_or(Phase::None, |n| n.phase)
     }
 
     /// Takes the advisory lock, waiting (with one event naming the holder) or failing
@@ -345,7 +339,7 @@ impl<'a, B: Backend> Runner<'a, B> {
     }
 
     /// Reads the history (empty when the table does not exist yet).
-    async fn history(&mut self) -> Result<Vec<HistoryRow>, RunError> {
+    pub(super) async fn history(&mut self) -> Result<Vec<HistoryRow>, RunError> {
         let table = self.settings.history.clone();
         let exists = history::exists(&mut self.b, &table)
             .await
@@ -366,7 +360,12 @@ impl<'a, B: Backend> Runner<'a, B> {
             match self.migration(&row.migration) {
                 None => gone.push(row.migration.clone()),
                 Some(m) => {
-                    if row.direction == Direction::Up && checksum(m)? != row.checksum {
+                    // The run's frozen checksum when it has one: the files are read once.
+                    let now = match self.frozen.get(&m.id) {
+                        Some(f) => f.checksum.clone(),
+                        None => checksum(m)?,
+                    };
+                    if row.direction == Direction::Up && now != row.checksum {
                         edited.push(row.migration.clone());
                     }
                 }
@@ -543,10 +542,8 @@ impl<'a, B: Backend> Runner<'a, B> {
             &request,
         )
         .map_err(|e| RunError::new(FailureKind::Refused, e.to_string(), None))?;
-        // A plan that names no live release still has the deployed set to honour:
-        // plan() fills it from the request or bellows.toml.
-        // Rollback proofs are a gate only the runner applies (the offline plan shows them
-        // as well when a proof is required).
+        // Rollback proofs are a gate only the runner applies: they name an engine, which
+        // the offline plan does not know.
         if self.settings.require_proof {
             let engine = self.b.engine().to_owned();
             let mut blocked_before = false;

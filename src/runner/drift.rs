@@ -122,17 +122,7 @@ impl<B: Backend> Runner<'_, B> {
     /// Drift between the applied migrations and the database (`exclude`: tables left out
     /// of the snapshot, the history table).
     pub async fn drift(&mut self, exclude: &[&str]) -> Result<Drift, RunError> {
-        let table = self.settings.history.clone();
-        let rows = if history::exists(&mut self.b, &table)
-            .await
-            .map_err(|e| RunError::db("cannot read the history", e))?
-        {
-            history::read(&mut self.b, &table)
-                .await
-                .map_err(|e| RunError::db("cannot read the history", e))?
-        } else {
-            Vec::new()
-        };
+        let rows = self.history().await?;
         let state = history::state(&rows);
         let catalog = self.project.catalog;
         // The model is the state after a prefix of the catalog: the applied set must be one.

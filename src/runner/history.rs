@@ -95,8 +95,14 @@ pub struct Who {
 }
 
 impl Who {
-    /// Reads the environment.
+    /// Reads the environment, once per process (a fleet rollout makes a runner per target;
+    /// `git rev-parse` runs once).
     pub fn current() -> Who {
+        static WHO: std::sync::OnceLock<Who> = std::sync::OnceLock::new();
+        WHO.get_or_init(Who::read).clone()
+    }
+
+    fn read() -> Who {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let ci = if env("GITHUB_ACTIONS").is_some() {
             Some("github-actions".to_owned())

@@ -900,6 +900,63 @@ async fn key_range(
 }
 
 /// The error with every registered secret removed from its message.
+/// Inserts each table's seed rows in the order given (parents first). A table whose rows
+/// the server refused for a foreign key (`fk_code`) is tried again once the others have
+/// rows (a cycle, or a key to a table seeded later); what stays refused is reported with
+/// the server's reason. A lost connection ends the trace.
+pub(crate) async fn insert_seeds(
+    conn: &mut AnyBackend,
+    mut pending: Vec<(String, String)>,
+    fk_code: &str,
+    out: &mut Vec<Seeded>,
+) -> Result<(), TraceError> {
+    let mut last_error: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        let mut progress = false;
+        let mut still = Vec::new();
+        for (table, sql) in pending {
+            match conn.execute(&sql).await {
+                Ok(n) => {
+                    progress = true;
+                    out.push(Seeded {
+                        table,
+                        rows: n,
+                        skipped: None,
+                    });
+                }
+                Err(e) if is_lost(&e) => {
+                    return Err(TraceError::during(format!("seeding {table}"))(scrubbed(e)))
+                }
+                Err(e) if e.code.as_deref() == Some(fk_code) => {
+                    last_error.insert(table.clone(), redact(&e.message));
+                    still.push((table, sql));
+                }
+                Err(e) => out.push(Seeded {
+                    table,
+                    rows: 0,
+                    skipped: Some(format!(
+                        "the server refused the rows: {}",
+                        redact(&e.message)
+                    )),
+                }),
+            }
+        }
+        pending = still;
+        if !progress || pending.is_empty() {
+            break;
+        }
+    }
+    for (table, _) in pending {
+        let why = last_error.remove(&table).unwrap_or_default();
+        out.push(Seeded {
+            table,
+            rows: 0,
+            skipped: Some(format!("the server refused the rows: {why}")),
+        });
+    }
+    Ok(())
+}
+
 fn scrubbed(e: DbError) -> DbError {
     DbError {
         message: redact(&e.message),

@@ -9,9 +9,9 @@
 //! `trace/mod.rs`'s.
 
 use super::{
-    catalog_changes, fact_rewrites, is_lost, keywords, linter_fact, parents_first, rewrite_word,
-    scrubbed, worst, AlgorithmAttempt, AlgorithmTrace, Aspect, Check, Context, Facet, FacetOutcome,
-    Planned, RunMode, Seeded, StatementTrace, StorageChange, TraceError,
+    catalog_changes, fact_rewrites, insert_seeds, is_lost, keywords, linter_fact, parents_first,
+    rewrite_word, worst, AlgorithmAttempt, AlgorithmTrace, Aspect, Check, Context, Facet,
+    FacetOutcome, Planned, RunMode, Seeded, StatementTrace, StorageChange, TraceError,
 };
 use crate::classify::locks::Algorithm;
 use crate::classify::op::Op;
@@ -598,53 +598,13 @@ pub(super) async fn seed(conn: &mut AnyBackend, rows: u32) -> Result<Vec<Seeded>
         .iter()
         .map(|r| (cell(r, 0).to_owned(), cell(r, 1).to_owned()))
         .collect();
-    let mut pending = parents_first(pending, &edges);
-    // A table whose rows the server refused for a foreign key is tried again once the
-    // others have rows.
-    let mut last_error: BTreeMap<String, String> = BTreeMap::new();
-    loop {
-        let mut progress = false;
-        let mut still = Vec::new();
-        for (table, sql) in pending {
-            match conn.execute(&sql).await {
-                Ok(n) => {
-                    progress = true;
-                    out.push(Seeded {
-                        table,
-                        rows: n,
-                        skipped: None,
-                    });
-                }
-                Err(e) if is_lost(&e) => {
-                    return Err(TraceError::during(format!("seeding {table}"))(scrubbed(e)))
-                }
-                Err(e) if e.code.as_deref() == Some(NO_REFERENCED_ROW) => {
-                    last_error.insert(table.clone(), redact(&e.message));
-                    still.push((table, sql));
-                }
-                Err(e) => out.push(Seeded {
-                    table,
-                    rows: 0,
-                    skipped: Some(format!(
-                        "the server refused the rows: {}",
-                        redact(&e.message)
-                    )),
-                }),
-            }
-        }
-        pending = still;
-        if !progress || pending.is_empty() {
-            break;
-        }
-    }
-    for (table, _) in pending {
-        let why = last_error.remove(&table).unwrap_or_default();
-        out.push(Seeded {
-            table,
-            rows: 0,
-            skipped: Some(format!("the server refused the rows: {why}")),
-        });
-    }
+    insert_seeds(
+        conn,
+        parents_first(pending, &edges),
+        NO_REFERENCED_ROW,
+        &mut out,
+    )
+    .await?;
     out.sort_by(|a, b| a.table.cmp(&b.table));
     Ok(out)
 }

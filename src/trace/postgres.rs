@@ -7,9 +7,9 @@
 //! disagreement are `trace/mod.rs`'s.
 
 use super::{
-    catalog_changes, fact_rewrites, is_lost, keywords, linter_fact, parents_first, rewrite_word,
-    scrubbed, subjects, Aspect, Check, Context, Facet, FacetOutcome, ObservedLock, Planned,
-    RunMode, Seeded, StatementTrace, StorageChange, Subject, TraceError,
+    catalog_changes, fact_rewrites, insert_seeds, is_lost, keywords, linter_fact, parents_first,
+    rewrite_word, scrubbed, subjects, Aspect, Check, Context, Facet, FacetOutcome, ObservedLock,
+    Planned, RunMode, Seeded, StatementTrace, StorageChange, Subject, TraceError,
 };
 use crate::classify::locks::LockLevel;
 use crate::classify::op::Name;
@@ -862,53 +862,13 @@ pub(super) async fn seed(conn: &mut AnyBackend, rows: u32) -> Result<Vec<Seeded>
             )
         })
         .collect();
-    let mut pending = parents_first(pending, &edges);
-    // A table whose rows the server refused for a foreign key is tried again once the
-    // others have rows (a cycle, or a key to a table seeded by its own default).
-    let mut last_error: BTreeMap<String, String> = BTreeMap::new();
-    loop {
-        let mut progress = false;
-        let mut still = Vec::new();
-        for (table, sql) in pending {
-            match conn.execute(&sql).await {
-                Ok(n) => {
-                    progress = true;
-                    out.push(Seeded {
-                        table,
-                        rows: n,
-                        skipped: None,
-                    });
-                }
-                Err(e) if is_lost(&e) => {
-                    return Err(TraceError::during(format!("seeding {table}"))(e))
-                }
-                Err(e) if e.code.as_deref() == Some(FOREIGN_KEY_VIOLATION) => {
-                    last_error.insert(table.clone(), redact(&e.message));
-                    still.push((table, sql));
-                }
-                Err(e) => out.push(Seeded {
-                    table,
-                    rows: 0,
-                    skipped: Some(format!(
-                        "the server refused the rows: {}",
-                        redact(&e.message)
-                    )),
-                }),
-            }
-        }
-        pending = still;
-        if !progress || pending.is_empty() {
-            break;
-        }
-    }
-    for (table, _) in pending {
-        let why = last_error.remove(&table).unwrap_or_default();
-        out.push(Seeded {
-            table,
-            rows: 0,
-            skipped: Some(format!("the server refused the rows: {why}")),
-        });
-    }
+    insert_seeds(
+        conn,
+        parents_first(pending, &edges),
+        FOREIGN_KEY_VIOLATION,
+        &mut out,
+    )
+    .await?;
     if out.iter().any(|s| s.rows > 0) {
         refresh_materialized_views(conn, &mut out).await?;
     }
