@@ -8,7 +8,7 @@ pub mod fallback;
 pub mod split;
 
 use crate::dialect::Dialect;
-use split::{RawKind, RawStatement, Unclosed};
+use split::{RawKind, RawStatement};
 use sqlparser::ast::Statement;
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::parser::Parser;
@@ -40,7 +40,7 @@ pub fn parse_statement(text: &str, raw: &RawStatement, dialect: Dialect) -> Pars
     let body = &text[raw.span.clone()];
     if let Some((what, at)) = raw.unclosed {
         return Parsed::Invalid {
-            message: format!("{} is never closed", unclosed_name(what)),
+            message: format!("{} is never closed", what.describe()),
             offset: at,
         };
     }
@@ -77,16 +77,6 @@ pub fn parse_statement(text: &str, raw: &RawStatement, dialect: Dialect) -> Pars
     Parsed::Invalid {
         message,
         offset: raw.span.start + rel,
-    }
-}
-
-fn unclosed_name(what: Unclosed) -> &'static str {
-    match what {
-        Unclosed::SingleQuote => "this string literal",
-        Unclosed::DoubleQuote => "this quoted identifier",
-        Unclosed::Backtick => "this backtick-quoted identifier",
-        Unclosed::DollarQuote => "this dollar-quoted body",
-        Unclosed::BlockComment => "this block comment",
     }
 }
 

@@ -1,7 +1,11 @@
 //! Statement splitting with exact byte ranges.
 //!
 //! Owns cutting a file into statements at top-level terminators. Understands quotes,
-//! dollar-quoted bodies, comments, psql meta-commands and MySQL `DELIMITER`. Does not parse.
+//! dollar-quoted bodies, comments, psql meta-commands, MySQL `DELIMITER`, compound
+//! statements whose bodies hold `;` (MySQL/MariaDB stored programs and `BEGIN NOT ATOMIC`,
+//! PostgreSQL `BEGIN ATOMIC`) and goose's `StatementBegin`/`StatementEnd` annotations.
+//! Does not parse: compound bodies are followed word by word only far enough to find
+//! their `END`.
 
 use crate::dialect::Dialect;
 use std::ops::Range;
@@ -25,6 +29,43 @@ pub enum Unclosed {
     Backtick,
     DollarQuote,
     BlockComment,
+    /// A compound statement's block with no matching `END`.
+    Block(Block),
+    /// A goose `-- +goose StatementBegin` with no `-- +goose StatementEnd` after it.
+    GooseStatement,
+}
+
+/// A block of a compound statement, as reported when it is never closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    Begin,
+    If,
+    Case,
+    Loop,
+    While,
+    Repeat,
+}
+
+impl Unclosed {
+    /// What was left open, as the subject of a message ("this string literal").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unclosed::SingleQuote => "this string literal",
+            Unclosed::DoubleQuote => "this quoted identifier",
+            Unclosed::Backtick => "this backtick-quoted identifier",
+            Unclosed::DollarQuote => "this dollar-quoted body",
+            Unclosed::BlockComment => "this block comment",
+            Unclosed::Block(Block::Begin) => "this BEGIN … END block",
+            Unclosed::Block(Block::If) => "this IF … END IF block",
+            Unclosed::Block(Block::Case) => "this CASE … END block",
+            Unclosed::Block(Block::Loop) => "this LOOP … END LOOP block",
+            Unclosed::Block(Block::While) => "this WHILE … END WHILE block",
+            Unclosed::Block(Block::Repeat) => "this REPEAT … END REPEAT block",
+            Unclosed::GooseStatement => {
+                "this `-- +goose StatementBegin` block (no `-- +goose StatementEnd`)"
+            }
+        }
+    }
 }
 
 /// One statement as cut from the source.
@@ -37,8 +78,9 @@ pub struct RawStatement {
     /// The terminator's byte range, or `None` when the statement ends at end of file.
     pub terminator: Option<Range<usize>>,
     pub kind: RawKind,
-    /// Set when the statement runs into end of file inside a quote, dollar body or block
-    /// comment: what was open and the byte offset where it opened.
+    /// Set when the statement runs into end of file inside a quote, dollar body, block
+    /// comment, compound block or goose statement block: what was open and the byte offset
+    /// where it opened (for a compound statement, the innermost block left open).
     pub unclosed: Option<(Unclosed, usize)>,
 }
 
@@ -96,6 +138,9 @@ struct Splitter<'a> {
     delim: &'a [u8],
     /// Bytes that need a closer look inside a statement; everything else is skipped fast.
     special: [bool; 256],
+    /// Inside a goose `StatementBegin` … `StatementEnd` block: where its closing annotation
+    /// line starts. Whatever starts before it is one statement.
+    goose_end: Option<usize>,
     out: Split,
 }
 
@@ -106,6 +151,7 @@ impl<'a> Splitter<'a> {
             dialect,
             delim: b";",
             special: [false; 256],
+            goose_end: None,
             out: Split::default(),
         };
         splitter.build_special();
@@ -142,6 +188,9 @@ impl<'a> Splitter<'a> {
             0
         };
         while pos < len {
+            if self.goose_end.is_some_and(|end| pos >= end) {
+                self.goose_end = None;
+            }
             let b = self.bytes[pos];
             if is_blank(b) {
                 pos += 1;
@@ -166,6 +215,19 @@ impl<'a> Splitter<'a> {
                 continue;
             }
             if let Some(end) = self.line_comment_at(pos) {
+                if self.is_goose_annotation(pos, end, b"statementbegin") {
+                    let Some(block_end) = self.goose_statement_end(end) else {
+                        self.push(
+                            RawKind::Sql,
+                            pos,
+                            len,
+                            None,
+                            Some((Unclosed::GooseStatement, pos)),
+                        );
+                        return self.out;
+                    };
+                    self.goose_end = Some(block_end);
+                }
                 self.out.comments.push(Comment { span: pos..end });
                 pos = end;
                 continue;
@@ -195,7 +257,10 @@ impl<'a> Splitter<'a> {
                 pos = end;
                 continue;
             }
-            pos = self.statement(pos);
+            pos = match self.goose_end {
+                Some(end) => self.goose_statement(pos, end),
+                None => self.statement(pos),
+            };
         }
         self.out
     }
@@ -224,9 +289,15 @@ impl<'a> Splitter<'a> {
     /// Scans one SQL statement starting at `start` (a non-blank byte) and returns the
     /// position just past its terminator, or the end of the input.
     fn statement(&mut self, start: usize) -> usize {
+        // With a DELIMITER in force the file says where statements end; without one, a
+        // compound statement ends at the `;` after its outermost END.
+        if self.delim == b";" {
+            if let Some(head) = self.compound_head(start) {
+                return self.compound_statement(start, Blocks::new(head));
+            }
+        }
         let bytes = self.bytes;
         let len = bytes.len();
-        let mysql = self.mysql();
         let mut pos = start;
         loop {
             while pos < len && !self.special[bytes[pos] as usize] {
@@ -241,35 +312,294 @@ impl<'a> Splitter<'a> {
                 self.push(RawKind::Sql, start, pos, Some(pos..after), None);
                 return after;
             }
-            let b = bytes[pos];
-            let open = match b {
-                b'\'' => {
-                    let backslash = mysql || self.is_e_string(start, pos);
-                    self.skip_quoted(pos, b'\'', backslash)
-                        .ok_or(Unclosed::SingleQuote)
-                }
-                b'"' => self
-                    .skip_quoted(pos, b'"', mysql)
-                    .ok_or(Unclosed::DoubleQuote),
-                b'`' if mysql => self.skip_quoted(pos, b'`', false).ok_or(Unclosed::Backtick),
-                b'$' if !mysql => match self.dollar_tag_len(start, pos) {
-                    Some(tag_len) => self
-                        .skip_dollar_body(pos, tag_len)
-                        .ok_or(Unclosed::DollarQuote),
-                    None => Ok(pos + 1),
-                },
-                b'-' | b'#' => Ok(self.line_comment_at(pos).unwrap_or(pos + 1)),
-                b'/' if self.block_comment_at(pos) => {
-                    self.skip_block_comment(pos).ok_or(Unclosed::BlockComment)
-                }
-                _ => Ok(pos + 1),
-            };
-            match open {
+            match self.skip_at(start, pos) {
                 Ok(next) => pos = next,
                 Err(what) => {
                     self.push(RawKind::Sql, start, len, None, Some((what, pos)));
                     return len;
                 }
+            }
+        }
+    }
+
+    /// Skips what starts at `pos` inside the statement that starts at `start`: a quoted
+    /// string or identifier, a dollar-quoted body, a comment, or else one byte. Returns
+    /// where it ends, or what is never closed.
+    fn skip_at(&self, start: usize, pos: usize) -> Result<usize, Unclosed> {
+        let mysql = self.mysql();
+        match self.bytes[pos] {
+            b'\'' => {
+                let backslash = mysql || self.is_e_string(start, pos);
+                self.skip_quoted(pos, b'\'', backslash)
+                    .ok_or(Unclosed::SingleQuote)
+            }
+            b'"' => self
+                .skip_quoted(pos, b'"', mysql)
+                .ok_or(Unclosed::DoubleQuote),
+            b'`' if mysql => self.skip_quoted(pos, b'`', false).ok_or(Unclosed::Backtick),
+            b'$' if !mysql => match self.dollar_tag_len(start, pos) {
+                Some(tag_len) => self
+                    .skip_dollar_body(pos, tag_len)
+                    .ok_or(Unclosed::DollarQuote),
+                None => Ok(pos + 1),
+            },
+            b'-' | b'#' => Ok(self.line_comment_at(pos).unwrap_or(pos + 1)),
+            b'/' if self.block_comment_at(pos) => {
+                self.skip_block_comment(pos).ok_or(Unclosed::BlockComment)
+            }
+            _ => Ok(pos + 1),
+        }
+    }
+
+    /// True when a comment (line or block) starts at `pos`.
+    fn comment_at(&self, pos: usize) -> bool {
+        self.line_comment_at(pos).is_some() || self.block_comment_at(pos)
+    }
+
+    /// Scans a compound statement starting at `start` word by word, following its blocks;
+    /// it ends at the first `;` outside every block. Returns the position past it.
+    fn compound_statement(&mut self, start: usize, mut blocks: Blocks) -> usize {
+        let bytes = self.bytes;
+        let len = bytes.len();
+        let mut pos = start;
+        loop {
+            while pos < len && is_blank(bytes[pos]) {
+                pos += 1;
+            }
+            if pos >= len {
+                blocks.flush();
+                let open = blocks.innermost().map(|(b, at)| (Unclosed::Block(b), at));
+                self.push(RawKind::Sql, start, len, None, open);
+                return len;
+            }
+            let b = bytes[pos];
+            if is_word_start(b) {
+                let end = bytes[pos..]
+                    .iter()
+                    .position(|&c| !is_ident_byte(c))
+                    .map_or(len, |i| pos + i);
+                blocks.word(&bytes[pos..end], pos);
+                pos = end;
+                continue;
+            }
+            let comment = self.comment_at(pos);
+            if !comment {
+                blocks.flush();
+                if blocks.depth() == 0 && self.at_delim(pos) {
+                    let after = pos + self.delim.len();
+                    self.push(RawKind::Sql, start, pos, Some(pos..after), None);
+                    return after;
+                }
+            }
+            match self.skip_at(start, pos) {
+                Ok(next) => {
+                    if !comment {
+                        if next == pos + 1 {
+                            blocks.punct(b);
+                        } else {
+                            blocks.quoted();
+                        }
+                    }
+                    pos = next;
+                }
+                Err(what) => {
+                    self.push(RawKind::Sql, start, len, None, Some((what, pos)));
+                    return len;
+                }
+            }
+        }
+    }
+
+    /// If the statement starting at `start` is one that may hold a compound body, which.
+    /// Reads at most a dozen leading tokens.
+    fn compound_head(&self, start: usize) -> Option<Head> {
+        let mut pos = start;
+        let next = |pos: &mut usize| {
+            let (token, end) = self.token_at(*pos)?;
+            *pos = end;
+            Some(token)
+        };
+        let first = next(&mut pos)?;
+        if self.dialect == Dialect::Postgres {
+            if !first.is(b"create") {
+                return None;
+            }
+            let mut t = next(&mut pos)?;
+            if t.is(b"or") && next(&mut pos)?.is(b"replace") {
+                t = next(&mut pos)?;
+            }
+            return (t.is(b"function") || t.is(b"procedure")).then_some(Head::PgRoutine);
+        }
+        let create = first.is(b"create");
+        if create || first.is(b"alter") {
+            for _ in 0..12 {
+                let t = next(&mut pos)?;
+                if t.is(b"or") || t.is(b"replace") || t.is(b"aggregate") {
+                    continue;
+                }
+                if t.is(b"definer") {
+                    // DEFINER [=] user [@ host] [()]
+                    let mut t = next(&mut pos)?;
+                    if t == Token::Punct(b'=') {
+                        t = next(&mut pos)?;
+                    }
+                    if !matches!(t, Token::Word(_) | Token::Quoted) {
+                        return None;
+                    }
+                    match self.token_at(pos) {
+                        Some((Token::Punct(b'@'), after)) => {
+                            pos = after;
+                            next(&mut pos)?;
+                        }
+                        Some((Token::Punct(b'('), after)) => {
+                            pos = after;
+                            if next(&mut pos)? != Token::Punct(b')') {
+                                return None;
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                return if create && (t.is(b"procedure") || t.is(b"function")) {
+                    Some(Head::Routine)
+                } else if create && t.is(b"trigger") {
+                    Some(Head::Trigger)
+                } else if t.is(b"event") {
+                    Some(Head::Event)
+                } else {
+                    None
+                };
+            }
+            return None;
+        }
+        if first.is(b"begin") {
+            return (next(&mut pos)?.is(b"not") && next(&mut pos)?.is(b"atomic"))
+                .then_some(Head::Anonymous);
+        }
+        if [&b"if"[..], b"case", b"loop", b"while", b"repeat"]
+            .iter()
+            .any(|k| first.is(k))
+        {
+            return Some(Head::Anonymous);
+        }
+        // A labelled block: `label: BEGIN` (MariaDB), `label: LOOP`, …
+        if matches!(first, Token::Word(_)) && next(&mut pos)? == Token::Punct(b':') {
+            let t = next(&mut pos)?;
+            return [&b"begin"[..], b"loop", b"while", b"repeat"]
+                .iter()
+                .any(|k| t.is(k))
+                .then_some(Head::Anonymous);
+        }
+        None
+    }
+
+    /// The token at or after `pos` (blanks and comments skipped) and where it ends; `None`
+    /// at the end of the input or at a quote that is never closed.
+    fn token_at(&self, pos: usize) -> Option<(Token<'a>, usize)> {
+        let bytes = self.bytes;
+        let mut pos = pos;
+        loop {
+            while pos < bytes.len() && is_blank(bytes[pos]) {
+                pos += 1;
+            }
+            let &b = bytes.get(pos)?;
+            if is_word_start(b) {
+                let end = bytes[pos..]
+                    .iter()
+                    .position(|&c| !is_ident_byte(c))
+                    .map_or(bytes.len(), |i| pos + i);
+                return Some((Token::Word(&bytes[pos..end]), end));
+            }
+            let comment = self.comment_at(pos);
+            let next = self.skip_at(pos, pos).ok()?;
+            if !comment {
+                let token = if next == pos + 1 {
+                    Token::Punct(b)
+                } else {
+                    Token::Quoted
+                };
+                return Some((token, next));
+            }
+            pos = next;
+        }
+    }
+
+    /// Whether the line comment `pos..end` is the goose annotation `-- +goose <word>`
+    /// (`word` in lower case; goose's own matching ignores case and surrounding blanks).
+    fn is_goose_annotation(&self, pos: usize, end: usize, word: &[u8]) -> bool {
+        let text = &self.bytes[pos..end];
+        let Some(rest) = text.strip_prefix(b"--") else {
+            return false;
+        };
+        let rest = rest.trim_ascii();
+        rest.len() > 6
+            && rest[..6].eq_ignore_ascii_case(b"+goose")
+            && rest[6..].trim_ascii().eq_ignore_ascii_case(word)
+    }
+
+    /// Where the `-- +goose StatementEnd` line after `from` starts (at its `--`), looking
+    /// line by line as goose does (quotes are not looked at); `None` when there is none.
+    fn goose_statement_end(&self, from: usize) -> Option<usize> {
+        let bytes = self.bytes;
+        let mut pos = from;
+        while pos < bytes.len() {
+            // `pos` is at a line break: step over it and the line's leading blanks.
+            pos += 1;
+            while pos < bytes.len() && matches!(bytes[pos], b' ' | b'\t') {
+                pos += 1;
+            }
+            if pos >= bytes.len() {
+                return None;
+            }
+            let eol = self.line_end(pos);
+            if self.line_comment_at(pos).is_some()
+                && self.is_goose_annotation(pos, eol, b"statementend")
+            {
+                return Some(pos);
+            }
+            pos = eol;
+        }
+        None
+    }
+
+    /// Scans the statement of a goose `StatementBegin` block: everything from `start` up to
+    /// the `StatementEnd` line at `block_end` is one statement, `;` or not. Its last `;`, if
+    /// only blanks and comments follow it, is its terminator.
+    fn goose_statement(&mut self, start: usize, block_end: usize) -> usize {
+        let len = self.bytes.len();
+        let mut pos = start;
+        let mut last_delim = None;
+        let mut text_after_delim = false;
+        while pos < block_end {
+            if is_blank(self.bytes[pos]) {
+                pos += 1;
+                continue;
+            }
+            if self.at_delim(pos) {
+                last_delim = Some(pos);
+                text_after_delim = false;
+                pos += self.delim.len();
+                continue;
+            }
+            text_after_delim |= !self.comment_at(pos);
+            match self.skip_at(start, pos) {
+                Ok(next) => pos = next,
+                Err(what) => {
+                    self.push(RawKind::Sql, start, len, None, Some((what, pos)));
+                    return len;
+                }
+            }
+        }
+        match last_delim {
+            Some(at) if !text_after_delim => {
+                let after = at + self.delim.len();
+                self.push(RawKind::Sql, start, at, Some(at..after), None);
+                after
+            }
+            _ => {
+                self.push(RawKind::Sql, start, pos, None, None);
+                pos
             }
         }
     }
@@ -435,6 +765,572 @@ impl<'a> Splitter<'a> {
             .position(|&b| is_blank(b))
             .map_or(eol, |i| a + i);
         Some((eol, Some(&bytes[a..word_end])))
+    }
+}
+
+/// Bytes that may start a word in a compound statement: letters, digits, `_` and any
+/// non-ASCII byte (numbers are words too, so that `HANDLER FOR 1062` reads as one).
+fn is_word_start(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// One token of a statement head, as [`Splitter::token_at`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token<'a> {
+    Word(&'a [u8]),
+    /// A quoted string or identifier, or a dollar-quoted body.
+    Quoted,
+    /// Any other single byte.
+    Punct(u8),
+}
+
+impl Token<'_> {
+    /// Is this the keyword `kw` (given in lower case)?
+    fn is(&self, kw: &[u8]) -> bool {
+        matches!(self, Token::Word(w) if w.eq_ignore_ascii_case(kw))
+    }
+}
+
+/// What kind of statement a compound scan reads, which says where its body starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    /// MySQL `CREATE PROCEDURE|FUNCTION`: the body follows the parameter list, the return
+    /// type and the characteristics.
+    Routine,
+    /// MySQL `CREATE TRIGGER`: the body follows `FOR EACH ROW [FOLLOWS|PRECEDES t]`.
+    Trigger,
+    /// MySQL `CREATE|ALTER EVENT`: the body follows `DO`.
+    Event,
+    /// A MariaDB compound statement outside a stored program (`BEGIN NOT ATOMIC`, `IF`, a
+    /// labelled `LOOP`, …): the body is the statement itself.
+    Anonymous,
+    /// PostgreSQL `CREATE FUNCTION|PROCEDURE`: a `BEGIN ATOMIC` body may follow the
+    /// parameter list.
+    PgRoutine,
+}
+
+/// An open block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Begin,
+    If,
+    /// A CASE statement, closed by `END CASE`.
+    CaseStatement,
+    /// A CASE expression, closed by a plain `END`.
+    CaseExpression,
+    Loop,
+    While,
+    Repeat,
+}
+
+impl Open {
+    fn block(self) -> Block {
+        match self {
+            Open::Begin => Block::Begin,
+            Open::If => Block::If,
+            Open::CaseStatement | Open::CaseExpression => Block::Case,
+            Open::Loop => Block::Loop,
+            Open::While => Block::While,
+            Open::Repeat => Block::Repeat,
+        }
+    }
+}
+
+/// The words a compound scan acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kw {
+    Begin,
+    End,
+    If,
+    Case,
+    Loop,
+    While,
+    Repeat,
+    Then,
+    Else,
+    Do,
+    Not,
+    Atomic,
+    Handler,
+    For,
+    Sqlstate,
+    Value,
+    Row,
+    Follows,
+    Precedes,
+    Procedure,
+    Function,
+    Character,
+    Set,
+    /// A word that starts a statement, which, right after a routine's head, makes the body a
+    /// single statement.
+    Starter,
+    Other,
+}
+
+impl Kw {
+    fn of(word: &[u8]) -> Kw {
+        const WORDS: &[(&[u8], Kw)] = &[
+            (b"begin", Kw::Begin),
+            (b"end", Kw::End),
+            (b"if", Kw::If),
+            (b"case", Kw::Case),
+            (b"loop", Kw::Loop),
+            (b"while", Kw::While),
+            (b"repeat", Kw::Repeat),
+            (b"then", Kw::Then),
+            (b"else", Kw::Else),
+            (b"do", Kw::Do),
+            (b"not", Kw::Not),
+            (b"atomic", Kw::Atomic),
+            (b"handler", Kw::Handler),
+            (b"for", Kw::For),
+            (b"sqlstate", Kw::Sqlstate),
+            (b"value", Kw::Value),
+            (b"row", Kw::Row),
+            (b"follows", Kw::Follows),
+            (b"precedes", Kw::Precedes),
+            (b"procedure", Kw::Procedure),
+            (b"function", Kw::Function),
+            (b"character", Kw::Character),
+            (b"char", Kw::Character),
+            (b"set", Kw::Set),
+        ];
+        const STARTERS: &[&[u8]] = &[
+            b"return",
+            b"select",
+            b"insert",
+            b"update",
+            b"delete",
+            b"replace",
+            b"call",
+            b"with",
+            b"values",
+            b"signal",
+            b"resignal",
+            b"declare",
+            b"leave",
+            b"iterate",
+            b"open",
+            b"close",
+            b"fetch",
+            b"alter",
+            b"create",
+            b"drop",
+            b"truncate",
+            b"rename",
+            b"start",
+            b"commit",
+            b"rollback",
+            b"savepoint",
+            b"release",
+            b"prepare",
+            b"execute",
+            b"deallocate",
+            b"lock",
+            b"unlock",
+            b"grant",
+            b"revoke",
+            b"show",
+            b"flush",
+            b"kill",
+            b"analyze",
+            b"optimize",
+            b"repair",
+            b"load",
+            b"get",
+            b"purge",
+            b"reset",
+            b"use",
+            b"explain",
+        ];
+        if word.len() > 10 {
+            return Kw::Other;
+        }
+        if let Some(&(_, kw)) = WORDS.iter().find(|(w, _)| word.eq_ignore_ascii_case(w)) {
+            return kw;
+        }
+        if STARTERS.iter().any(|w| word.eq_ignore_ascii_case(w)) {
+            return Kw::Starter;
+        }
+        Kw::Other
+    }
+
+    /// The block an `END <word>` closes.
+    fn closes(self) -> Option<Open> {
+        match self {
+            Kw::If => Some(Open::If),
+            Kw::Case => Some(Open::CaseStatement),
+            Kw::Loop => Some(Open::Loop),
+            Kw::While => Some(Open::While),
+            Kw::Repeat => Some(Open::Repeat),
+            _ => None,
+        }
+    }
+}
+
+/// Where a `DECLARE … HANDLER FOR cond[, cond] body` stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HandlerState {
+    /// After `HANDLER`, expecting `FOR`.
+    ExpectFor,
+    /// Reading the condition values; `need` while one is still expected (after `FOR`, a
+    /// comma, `NOT` or `SQLSTATE [VALUE]`), `sqlstate` inside `SQLSTATE [VALUE] '…'`.
+    Conditions { need: bool, sqlstate: bool },
+}
+
+/// How the body of a `DECLARE … HANDLER` continues after a token.
+enum HandlerStep {
+    /// The token belongs to the handler's head.
+    Consumed,
+    /// The token starts the handler's body.
+    Body,
+    /// Not inside a handler head.
+    None,
+}
+
+/// Follows the blocks of one compound statement, token by token.
+///
+/// Block openers count only where a statement may start (after `;`, `BEGIN`, `THEN`,
+/// `ELSE`, `DO`, `LOOP`, `REPEAT`, a label or the end of the head), so that the functions
+/// `IF()` and `REPEAT()` and a column named `begin` open nothing. `CASE` opens a block
+/// anywhere: as a statement it ends with `END CASE`, as an expression with a plain `END`.
+/// A plain `END` closes a `BEGIN` block only where a statement may start (a column named
+/// `end` elsewhere closes nothing); `END IF`, `END LOOP`, … close only their own kind.
+/// Words after `.` or `@` (`NEW.end`, `@begin`) are names, never keywords.
+#[derive(Debug)]
+struct Blocks {
+    head: Head,
+    /// Past the head: reading the body.
+    in_body: bool,
+    /// The routine's PROCEDURE or FUNCTION keyword has been read.
+    kind_seen: bool,
+    /// The routine's parameter list has been read.
+    params_seen: bool,
+    /// Parenthesis depth in the head.
+    paren: usize,
+    /// The open blocks and the offsets of their opening words.
+    stack: Vec<(Open, usize)>,
+    /// The next token is where a statement may start.
+    at_start: bool,
+    /// The last token was a word at a statement start: a `:` after it makes it a label.
+    label_candidate: bool,
+    /// The last tokens were `BEGIN` or `BEGIN NOT`: `NOT ATOMIC` keeps the statement start.
+    after_begin: bool,
+    /// The last token was `.` or `@`: the next word is a name.
+    qualified: bool,
+    /// The last word was CHARACTER or CHAR: a SET after it is part of a type.
+    after_character: bool,
+    /// An `END` waiting for the next word (`IF`, `LOOP`, … or anything else) to say which
+    /// block it closes; whether it stood where a statement may start.
+    pending_end: Option<bool>,
+    handler: Option<HandlerState>,
+    /// After a trigger's `FOLLOWS`/`PRECEDES`: the next token is the other trigger's name.
+    trigger_order: bool,
+}
+
+impl Blocks {
+    fn new(head: Head) -> Blocks {
+        Blocks {
+            head,
+            in_body: head == Head::Anonymous,
+            kind_seen: false,
+            params_seen: false,
+            paren: 0,
+            stack: Vec::new(),
+            at_start: head == Head::Anonymous,
+            label_candidate: false,
+            after_begin: false,
+            qualified: false,
+            after_character: false,
+            pending_end: None,
+            handler: None,
+            trigger_order: false,
+        }
+    }
+
+    fn depth(&self) -> usize {
+        self.stack.len()
+    }
+
+    /// The innermost block still open, and where it opened.
+    fn innermost(&self) -> Option<(Block, usize)> {
+        self.stack.last().map(|&(open, at)| (open.block(), at))
+    }
+
+    fn top(&self) -> Option<Open> {
+        self.stack.last().map(|&(open, _)| open)
+    }
+
+    /// Settles an `END` that no qualifying word followed.
+    fn flush(&mut self) {
+        if let Some(at_start) = self.pending_end.take() {
+            match self.top() {
+                Some(Open::Begin) if at_start => {
+                    self.stack.pop();
+                }
+                Some(Open::CaseExpression) => {
+                    self.stack.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads a word at offset `at`.
+    fn word(&mut self, word: &[u8], at: usize) {
+        let qualified = std::mem::take(&mut self.qualified);
+        let at_start = std::mem::take(&mut self.at_start);
+        let after_begin = std::mem::take(&mut self.after_begin);
+        let after_character = std::mem::take(&mut self.after_character);
+        self.label_candidate = false;
+        if qualified {
+            self.flush();
+            return;
+        }
+        let kw = Kw::of(word);
+        if self.head == Head::PgRoutine {
+            self.pg_word(kw, at);
+            return;
+        }
+        if self.pending_end.is_some() {
+            if let Some(open) = kw.closes() {
+                self.pending_end = None;
+                if self.top() == Some(open) {
+                    self.stack.pop();
+                }
+                return;
+            }
+            self.flush();
+        }
+        self.after_character = kw == Kw::Character;
+        let mut at_start = at_start;
+        if !self.in_body {
+            match self.head_word(kw, after_character) {
+                Some(body_at_start) => {
+                    self.in_body = true;
+                    at_start = body_at_start;
+                }
+                None => return,
+            }
+        }
+        match self.handler_step(kw, Token::Word(word)) {
+            HandlerStep::Consumed => return,
+            HandlerStep::Body => at_start = true,
+            HandlerStep::None => {}
+        }
+        if self.trigger_order {
+            self.trigger_order = false;
+            self.at_start = true;
+            return;
+        }
+        match kw {
+            Kw::Begin if at_start => {
+                self.stack.push((Open::Begin, at));
+                self.at_start = true;
+                self.after_begin = true;
+            }
+            Kw::Not | Kw::Atomic if after_begin => {
+                self.at_start = true;
+                self.after_begin = kw == Kw::Not;
+            }
+            Kw::If if at_start => self.stack.push((Open::If, at)),
+            Kw::While if at_start => self.stack.push((Open::While, at)),
+            Kw::Loop | Kw::Repeat if at_start => {
+                let open = if kw == Kw::Loop {
+                    Open::Loop
+                } else {
+                    Open::Repeat
+                };
+                self.stack.push((open, at));
+                self.at_start = true;
+            }
+            Kw::Case => {
+                let open = if at_start {
+                    Open::CaseStatement
+                } else {
+                    Open::CaseExpression
+                };
+                self.stack.push((open, at));
+            }
+            Kw::Then | Kw::Else => {
+                self.at_start = matches!(self.top(), Some(Open::If | Open::CaseStatement));
+            }
+            Kw::Do => self.at_start = self.top() == Some(Open::While),
+            Kw::End => self.pending_end = Some(at_start),
+            Kw::Handler => self.handler = Some(HandlerState::ExpectFor),
+            Kw::Follows | Kw::Precedes
+                if at_start && self.head == Head::Trigger && self.stack.is_empty() =>
+            {
+                self.trigger_order = true;
+            }
+            _ => self.label_candidate = at_start,
+        }
+    }
+
+    /// A word of a MySQL head. Returns `None` while still in the head, or whether the body
+    /// starts at this word with a statement start (`Some(true)`: BEGIN, IF, a label, …) or
+    /// as a single statement (`Some(false)`). A body that starts after the word (after
+    /// `FOR EACH ROW`, after an event's `DO`) is entered here directly.
+    fn head_word(&mut self, kw: Kw, after_character: bool) -> Option<bool> {
+        if self.paren > 0 {
+            return None;
+        }
+        match self.head {
+            Head::Routine => {
+                if !self.kind_seen {
+                    self.kind_seen = matches!(kw, Kw::Procedure | Kw::Function);
+                    return None;
+                }
+                if !self.params_seen {
+                    return None;
+                }
+                match kw {
+                    Kw::Begin | Kw::If | Kw::Case | Kw::Loop | Kw::While | Kw::Repeat => Some(true),
+                    Kw::Starter => Some(false),
+                    Kw::Set if !after_character => Some(false),
+                    _ => {
+                        // A characteristic, part of the return type, or a label.
+                        self.label_candidate = true;
+                        None
+                    }
+                }
+            }
+            Head::Trigger | Head::Event => {
+                let enters = if self.head == Head::Trigger {
+                    kw == Kw::Row
+                } else {
+                    kw == Kw::Do
+                };
+                if enters {
+                    self.in_body = true;
+                    self.at_start = true;
+                }
+                None
+            }
+            Head::Anonymous | Head::PgRoutine => Some(true),
+        }
+    }
+
+    /// A word of a PostgreSQL routine: `BEGIN ATOMIC` after the parameter list opens the
+    /// body; CASE … END nests inside it.
+    fn pg_word(&mut self, kw: Kw, at: usize) {
+        match kw {
+            Kw::Procedure | Kw::Function if !self.kind_seen => self.kind_seen = true,
+            Kw::Begin if self.stack.is_empty() && self.params_seen && self.paren == 0 => {
+                self.stack.push((Open::Begin, at));
+            }
+            Kw::Case => self.stack.push((Open::CaseExpression, at)),
+            Kw::End => {
+                self.stack.pop();
+            }
+            _ => {}
+        }
+    }
+
+    /// Follows a `DECLARE … HANDLER FOR` head through a token.
+    fn handler_step(&mut self, kw: Kw, token: Token<'_>) -> HandlerStep {
+        let Some(state) = self.handler else {
+            return HandlerStep::None;
+        };
+        match state {
+            HandlerState::ExpectFor => {
+                self.handler = (kw == Kw::For).then_some(HandlerState::Conditions {
+                    need: true,
+                    sqlstate: false,
+                });
+                if self.handler.is_some() {
+                    HandlerStep::Consumed
+                } else {
+                    HandlerStep::None
+                }
+            }
+            HandlerState::Conditions {
+                need: true,
+                sqlstate,
+            } => {
+                let next = match token {
+                    Token::Word(_) if kw == Kw::Sqlstate => (true, true),
+                    Token::Word(_) if kw == Kw::Value && sqlstate => (true, true),
+                    Token::Word(_) if kw == Kw::Not => (true, false),
+                    Token::Word(_) | Token::Quoted => (false, false),
+                    Token::Punct(_) => {
+                        self.handler = None;
+                        return HandlerStep::None;
+                    }
+                };
+                self.handler = Some(HandlerState::Conditions {
+                    need: next.0,
+                    sqlstate: next.1,
+                });
+                HandlerStep::Consumed
+            }
+            HandlerState::Conditions { need: false, .. } => {
+                if token == Token::Punct(b',') {
+                    self.handler = Some(HandlerState::Conditions {
+                        need: true,
+                        sqlstate: false,
+                    });
+                    return HandlerStep::Consumed;
+                }
+                self.handler = None;
+                HandlerStep::Body
+            }
+        }
+    }
+
+    /// Reads a punctuation byte.
+    fn punct(&mut self, b: u8) {
+        let label = std::mem::take(&mut self.label_candidate);
+        self.at_start = false;
+        self.after_begin = false;
+        self.after_character = false;
+        self.qualified = matches!(b, b'.' | b'@');
+        if self.head != Head::PgRoutine && self.in_body {
+            if let HandlerStep::Body = self.handler_step(Kw::Other, Token::Punct(b)) {
+                // A handler body never starts with punctuation: the head was not one.
+                self.handler = None;
+            }
+        }
+        match b {
+            b'(' => self.paren += 1,
+            b')' => {
+                self.paren = self.paren.saturating_sub(1);
+                if self.paren == 0 && self.kind_seen && !self.in_body {
+                    self.params_seen = true;
+                }
+            }
+            b';' => {
+                self.at_start = !self.stack.is_empty();
+                self.handler = None;
+                self.trigger_order = false;
+            }
+            b':' if label && self.head != Head::PgRoutine => {
+                self.in_body = true;
+                self.at_start = true;
+            }
+            _ => {}
+        }
+    }
+
+    /// Reads a quoted string or identifier.
+    fn quoted(&mut self) {
+        let at_start = std::mem::take(&mut self.at_start);
+        self.after_begin = false;
+        self.after_character = false;
+        self.qualified = false;
+        self.flush();
+        self.label_candidate = at_start;
+        if self.head == Head::PgRoutine || !self.in_body {
+            return;
+        }
+        if let HandlerStep::Body = self.handler_step(Kw::Other, Token::Quoted) {
+            self.handler = None;
+        }
+        if self.trigger_order {
+            self.trigger_order = false;
+            self.at_start = true;
+        }
     }
 }
 
@@ -887,6 +1783,268 @@ mod tests {
         assert_eq!(split(text, PG).statements[0].span.start, 3);
     }
 
+    #[test]
+    fn mysql_procedure_without_delimiter_stays_whole() {
+        let proc_ = "CREATE PROCEDURE fill(IN n INT)\n\
+                     BEGIN\n  DECLARE i INT DEFAULT 0;\n  \
+                     IF n > 0 THEN\n    SET i = IF(n > 10, 10, n);\n  ELSEIF n < 0 THEN\n    SET i = 0;\n  ELSE\n    SET i = 1;\n  END IF;\n  \
+                     WHILE i > 0 DO\n    INSERT INTO t VALUES (REPEAT('x;', i));\n    SET i = i - 1;\n  END WHILE;\n  \
+                     lbl: LOOP\n    LEAVE lbl;\n  END LOOP lbl;\n  \
+                     REPEAT\n    SET i = i + 1;\n  UNTIL i >= 3 END REPEAT;\n  \
+                     CASE i WHEN 1 THEN SELECT 1; ELSE BEGIN SELECT 2; END; END CASE;\n\
+                     END";
+        let text = format!("CREATE TABLE t (a text);\n{proc_};\nSELECT 1;");
+        assert_eq!(
+            stmts(&text, MY),
+            vec!["CREATE TABLE t (a text)", proc_, "SELECT 1"]
+        );
+        // The terminator is the `;` after the outer END.
+        let out = split(&text, MY);
+        let t = out.statements[1].terminator.clone().unwrap();
+        assert_eq!(t.start, text.find(proc_).unwrap() + proc_.len());
+    }
+
+    #[test]
+    fn mysql_compound_heads() {
+        let cases = [
+            "CREATE DEFINER=`root`@`localhost` PROCEDURE p() BEGIN SELECT 1; END",
+            "CREATE DEFINER = 'a'@'%' FUNCTION f(x INT) RETURNS INT DETERMINISTIC BEGIN RETURN x; END",
+            "CREATE DEFINER=CURRENT_USER() PROCEDURE IF NOT EXISTS p() BEGIN SELECT 1; END",
+            "create or replace definer=admin@localhost procedure p() begin select 1; end",
+            "CREATE AGGREGATE FUNCTION agg(x INT) RETURNS INT BEGIN DECLARE s INT DEFAULT 0; \
+             DECLARE CONTINUE HANDLER FOR NOT FOUND RETURN s; LOOP FETCH GROUP NEXT ROW; \
+             SET s = s + x; END LOOP; END",
+            "CREATE FUNCTION f(a VARCHAR(10)) RETURNS VARCHAR(20) CHARACTER SET utf8mb4 \
+             COMMENT 'c;' NOT DETERMINISTIC READS SQL DATA SQL SECURITY INVOKER \
+             BEGIN RETURN CONCAT(a, ';'); END",
+            "CREATE PROCEDURE p() main: BEGIN SELECT 1; LEAVE main; END main",
+            "CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; \
+             IF NEW.b IS NULL THEN SET NEW.b = 2; END IF; END",
+            "CREATE TRIGGER trg2 AFTER UPDATE ON t FOR EACH ROW FOLLOWS trg BEGIN \
+             INSERT INTO log VALUES (OLD.a); END",
+            "CREATE TRIGGER trg3 BEFORE UPDATE ON t FOR EACH ROW \
+             IF NEW.a < 0 THEN SET NEW.a = 0; END IF",
+            "CREATE EVENT IF NOT EXISTS ev ON SCHEDULE EVERY 1 DAY STARTS CURRENT_TIMESTAMP \
+             ON COMPLETION PRESERVE COMMENT 'x;' DO BEGIN DELETE FROM t WHERE a < 0; \
+             UPDATE t SET a = 1; END",
+            "ALTER EVENT ev DO BEGIN SELECT 1; SELECT 2; END",
+            "BEGIN NOT ATOMIC DECLARE x INT; SET x = 1; SELECT x; END",
+            "blk: BEGIN NOT ATOMIC SELECT 1; END blk",
+            "IF (SELECT COUNT(*) FROM t) = 0 THEN INSERT INTO t VALUES (1); END IF",
+            "WHILE 0 DO SELECT 1; END WHILE",
+        ];
+        for case in cases {
+            let text = format!("{case};\nSELECT 2;");
+            assert_eq!(stmts(&text, MY), vec![case, "SELECT 2"], "{case}");
+            assert_eq!(split(&text, MY).statements[0].unclosed, None, "{case}");
+        }
+    }
+
+    #[test]
+    fn mysql_single_statement_bodies_end_at_their_semicolon() {
+        let cases = [
+            "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = 1",
+            "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET NEW.a = IF(NEW.b, 1, 2)",
+            "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW UPDATE y SET begin = 1",
+            "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW \
+             SET NEW.a = CASE WHEN NEW.b THEN 1 ELSE 2 END",
+            "CREATE FUNCTION f(a INT) RETURNS INT DETERMINISTIC RETURN IF(a > 0, a, 0)",
+            "CREATE FUNCTION f(a INT) RETURNS INT RETURN CASE a WHEN 1 THEN 2 END",
+            "CREATE PROCEDURE p() SELECT REPEAT('a', 3)",
+            "CREATE PROCEDURE p(IN begin INT) SELECT begin",
+            "CREATE EVENT e ON SCHEDULE AT CURRENT_TIMESTAMP DO DELETE FROM t",
+            "CREATE FUNCTION udf RETURNS STRING SONAME 'udf.so'",
+            "CREATE VIEW v AS SELECT CASE WHEN a THEN 1 END FROM t",
+            "CREATE PROCEDURE p()",
+        ];
+        for case in cases {
+            let text = format!("{case};\nSELECT 2;");
+            assert_eq!(stmts(&text, MY), vec![case, "SELECT 2"], "{case}");
+        }
+    }
+
+    #[test]
+    fn case_expressions_and_names_inside_compound_bodies() {
+        let body = "CREATE PROCEDURE p() BEGIN\n  \
+                    SELECT CASE WHEN a THEN 1 ELSE CASE b WHEN 1 THEN 2 END END, `end`, `begin` FROM t;\n  \
+                    SELECT start, end FROM periods;\n  \
+                    UPDATE t SET t.end = NEW.begin, x = @end;\n  \
+                    IF a THEN SELECT CASE WHEN b THEN IF(c, 1, 2) END; END IF;\n  \
+                    SET @s = 'END; END IF;';\n  \
+                    -- END;\n  /* END IF; */ # END\n\
+                    END";
+        let text = format!("{body};SELECT 2;");
+        assert_eq!(stmts(&text, MY), vec![body, "SELECT 2"]);
+    }
+
+    #[test]
+    fn declare_handler_bodies() {
+        let body = "CREATE PROCEDURE p() BEGIN\n  \
+                    DECLARE done INT DEFAULT 0;\n  \
+                    DECLARE CONTINUE HANDLER FOR NOT FOUND SET done = 1;\n  \
+                    DECLARE EXIT HANDLER FOR SQLSTATE VALUE '23000', 1062, my_cond BEGIN ROLLBACK; RESIGNAL; END;\n  \
+                    DECLARE EXIT HANDLER FOR SQLEXCEPTION IF done THEN SELECT 1; END IF;\n  \
+                    DECLARE CONTINUE HANDLER FOR SQLWARNING BEGIN END;\n  \
+                    START TRANSACTION; COMMIT;\n\
+                    END";
+        let text = format!("{body};\nSELECT 2");
+        assert_eq!(stmts(&text, MY), vec![body, "SELECT 2"]);
+    }
+
+    #[test]
+    fn top_level_begin_stays_transaction_control() {
+        assert_eq!(
+            stmts("BEGIN;\nUPDATE t SET a = 1;\nCOMMIT;", MY),
+            vec!["BEGIN", "UPDATE t SET a = 1", "COMMIT"]
+        );
+        assert_eq!(
+            stmts("BEGIN WORK; SELECT 1; END;", MY),
+            vec!["BEGIN WORK", "SELECT 1", "END"]
+        );
+        for text in [
+            "BEGIN; SELECT 1; COMMIT;",
+            "BEGIN TRANSACTION; SELECT 1; END;",
+        ] {
+            assert_eq!(stmts(text, PG).len(), 3, "{text}");
+        }
+        // PostgreSQL knows no anonymous compound statement outside DO.
+        assert_eq!(stmts("IF x THEN SELECT 1; END IF;", PG).len(), 2);
+    }
+
+    #[test]
+    fn postgres_begin_atomic_bodies() {
+        let f = "CREATE OR REPLACE FUNCTION grade(score int) RETURNS text LANGUAGE sql IMMUTABLE\n\
+                 BEGIN ATOMIC\n  SELECT CASE WHEN score > 90 THEN 'a;' WHEN score > 50 THEN \
+                 CASE WHEN score > 70 THEN 'b' ELSE 'c' END ELSE 'f' END;\nEND";
+        let p = "CREATE PROCEDURE ins(a int, b int DEFAULT 1)\nLANGUAGE SQL\nBEGIN ATOMIC\n  \
+                 INSERT INTO t VALUES (a);\n  INSERT INTO t VALUES (b);\nEND";
+        let r = "CREATE FUNCTION one() RETURNS int RETURN CASE WHEN true THEN 1 END";
+        let d = "CREATE FUNCTION pl() RETURNS void AS $$ BEGIN PERFORM 1; END $$ LANGUAGE plpgsql";
+        let text = format!("{f};\n{p};\n{r};\n{d};\nBEGIN;\nSELECT 1;\nCOMMIT;");
+        assert_eq!(
+            stmts(&text, PG),
+            vec![f, p, r, d, "BEGIN", "SELECT 1", "COMMIT"]
+        );
+        // A table function: BEGIN is only a body after the parameter list.
+        let t = "CREATE FUNCTION tf(\"begin\" int) RETURNS TABLE (a int) LANGUAGE sql \
+                 BEGIN ATOMIC SELECT 1; END";
+        assert_eq!(stmts(&format!("{t}; SELECT 2"), PG), vec![t, "SELECT 2"]);
+    }
+
+    #[test]
+    fn delimiter_still_decides_when_present() {
+        // With a DELIMITER in force, blocks are not followed: the delimiter alone ends them,
+        // even an unbalanced body.
+        let text = "DELIMITER //\nCREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END//\n\
+                    DELIMITER ;\nCREATE PROCEDURE q() BEGIN SELECT 1; END;\nSELECT 2;";
+        assert_eq!(
+            stmts(text, MY),
+            vec![
+                "DELIMITER //",
+                "CREATE PROCEDURE p() BEGIN IF 1 THEN SELECT 1; END",
+                "DELIMITER ;",
+                "CREATE PROCEDURE q() BEGIN SELECT 1; END",
+                "SELECT 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_blocks_point_at_the_innermost_opening() {
+        let text =
+            "SELECT 1;\nCREATE PROCEDURE p()\nBEGIN\n  IF a THEN\n    SELECT 1;\n  END;\nEND;\n";
+        let out = split(text, MY);
+        assert_eq!(out.statements.len(), 2);
+        let s = &out.statements[1];
+        assert_eq!(s.terminator, None);
+        assert_eq!(s.span.end, text.trim_end().len());
+        assert_eq!(
+            s.unclosed,
+            Some((Unclosed::Block(Block::If), text.find("IF a").unwrap()))
+        );
+        let cases: [(&str, Dialect, Block, &str); 6] = [
+            ("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN 1 THEN 1 END;", PG, Block::Begin, "BEGIN"),
+            ("CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = 1;", MY, Block::Begin, "BEGIN"),
+            ("BEGIN NOT ATOMIC WHILE 1 DO SELECT 1; END;", MY, Block::While, "WHILE"),
+            ("CREATE PROCEDURE p() BEGIN LOOP SELECT 1; END IF; END;", MY, Block::Loop, "LOOP"),
+            ("CREATE PROCEDURE p() BEGIN REPEAT SELECT 1; UNTIL 1 END; END;", MY, Block::Repeat, "REPEAT"),
+            ("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN 1 THEN 1;", PG, Block::Case, "CASE"),
+        ];
+        for (text, d, block, word) in cases {
+            let out = split(text, d);
+            assert_eq!(out.statements.len(), 1, "{text}");
+            assert_eq!(
+                out.statements[0].unclosed,
+                Some((Unclosed::Block(block), text.find(word).unwrap())),
+                "{text}"
+            );
+        }
+        // An unclosed quote inside a body is reported as the quote.
+        let text = "CREATE PROCEDURE p() BEGIN SELECT 'x; END;";
+        assert_eq!(
+            split(text, MY).statements[0].unclosed,
+            Some((Unclosed::SingleQuote, 34))
+        );
+    }
+
+    #[test]
+    fn goose_statement_blocks() {
+        let text = "-- +goose Up\n\
+                    CREATE TABLE t (a int);\n\
+                    -- +goose StatementBegin\n\
+                    -- leading comment\n\
+                    CREATE FUNCTION f() RETURNS trigger AS 'BEGIN; END;' LANGUAGE plpgsql;\n\
+                    SELECT 1; -- trailing\n\
+                    -- +goose StatementEnd\n\
+                    SELECT 2;\n\
+                      --   +GOOSE   statementbegin  \n\
+                    SELECT 3; SELECT 4\n\
+                    -- +goose StatementEnd\n\
+                    -- +goose StatementBegin\n\
+                    -- +goose StatementEnd\n\
+                    SELECT 5;";
+        for d in [PG, MY] {
+            let out = split(text, d);
+            let stmts: Vec<&str> = out
+                .statements
+                .iter()
+                .map(|s| &text[s.span.clone()])
+                .collect();
+            assert_eq!(
+                stmts[..4],
+                [
+                    "CREATE TABLE t (a int)",
+                    "CREATE FUNCTION f() RETURNS trigger AS 'BEGIN; END;' LANGUAGE plpgsql;\nSELECT 1",
+                    "SELECT 2",
+                    "SELECT 3; SELECT 4",
+                ],
+                "{d:?}"
+            );
+            assert!(comments(text, d).contains(&"-- trailing"));
+            assert!(comments(text, d).contains(&"-- leading comment"));
+            assert_eq!(stmts[4..], ["SELECT 5"]);
+            assert_eq!(out.statements[3].terminator, None);
+        }
+        // `--+goose` is a comment in PostgreSQL only (MySQL wants a blank after `--`).
+        let text = "-- +goose StatementBegin\nSELECT 1; SELECT 2;\n--+goose StatementEnd\n";
+        assert_eq!(stmts(text, PG), vec!["SELECT 1; SELECT 2"]);
+        assert_eq!(
+            split(text, MY).statements[0].unclosed,
+            Some((Unclosed::GooseStatement, 0))
+        );
+        // A missing StatementEnd: an error at the StatementBegin line.
+        let text = "SELECT 1;\n-- +goose StatementBegin\nSELECT 2;\n";
+        let out = split(text, PG);
+        assert_eq!(
+            stmts(text, PG),
+            vec!["SELECT 1", "-- +goose StatementBegin\nSELECT 2;"]
+        );
+        assert_eq!(
+            out.statements[1].unclosed,
+            Some((Unclosed::GooseStatement, 10))
+        );
+    }
+
     // ---- property-style checks -------------------------------------------------------
 
     /// A tiny deterministic pseudo-random generator (xorshift64*).
@@ -1011,6 +2169,30 @@ mod tests {
         "SELECT '😀\\",
         "$😀$ x $😀$;",
         "😀$$;$$",
+        "-- +goose StatementBegin",
+        "-- +goose StatementBegin\n",
+        "-- +goose StatementBegin\n-- +goose StatementEnd",
+        "-- +goose StatementBegin\nx;\n-- +goose StatementEnd\n;",
+        "CREATE PROCEDURE",
+        "CREATE PROCEDURE p() BEGIN",
+        "CREATE PROCEDURE p() BEGIN END",
+        "CREATE PROCEDURE p() BEGIN END;",
+        "CREATE DEFINER",
+        "CREATE DEFINER=",
+        "CREATE DEFINER=a@",
+        "CREATE DEFINER=CURRENT_USER(",
+        "CREATE DEFINER='a",
+        "CREATE TRIGGER t FOR EACH ROW FOLLOWS",
+        "CREATE EVENT e DO",
+        "BEGIN NOT ATOMIC",
+        "BEGIN NOT ATOMIC END",
+        "lbl:",
+        "x:",
+        "IF",
+        "END IF",
+        "CREATE FUNCTION f() BEGIN ATOMIC",
+        "CREATE FUNCTION f() BEGIN ATOMIC END;",
+        "CREATE PROCEDURE p() BEGIN DECLARE x HANDLER FOR",
     ];
 
     #[test]
@@ -1052,6 +2234,36 @@ mod tests {
         "/",
         "*",
         "a$b",
+        "-- +goose StatementBegin\n",
+        "-- +goose StatementEnd\n",
+        "CREATE PROCEDURE p() ",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql ",
+        "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW ",
+        "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO ",
+        "BEGIN ",
+        "BEGIN NOT ATOMIC ",
+        "BEGIN ATOMIC ",
+        " END",
+        " END IF",
+        " IF ",
+        " CASE ",
+        " THEN ",
+        " ELSE ",
+        " WHEN ",
+        " LOOP ",
+        " END LOOP",
+        " REPEAT ",
+        " UNTIL ",
+        " END REPEAT",
+        " WHILE ",
+        " DO ",
+        "lbl: ",
+        " DECLARE h HANDLER FOR ",
+        "NEW.end",
+        "@begin",
+        "(",
+        ")",
+        ",",
     ];
 
     const MYSQL_FRAGMENTS: &[&str] = &["DELIMITER $$\n", "DELIMITER //\n", "DELIMITER ;\n", "//"];

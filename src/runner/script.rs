@@ -21,8 +21,8 @@ pub struct Statement {
 pub enum ScriptError {
     #[error("line {line}: psql meta-command `{text}` cannot run outside psql; write it as SQL")]
     PsqlMeta { line: usize, text: String },
-    #[error("line {line}: the statement runs into the end of the file inside an unclosed quote or comment")]
-    Unclosed { line: usize },
+    #[error("line {line}: {what} is never closed: the statement runs into the end of the file")]
+    Unclosed { line: usize, what: &'static str },
 }
 
 /// The statements of a script, in order. `DELIMITER` lines change only where statements
@@ -43,8 +43,11 @@ pub fn statements(text: &str, dialect: Dialect) -> Result<Vec<Statement>, Script
             }
             RawKind::Sql => {}
         }
-        if s.unclosed.is_some() {
-            return Err(ScriptError::Unclosed { line });
+        if let Some((what, at)) = s.unclosed {
+            return Err(ScriptError::Unclosed {
+                line: line_of(text, at),
+                what: what.describe(),
+            });
         }
         if sql.trim().is_empty() {
             continue;
@@ -91,11 +94,13 @@ pub(crate) fn keywords(sql: &str, n: usize) -> Vec<String> {
     words
 }
 
-/// Whether a statement controls the transaction itself (`BEGIN`, `COMMIT`, …).
+/// Whether a statement controls the transaction itself (`BEGIN`, `COMMIT`, …). MariaDB's
+/// `BEGIN NOT ATOMIC … END` is a compound statement, not a transaction.
 pub fn is_transaction_control(sql: &str) -> bool {
     let k = keywords(sql, 2);
     match k.first().map(String::as_str) {
-        Some("BEGIN" | "COMMIT" | "ROLLBACK" | "END" | "SAVEPOINT" | "RELEASE") => true,
+        Some("BEGIN") => k.get(1).is_none_or(|w| w != "NOT"),
+        Some("COMMIT" | "ROLLBACK" | "END" | "SAVEPOINT" | "RELEASE") => true,
         Some("START") => k.get(1).is_some_and(|w| w == "TRANSACTION"),
         _ => false,
     }
@@ -232,7 +237,7 @@ mod tests {
         ));
         assert!(matches!(
             statements("SELECT 1;\nSELECT 'x;\n", Dialect::Postgres),
-            Err(ScriptError::Unclosed { line: 2 })
+            Err(ScriptError::Unclosed { line: 2, .. })
         ));
     }
 
@@ -247,6 +252,8 @@ mod tests {
         assert!(is_transaction_control("start transaction"));
         assert!(is_transaction_control("/* x */ COMMIT"));
         assert!(!is_transaction_control("STARTX"));
+        assert!(is_transaction_control("BEGIN"));
+        assert!(!is_transaction_control("BEGIN NOT ATOMIC SELECT 1; END"));
     }
 
     #[test]
