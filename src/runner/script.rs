@@ -239,6 +239,38 @@ mod tests {
             statements("SELECT 1;\nSELECT 'x;\n", Dialect::Postgres),
             Err(ScriptError::Unclosed { line: 2, .. })
         ));
+        // An unclosed compound block: the line where it opens.
+        assert_eq!(
+            statements(
+                "SELECT 1;\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n",
+                Dialect::Mysql
+            ),
+            Err(ScriptError::Unclosed {
+                line: 3,
+                what: "this BEGIN … END block"
+            })
+        );
+    }
+
+    #[test]
+    fn compound_statements_are_sent_whole() {
+        let s = statements(
+            "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = 1; END;\n\
+             BEGIN NOT ATOMIC SELECT 1; END;\nBEGIN;\nCOMMIT;",
+            Dialect::Mysql,
+        )
+        .unwrap();
+        let sql: Vec<&str> = s.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(
+            sql,
+            vec![
+                "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = 1; END",
+                "BEGIN NOT ATOMIC SELECT 1; END",
+                "BEGIN",
+                "COMMIT"
+            ]
+        );
+        assert_eq!(s[1].line, 2);
     }
 
     #[test]
