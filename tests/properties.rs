@@ -2,8 +2,11 @@
 //!
 //! - the statement splitter accounts for every byte: each non-blank byte is in a statement,
 //!   a terminator or a comment, and the statements, joined with `;` and split again, come back
-//!   the same;
-//! - the runner's script reader agrees with the splitter;
+//!   the same; the text mixes in compound statements (stored programs, `BEGIN ATOMIC`,
+//!   goose `StatementBegin` blocks) and loose block keywords;
+//! - well-formed compound statements with nested blocks, joined with `;`, come back one
+//!   statement each, and a goose `StatementBegin` … `StatementEnd` block is one statement;
+//! - the runner's script reader sends exactly the statements the splitter cuts;
 //! - the schema snapshot `migrate verify` compares is stable: the same schema gives the same
 //!   snapshot twice, and again after it is dropped and rebuilt (real PostgreSQL and MariaDB).
 
@@ -53,8 +56,106 @@ fn fragment(dialect: Dialect) -> impl Strategy<Value = String> {
         ]
         .boxed(),
     };
-    prop::collection::vec(prop_oneof![4 => common, 1 => specific], 0..40)
+    let blocks = prop_oneof![
+        compound(dialect),
+        Just("BEGIN".to_owned()),
+        Just("END".to_owned()),
+        Just("END IF".to_owned()),
+        Just("CASE".to_owned()),
+        Just("IF".to_owned()),
+        Just("THEN".to_owned()),
+        Just("LOOP".to_owned()),
+        Just("-- +goose StatementBegin\n".to_owned()),
+        Just("-- +goose StatementEnd\n".to_owned()),
+    ];
+    prop::collection::vec(prop_oneof![8 => common, 2 => specific, 1 => blocks], 0..40)
         .prop_map(|parts| parts.join(" "))
+}
+
+/// A statement inside a MySQL compound body, with nested blocks up to a few levels deep.
+fn mysql_body_statement() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("SELECT 1".to_owned()),
+        Just("SET x = IF(a, 1, 2)".to_owned()),
+        Just("SELECT REPEAT('a;', 2), `end`, t.begin FROM t".to_owned()),
+        Just("SELECT CASE WHEN a THEN 'END;' ELSE CASE b WHEN 1 THEN 2 END END".to_owned()),
+        Just("INSERT INTO t VALUES (1) -- END;\n".to_owned()),
+        Just("DECLARE CONTINUE HANDLER FOR NOT FOUND SET done = 1".to_owned()),
+        Just("LEAVE lbl".to_owned()),
+    ];
+    leaf.prop_recursive(3, 24, 3, |inner| {
+        let body = prop::collection::vec(inner, 1..3)
+            .prop_map(|v| v.iter().map(|s| format!("{s};\n")).collect::<String>());
+        (body.clone(), body, 0..8usize).prop_map(|(a, b, shape)| match shape {
+            0 => format!("BEGIN\n{a}END"),
+            1 => format!("IF a THEN\n{a}ELSEIF b THEN\n{b}ELSE\n{a}END IF"),
+            2 => format!("CASE v WHEN 1 THEN\n{a}ELSE\n{b}END CASE"),
+            3 => format!("lbl: LOOP\n{a}END LOOP lbl"),
+            4 => format!("WHILE a DO\n{a}END WHILE"),
+            5 => format!("REPEAT\n{a}UNTIL b END REPEAT"),
+            6 => format!("DECLARE EXIT HANDLER FOR SQLSTATE '23000', 1062 BEGIN\n{a}END"),
+            _ => format!("blk: BEGIN\n{a}END blk"),
+        })
+    })
+}
+
+/// A whole compound statement of the dialect, without its terminator.
+fn compound(dialect: Dialect) -> BoxedStrategy<String> {
+    match dialect {
+        Dialect::Mysql => {
+            let head = prop_oneof![
+                Just("CREATE PROCEDURE p(IN a INT)"),
+                Just("CREATE DEFINER=`root`@`%` FUNCTION f(a INT) RETURNS VARCHAR(10) CHARACTER SET utf8mb4 DETERMINISTIC"),
+                Just("CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW"),
+                Just("CREATE EVENT ev ON SCHEDULE EVERY 1 DAY DO"),
+                Just(""),
+            ];
+            (head, prop::collection::vec(mysql_body_statement(), 1..4))
+                .prop_map(|(head, body)| {
+                    let body: String = body.iter().map(|s| format!("  {s};\n")).collect();
+                    if head.is_empty() {
+                        format!("BEGIN NOT ATOMIC\n{body}END")
+                    } else {
+                        format!("{head}\nBEGIN\n{body}END")
+                    }
+                })
+                .boxed()
+        }
+        Dialect::Postgres => {
+            let statement = prop_oneof![
+                Just("SELECT CASE WHEN a > 1 THEN 'x;' ELSE CASE WHEN a < 0 THEN 'y' END END"),
+                Just("INSERT INTO t VALUES (a)"),
+                Just("UPDATE t SET b = CASE b WHEN 1 THEN 2 END WHERE c = $1"),
+            ];
+            let head = prop_oneof![
+                Just("CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql"),
+                Just("CREATE OR REPLACE PROCEDURE p(a int DEFAULT 1)\nLANGUAGE SQL"),
+            ];
+            (head, prop::collection::vec(statement, 1..4))
+                .prop_map(|(head, body)| {
+                    let body: String = body.iter().map(|s| format!("  {s};\n")).collect();
+                    format!("{head}\nBEGIN ATOMIC\n{body}END")
+                })
+                .boxed()
+        }
+    }
+}
+
+/// A simple statement, or a compound one.
+fn whole_statement(dialect: Dialect) -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("SELECT 1".to_owned()),
+        Just("CREATE TABLE t (id int, `end` int)".to_owned()).prop_map(move |s| {
+            if dialect == Dialect::Postgres {
+                s.replace('`', "\"")
+            } else {
+                s
+            }
+        }),
+        Just("BEGIN".to_owned()),
+        Just("COMMIT".to_owned()),
+        compound(dialect),
+    ]
 }
 
 fn is_blank(b: u8) -> bool {
@@ -89,6 +190,17 @@ fn check_split(text: &str, dialect: Dialect) -> Result<(), TestCaseError> {
             );
         }
     }
+    // The runner sends exactly the SQL statements the splitter cut.
+    if let Ok(sent) = bellows::runner::script::statements(text, dialect) {
+        let cut: Vec<&str> = s
+            .statements
+            .iter()
+            .filter(|st| st.kind == RawKind::Sql)
+            .map(|st| &text[st.span.clone()])
+            .collect();
+        let sent: Vec<&str> = sent.iter().map(|st| st.sql.as_str()).collect();
+        prop_assert_eq!(cut, sent);
+    }
     // Join the statements with terminators and split again: the same statements.
     let texts: Vec<&str> = s
         .statements
@@ -96,10 +208,26 @@ fn check_split(text: &str, dialect: Dialect) -> Result<(), TestCaseError> {
         .filter(|st| st.kind == RawKind::Sql && st.unclosed.is_none())
         .map(|st| &text[st.span.clone()])
         .collect();
-    if s.statements
+    let closed = s
+        .statements
         .iter()
-        .all(|st| st.kind == RawKind::Sql && st.unclosed.is_none())
-    {
+        .all(|st| st.kind == RawKind::Sql && st.unclosed.is_none());
+    // A goose block is one statement only between its annotations: wrapped in them again,
+    // each statement comes back as it was.
+    if closed && !texts.iter().any(|t| t.contains("+goose")) {
+        let wrapped: String = texts
+            .iter()
+            .map(|t| format!("-- +goose StatementBegin\n{t}\n;\n-- +goose StatementEnd\n"))
+            .collect();
+        let again = split(&wrapped, dialect);
+        let texts_again: Vec<&str> = again
+            .statements
+            .iter()
+            .map(|st| &wrapped[st.span.clone()])
+            .collect();
+        prop_assert_eq!(&texts, &texts_again, "wrapped: {:?}", wrapped);
+    }
+    if closed && !text.contains("+goose") {
         // A newline before the `;`: a statement may end in a line comment.
         let joined: String = texts.iter().map(|t| format!("{t}\n;\n")).collect();
         let again = split(&joined, dialect);
@@ -134,6 +262,67 @@ proptest! {
     fn mysql_split_accounts_for_every_byte_and_round_trips(text in fragment(Dialect::Mysql)) {
         check_split(&text, Dialect::Mysql)?;
     }
+
+    #[test]
+    fn postgres_compound_statements_come_back_whole(
+        statements in prop::collection::vec(whole_statement(Dialect::Postgres), 1..6)
+    ) {
+        check_whole(&statements, Dialect::Postgres)?;
+    }
+
+    #[test]
+    fn mysql_compound_statements_come_back_whole(
+        statements in prop::collection::vec(whole_statement(Dialect::Mysql), 1..6)
+    ) {
+        check_whole(&statements, Dialect::Mysql)?;
+    }
+
+    #[test]
+    fn goose_statement_blocks_are_one_statement(
+        items in prop::collection::vec(
+            (any::<bool>(), prop::collection::vec("(SELECT 1|SELECT 'a;b'|UPDATE t SET a = 1)", 1..4)),
+            1..6,
+        ),
+        mysql in any::<bool>(),
+    ) {
+        let dialect = if mysql { Dialect::Mysql } else { Dialect::Postgres };
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        for (block, statements) in &items {
+            if *block {
+                text.push_str("-- +goose StatementBegin\n");
+                for st in statements {
+                    text.push_str(&format!("{st};\n"));
+                }
+                text.push_str("-- +goose StatementEnd\n");
+                expected.push(statements.join(";\n"));
+            } else {
+                for st in statements {
+                    text.push_str(&format!("{st};\n"));
+                    expected.push(st.clone());
+                }
+            }
+        }
+        let s = split(&text, dialect);
+        let cut: Vec<&str> = s.statements.iter().map(|st| &text[st.span.clone()]).collect();
+        prop_assert_eq!(cut, expected.iter().map(String::as_str).collect::<Vec<_>>());
+        check_split(&text, dialect)?;
+    }
+}
+
+/// The statements, each followed by `;` and a line break, split back into exactly
+/// themselves, and the runner sends them as they are.
+fn check_whole(statements: &[String], dialect: Dialect) -> Result<(), TestCaseError> {
+    let text: String = statements.iter().map(|s| format!("{s};\n")).collect();
+    let s = split(&text, dialect);
+    let cut: Vec<&str> = s
+        .statements
+        .iter()
+        .map(|st| &text[st.span.clone()])
+        .collect();
+    prop_assert_eq!(&cut, statements, "text: {:?}", text);
+    prop_assert!(s.statements.iter().all(|st| st.unclosed.is_none()));
+    check_split(&text, dialect)
 }
 
 /// A small random schema: tables with columns of a few types, nullability and defaults,
