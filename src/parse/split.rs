@@ -351,6 +351,14 @@ impl<'a> Splitter<'a> {
         }
     }
 
+    /// The end of the word starting at `pos`.
+    fn word_end(&self, pos: usize) -> usize {
+        self.bytes[pos..]
+            .iter()
+            .position(|&c| !is_ident_byte(c))
+            .map_or(self.bytes.len(), |i| pos + i)
+    }
+
     /// True when a comment (line or block) starts at `pos`.
     fn comment_at(&self, pos: usize) -> bool {
         self.line_comment_at(pos).is_some() || self.block_comment_at(pos)
@@ -374,10 +382,7 @@ impl<'a> Splitter<'a> {
             }
             let b = bytes[pos];
             if is_word_start(b) {
-                let end = bytes[pos..]
-                    .iter()
-                    .position(|&c| !is_ident_byte(c))
-                    .map_or(len, |i| pos + i);
+                let end = self.word_end(pos);
                 blocks.word(&bytes[pos..end], pos);
                 pos = end;
                 continue;
@@ -505,10 +510,7 @@ impl<'a> Splitter<'a> {
             }
             let &b = bytes.get(pos)?;
             if is_word_start(b) {
-                let end = bytes[pos..]
-                    .iter()
-                    .position(|&c| !is_ident_byte(c))
-                    .map_or(bytes.len(), |i| pos + i);
+                let end = self.word_end(pos);
                 return Some((Token::Word(&bytes[pos..end]), end));
             }
             let comment = self.comment_at(pos);
@@ -1062,7 +1064,8 @@ impl Blocks {
         self.stack.last().map(|&(open, _)| open)
     }
 
-    /// Settles an `END` that no qualifying word followed.
+    /// Settles an `END` that no qualifying word followed. The scan calls it before every
+    /// token that is not a word ([`Blocks::punct`], [`Blocks::quoted`]) and at the end.
     fn flush(&mut self) {
         if let Some(at_start) = self.pending_end.take() {
             match self.top() {
@@ -1319,7 +1322,6 @@ impl Blocks {
         self.after_begin = false;
         self.after_character = false;
         self.qualified = false;
-        self.flush();
         self.label_candidate = at_start;
         if self.head == Head::PgRoutine || !self.in_body {
             return;

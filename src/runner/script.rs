@@ -21,7 +21,7 @@ pub struct Statement {
 pub enum ScriptError {
     #[error("line {line}: psql meta-command `{text}` cannot run outside psql; write it as SQL")]
     PsqlMeta { line: usize, text: String },
-    #[error("line {line}: {what} is never closed: the statement runs into the end of the file")]
+    #[error("line {line}: {what} is never closed; an unclosed quote, comment or block runs to the end of the file")]
     Unclosed { line: usize, what: &'static str },
 }
 
