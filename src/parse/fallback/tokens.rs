@@ -370,22 +370,6 @@ impl<'t, 'a> Cursor<'t, 'a> {
         Some(Name::from_parts(parts, self.dialect))
     }
 
-    /// A name that may also be written as a string, as MySQL accounts are
-    /// (`'app'@'%'`; the host is skipped).
-    pub(super) fn name_or_string(&mut self) -> Option<Name> {
-        let name = match self.peek() {
-            Some(t) if t.kind == Kind::Str => {
-                self.pos += 1;
-                Name::from_parts([(t.value.as_ref(), true)], self.dialect)
-            }
-            _ => self.name()?,
-        };
-        if self.eat_punct("@") {
-            self.bump();
-        }
-        Some(name)
-    }
-
     /// Comma-separated items read by `item`; stops (before the comma) at the first item
     /// that does not read.
     pub(super) fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Vec<T> {
@@ -406,19 +390,8 @@ impl<'t, 'a> Cursor<'t, 'a> {
         out
     }
 
-    /// A list of object names; `ONLY`, a trailing `*` and argument lists (`f(int)`) are
-    /// skipped.
-    pub(super) fn names(&mut self) -> Vec<Name> {
-        self.list(|c| {
-            c.eat_kw("ONLY");
-            let name = c.name()?;
-            c.eat_punct("*");
-            c.skip_group();
-            Some(name)
-        })
-    }
-
     /// When at `(` or `[`: a cursor over the inside, and the position moves past the closer.
+    /// `None` (and nothing read) when the bracket is not closed by its own kind.
     pub(super) fn group(&mut self) -> Option<Self> {
         let open = self.peek().filter(|t| t.is_open())?;
         let start = self.pos + 1;
@@ -426,14 +399,11 @@ impl<'t, 'a> Cursor<'t, 'a> {
         while self.toks.get(end).is_some_and(|t| t.depth > open.depth) {
             end += 1;
         }
+        let closer = if open.is_punct("(") { ")" } else { "]" };
+        self.toks.get(end).filter(|t| t.is_punct(closer))?;
         let inner = self.slice(start, end);
-        let closed = self.toks.get(end).is_some_and(Tok::is_close);
-        self.pos = if closed { end + 1 } else { end };
+        self.pos = end + 1;
         Some(inner)
-    }
-
-    pub(super) fn skip_group(&mut self) -> bool {
-        self.group().is_some()
     }
 
     pub(super) fn is_top(&self, t: &Tok) -> bool {
@@ -446,24 +416,6 @@ impl<'t, 'a> Cursor<'t, 'a> {
         let start = self.pos;
         while let Some(t) = self.peek() {
             if t.depth < self.base || (self.is_top(t) && t.is_punct(",")) {
-                break;
-            }
-            self.pos += 1;
-        }
-        self.slice(start, self.pos)
-    }
-
-    pub(super) fn skip_to_comma(&mut self) {
-        self.take_until_comma();
-    }
-
-    /// The tokens up to the next top-level word in `stops` (the first token is always
-    /// taken), as a cursor.
-    pub(super) fn take_until_kw(&mut self, stops: &[&str]) -> Self {
-        let start = self.pos;
-        self.bump();
-        while let Some(t) = self.peek() {
-            if self.is_top(t) && t.is_any_kw(stops) {
                 break;
             }
             self.pos += 1;
@@ -488,35 +440,6 @@ impl<'t, 'a> Cursor<'t, 'a> {
         (self.pos..self.toks.len()).find(|&i| self.is_top(&self.toks[i]) && pred(&self.toks[i]))
     }
 
-    pub(super) fn has_top_kw(&self, kw: &str) -> bool {
-        self.top_index(|t| t.is_kw(kw)).is_some()
-    }
-
-    /// Whether the keyword sequence appears at top level in what is left.
-    pub(super) fn has_top_seq(&self, kws: &[&str]) -> bool {
-        (self.pos..self.toks.len()).any(|i| {
-            kws.iter().enumerate().all(|(k, kw)| {
-                self.toks
-                    .get(i + k)
-                    .is_some_and(|t| self.is_top(t) && t.is_kw(kw))
-            })
-        })
-    }
-
-    /// Moves past the next top-level `kw`; false (and at the end) when there is none.
-    pub(super) fn skip_past_kw(&mut self, kw: &str) -> bool {
-        match self.top_index(|t| t.is_kw(kw)) {
-            Some(i) => {
-                self.pos = i + 1;
-                true
-            }
-            None => {
-                self.pos = self.toks.len();
-                false
-            }
-        }
-    }
-
     /// The source text of tokens `from..to`.
     pub(super) fn text_range(&self, from: usize, to: usize) -> &'a str {
         if from >= to || to > self.toks.len() {
@@ -532,44 +455,69 @@ impl<'t, 'a> Cursor<'t, 'a> {
         self.text_range(self.pos, self.toks.len())
     }
 
-    /// Up to `n` leading words, lower-cased and joined by spaces (not consumed).
-    pub(super) fn lead_words(&self, n: usize) -> String {
-        self.toks
-            .iter()
-            .skip(self.pos)
-            .take(n)
-            .take_while(|t| t.kind == Kind::Word)
-            .map(Tok::lower)
-            .collect::<Vec<_>>()
-            .join(" ")
+    /// Whether the keyword sequence comes next.
+    pub(super) fn peek_kws(&self, kws: &[&str]) -> bool {
+        kws.iter().enumerate().all(|(n, kw)| self.kw_at(n, kw))
     }
 
-    /// A MySQL-style option value, `[=] value`: one token, or a parenthesised group's text.
-    pub(super) fn option_value(&mut self) -> String {
+    /// Where the keyword sequence first starts at top level in what is left.
+    pub(super) fn top_index_seq(&self, kws: &[&str]) -> Option<usize> {
+        (self.pos..self.toks.len()).find(|&i| {
+            kws.iter().enumerate().all(|(k, kw)| {
+                self.toks
+                    .get(i + k)
+                    .is_some_and(|t| self.is_top(t) && t.is_kw(kw))
+            })
+        })
+    }
+
+    /// A MySQL-style option value, `[=] value`: one word, name, string or number.
+    pub(super) fn option_word(&mut self) -> Option<String> {
         self.eat_punct("=");
-        let from = self.pos;
-        if self.skip_group() {
-            return self.text_range(from, self.pos).to_owned();
+        let t = self
+            .peek()
+            .filter(|t| matches!(t.kind, Kind::Word | Kind::Quoted | Kind::Str | Kind::Number))?;
+        self.pos += 1;
+        Some(t.value.to_string())
+    }
+
+    /// One number token.
+    pub(super) fn number(&mut self) -> Option<()> {
+        self.peek().filter(|t| t.kind == Kind::Number)?;
+        self.pos += 1;
+        Some(())
+    }
+
+    /// A number with an optional sign.
+    pub(super) fn signed_number(&mut self) -> Option<()> {
+        let _ = self.eat_punct("-") || self.eat_punct("+");
+        self.number()
+    }
+
+    /// A MySQL account, `user[@host]` or `CURRENT_USER[()]`, each part a name or a string.
+    pub(super) fn account(&mut self) -> Option<()> {
+        if self.eat_kw("CURRENT_USER") {
+            if self.punct_at(0, "(") {
+                self.group().filter(|g| g.at_end())?;
+            }
+            return Some(());
         }
-        self.bump().map(|t| t.value.to_string()).unwrap_or_default()
-    }
-
-    /// Skips the value of a MySQL `DEFINER = user[@host]` (the keyword already eaten).
-    pub(super) fn skip_definer(&mut self) {
-        self.eat_punct("=");
-        self.bump();
+        let part = |c: &mut Self| -> Option<()> {
+            c.peek()
+                .filter(|t| matches!(t.kind, Kind::Word | Kind::Quoted | Kind::Str))?;
+            c.pos += 1;
+            Some(())
+        };
+        part(self)?;
         if self.eat_punct("@") {
-            self.bump();
+            part(self)?;
         }
-        self.skip_group();
+        Some(())
     }
-}
 
-/// `verb` followed by the next word, lower-cased: the `what` of an unmodelled statement.
-pub(super) fn lead(verb: &str, c: &Cursor) -> String {
-    match c.lead_words(1) {
-        w if w.is_empty() => verb.to_owned(),
-        w => format!("{verb} {w}"),
+    /// `DEFINER = account` (the keyword already eaten).
+    pub(super) fn skip_definer(&mut self) -> bool {
+        self.eat_punct("=") && self.account().is_some()
     }
 }
 
