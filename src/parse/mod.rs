@@ -58,22 +58,16 @@ pub fn parse_statement(text: &str, raw: &RawStatement, dialect: Dialect) -> Pars
         RawKind::Sql => {}
     }
     let error = match parse_with_sqlparser(body, dialect) {
-        Ok(stmt) => {
-            if misparsed(&stmt, dialect) {
-                None
-            } else {
-                return Parsed::Ast(Box::new(stmt));
-            }
-        }
-        Err(e) => Some(e),
+        Ok(stmt) => match misparsed(&stmt, dialect) {
+            Some(wrong) => wrong,
+            None => return Parsed::Ast(Box::new(stmt)),
+        },
+        Err(e) => e,
     };
     if let Some(ops) = fallback::recognize(body, dialect) {
         return Parsed::Fallback(ops);
     }
-    let (message, rel) = match error {
-        Some(e) => split_location(&e, body),
-        None => ("statement could not be read".to_owned(), 0),
-    };
+    let (message, rel) = split_location(&error, body);
     Parsed::Invalid {
         message,
         offset: raw.span.start + rel,
@@ -108,26 +102,42 @@ fn parse_one(dialect: &dyn sqlparser::dialect::Dialect, body: &str) -> Result<St
     }
 }
 
-/// sqlparser accepts some statements of the other dialect with a different meaning.
-/// These are known silent misparses; the token fallback reads them instead.
-fn misparsed(stmt: &Statement, dialect: Dialect) -> bool {
+/// sqlparser accepts some statements of the other dialect with a different meaning. These
+/// known silent misparses go to the token fallback instead; the error says what was
+/// misread, in sqlparser's "… at Line: L, Column: C" form.
+fn misparsed(stmt: &Statement, dialect: Dialect) -> Option<String> {
     use sqlparser::ast::{AlterTableOperation, CreateTable};
+    let at = |ident: &sqlparser::ast::Ident, what: &str| {
+        let start = ident.span.start;
+        format!(
+            "Expected: {what}, found: {} at Line: {}, Column: {}",
+            ident.value, start.line, start.column
+        )
+    };
     match stmt {
         // PostgreSQL dialect: `ADD INDEX i (c)` / `ADD KEY` becomes a column named INDEX.
-        Statement::AlterTable(alter) => alter.operations.iter().any(|op| {
-            matches!(op, AlterTableOperation::AddColumn { column_keyword: false, column_def, .. }
-                if ["index", "key", "unique", "fulltext", "spatial"]
-                    .contains(&column_def.name.value.to_ascii_lowercase().as_str())
-                    && column_def.name.quote_style.is_none())
+        Statement::AlterTable(alter) => alter.operations.iter().find_map(|op| match op {
+            AlterTableOperation::AddColumn {
+                column_keyword: false,
+                column_def,
+                ..
+            } if ["index", "key", "unique", "fulltext", "spatial"]
+                .contains(&column_def.name.value.to_ascii_lowercase().as_str())
+                && column_def.name.quote_style.is_none() =>
+            {
+                Some(at(
+                    &column_def.name,
+                    "a column definition (this is MySQL index syntax)",
+                ))
+            }
+            _ => None,
         }),
         // MySQL dialect: `CREATE TABLE a (LIKE b)` becomes a column named LIKE.
-        Statement::CreateTable(CreateTable { columns, .. }) => {
-            dialect == Dialect::Mysql
-                && columns.iter().any(|c| {
-                    c.name.quote_style.is_none() && c.name.value.eq_ignore_ascii_case("like")
-                })
-        }
-        _ => false,
+        Statement::CreateTable(CreateTable { columns, .. }) if dialect == Dialect::Mysql => columns
+            .iter()
+            .find(|c| c.name.quote_style.is_none() && c.name.value.eq_ignore_ascii_case("like"))
+            .map(|c| at(&c.name, "a column definition")),
+        _ => None,
     }
 }
 
