@@ -2,6 +2,7 @@
 //! `fixtures/catalogs/`, `bellows.sum` checksums, and the `bellows catalog` commands.
 
 use bellows::catalog::layout::{Catalog, Layout};
+use bellows::catalog::sections::Markers;
 use bellows::catalog::sum::{self, SumFile, SumProblem};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -176,7 +177,7 @@ fn dbmate_sections() {
         ]
     );
     let first = &c.migrations[0];
-    assert!(first.dbmate_sections);
+    assert_eq!(first.sections, Some(Markers::Dbmate));
     let up = first.up_text().unwrap();
     assert!(up.starts_with("CREATE TABLE events"), "{up}");
     assert!(!up.contains("DROP TABLE"));

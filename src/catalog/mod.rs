@@ -7,6 +7,8 @@ pub mod analysis;
 pub mod coexist;
 pub mod layout;
 pub mod queries;
+pub mod sections;
+pub mod sqitch;
 pub mod sum;
 
 use crate::classify::phase::Phase;
