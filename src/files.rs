@@ -18,8 +18,9 @@ pub struct Listing {
     pub skipped: Vec<Skipped>,
 }
 
-/// The migrations at `path`: a directory's catalog, or the one file. A directory without
-/// any migration is an error that says what it holds (an empty one says so).
+/// The migrations at `path`: a directory's catalog (with Flyway's repeatable scripts last),
+/// or the one file. A directory without any migration is an error that says what it holds
+/// (an empty one says so).
 pub fn migrations_at(path: &Path) -> Result<Listing, CatalogError> {
     let meta = std::fs::metadata(path).map_err(|source| CatalogError::Read {
         path: path.to_path_buf(),
@@ -38,8 +39,13 @@ pub fn migrations_at(path: &Path) -> Result<Listing, CatalogError> {
             seen: "the directory is empty".into(),
         });
     }
+    // Flyway runs its repeatable scripts after the versioned ones.
+    let mut migrations = catalog.migrations;
+    for path in &catalog.repeatables {
+        migrations.push(Migration::lone(path)?);
+    }
     Ok(Listing {
-        migrations: catalog.migrations,
+        migrations,
         skipped: catalog.skipped,
     })
 }

@@ -12,7 +12,7 @@
 use super::sections::Markers;
 use super::{sqitch, MetaError, MigrationMeta};
 use crate::files::natural_cmp;
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::Diagnostic;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -262,7 +262,7 @@ pub enum CatalogError {
     #[error("no SQL migrations found in {}: {seen}", dir.display())]
     #[diagnostic(
         code(bellows::catalog::no_sql_migrations),
-        help("bellows reads SQL migrations; docs/catalog.md lists the layouts it knows. Name the directory that holds them")
+        help("docs/catalog.md lists the layouts bellows knows; name the directory that holds the SQL migrations")
     )]
     NoMigrations { dir: PathBuf, seen: String },
     #[error("{}:{line}: {message}", path.display())]
@@ -275,6 +275,16 @@ pub enum CatalogError {
         line: usize,
         message: String,
     },
+    #[error(
+        "{} holds one script per database engine (ory/pop: {}); bellows does not read per-engine migrations",
+        dir.display(),
+        example.display()
+    )]
+    #[diagnostic(
+        code(bellows::catalog::per_engine_scripts),
+        help("copy one engine's scripts into a directory of their own and lint or run that")
+    )]
+    PerEngine { dir: PathBuf, example: PathBuf },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Meta(#[from] MetaError),
@@ -408,6 +418,12 @@ impl Catalog {
                 Vec::new(),
                 skipped,
             ));
+        }
+        if let Some(example) = scan.entries.iter().find_map(per_engine) {
+            return Err(CatalogError::PerEngine {
+                dir: root.to_path_buf(),
+                example: example.to_path_buf(),
+            });
         }
         let layout = detect(root, &scan.entries)?;
         let mut migrations = Vec::new();
@@ -655,13 +671,8 @@ fn apply_diesel_metadata(dir: &Path, meta: &mut MigrationMeta) -> Result<(), Cat
         return Ok(());
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let parsed: DieselMetadata = toml::from_str(text).map_err(|e| MetaError {
-        message: format!("{}: {}", path.display(), e.message()),
-        src: NamedSource::new(path.display().to_string(), text.to_owned()),
-        span: e
-            .span()
-            .map(|s| SourceSpan::from(s.start..s.end.max(s.start + 1).min(text.len().max(1)))),
-    })?;
+    let parsed: DieselMetadata =
+        toml::from_str(text).map_err(|e| MetaError::from_toml(&path, text, &e))?;
     if meta.transaction.is_none() {
         meta.transaction = parsed.run_in_transaction;
     }
@@ -809,31 +820,33 @@ fn holds_sql(dir: &Path) -> bool {
 }
 
 /// What a directory without migrations holds, or `None` when it holds nothing (an empty
-/// catalog).
+/// catalog): `found 12 .rb files (a.rb, b.rb, c.rb, …): Ruby migrations are not SQL`.
 fn describe_without_migrations(skipped: &[Skipped], others: &[String]) -> Option<String> {
-    let name = |p: &Path| {
-        p.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
-    // Count by kind: `.rb`, `.sql`, a directory, another file.
+    // (what, the names): `.rb file`, `directory of .sql files`, `file`.
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for s in skipped {
-        let n = name(&s.path);
-        let key = if s.path.is_dir() {
-            "directory of .sql files".to_owned()
-        } else {
-            extension(&n).map_or_else(|| "file".to_owned(), |e| format!(".{e} file"))
+    let mut add = |name: String, is_dir: bool, holds_sql: bool| {
+        let kind = match (is_dir, holds_sql, extension(&name)) {
+            (true, true, _) => "directory of .sql files without up.sql".to_owned(),
+            (true, false, _) => "directory without .sql files".to_owned(),
+            (false, _, Some(ext)) => format!(".{ext} file"),
+            (false, _, None) => "file".to_owned(),
         };
-        groups.entry(key).or_default().push(n);
+        groups.entry(kind).or_default().push(name);
+    };
+    for s in skipped {
+        let name = s
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let is_dir = s.path.is_dir();
+        add(name, is_dir, is_dir);
     }
     for o in others {
-        let key = if o.ends_with('/') {
-            "directory without SQL".to_owned()
-        } else {
-            extension(o).map_or_else(|| "file".to_owned(), |e| format!(".{e} file"))
-        };
-        groups.entry(key).or_default().push(o.clone());
+        match o.strip_suffix('/') {
+            Some(dir) => add(format!("{dir}/"), true, false),
+            None => add(o.clone(), false, false),
+        }
     }
     if groups.is_empty() {
         return None;
@@ -841,30 +854,26 @@ fn describe_without_migrations(skipped: &[Skipped], others: &[String]) -> Option
     let mut groups: Vec<(String, Vec<String>)> = groups.into_iter().collect();
     groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
     let parts: Vec<String> = groups
-        .iter()
-        .map(|(kind, names)| {
-            let mut names = names.clone();
+        .into_iter()
+        .map(|(kind, mut names)| {
             names.sort();
             let count = names.len();
-            let kind = if count == 1 {
-                kind.clone()
-            } else if let Some(stem) = kind.strip_suffix("directory") {
-                format!("{stem}directories")
-            } else if let Some(rest) = kind.strip_prefix("directory") {
-                format!("directories{rest}")
-            } else {
-                format!("{kind}s")
+            let kind = match (count, kind.split_once(' ')) {
+                (1, _) => kind,
+                (_, Some(("directory", rest))) => format!("directories {rest}"),
+                (_, Some((what, rest))) => format!("{what} {rest}s"),
+                (_, None) => format!("{kind}s"),
             };
-            let why = match kind.split_once(' ').map(|(e, _)| e.trim_start_matches('.')) {
-                Some("sql") => " not named like migrations".to_owned(),
-                Some(ext) => code_language(ext)
+            let shown = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            let more = if count > 3 { ", …" } else { "" };
+            let why = match kind.strip_prefix('.').and_then(|k| k.split_once(' ')) {
+                Some(("sql", _)) => ": not named like migrations".to_owned(),
+                Some((ext, _)) => code_language(ext)
                     .map(|l| format!(": {l} migrations are not SQL"))
                     .unwrap_or_default(),
                 None => String::new(),
             };
-            let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
-            let more = if count > 3 { ", …" } else { "" };
-            format!("{count} {kind}{why} ({}{more})", shown.join(", "))
+            format!("{count} {kind} ({shown}{more}){why}")
         })
         .collect();
     Some(format!(
@@ -925,6 +934,18 @@ fn classify_file(path: PathBuf, name: &str) -> Result<Option<Entry>, CatalogErro
         },
         None => Entry::Single { path, stem },
     }))
+}
+
+/// An ory/pop script for one engine: `<version>_<name>.<engine>[.autocommit].up.sql`.
+fn per_engine(entry: &Entry) -> Option<&Path> {
+    let (Entry::PairUp { path, stem } | Entry::PairDown { path, stem }) = entry else {
+        return None;
+    };
+    let stem = stem.strip_suffix(".autocommit").unwrap_or(stem);
+    let engine = stem.rsplit_once('.')?.1;
+    ["postgres", "mysql", "cockroach", "sqlite3", "sqlite"]
+        .contains(&engine)
+        .then_some(path.as_path())
 }
 
 fn detect(root: &Path, entries: &[Entry]) -> Result<Layout, CatalogError> {
@@ -1032,10 +1053,54 @@ mod tests {
         assert!(matches!(err, CatalogError::Meta(_)), "{err}");
 
         let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "2024-01-01-000000_a/up.sql", "SELECT 1;");
+        write(
+            dir.path(),
+            "2024-01-01-000000_a/metadata.toml",
+            "\nrun_in_transaction = \"no\"\n",
+        );
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, CatalogError::Meta(m) if m.message.contains("metadata.toml")),
+            "{err}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "0001_a.postgres.up.sql", "SELECT 1;");
+        write(dir.path(), "0001_a.mysql.up.sql", "SELECT 1;");
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert!(matches!(err, CatalogError::PerEngine { .. }), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "seed.sql", "SELECT 1;");
         let err = Catalog::load(dir.path()).unwrap_err();
         assert!(matches!(err, CatalogError::NoMigrations { .. }), "{err}");
         assert!(err.to_string().contains("seed.sql"), "{err}");
+    }
+
+    #[test]
+    fn a_lone_file_keeps_its_markers_and_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "00004_idx.sql",
+            "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (c);\n-- +goose Down\nDROP INDEX i;\n",
+        );
+        let m = Migration::lone(&dir.path().join("00004_idx.sql")).unwrap();
+        assert_eq!(m.sections, Some(Markers::Goose));
+        assert_eq!(m.meta.transaction, Some(false));
+        assert!(m.down.is_some());
+        let text = std::fs::read_to_string(&m.up).unwrap();
+        assert!(!m.lint_view(&text).contains("DROP"));
+
+        write(dir.path(), "2024-01-01-000000_a/up.sql", "SELECT 1;");
+        write(
+            dir.path(),
+            "2024-01-01-000000_a/metadata.toml",
+            "run_in_transaction = false\n",
+        );
+        let m = Migration::lone(&dir.path().join("2024-01-01-000000_a/up.sql")).unwrap();
+        assert_eq!((m.sections, m.meta.transaction), (None, Some(false)));
     }
 
     #[test]

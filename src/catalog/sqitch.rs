@@ -78,18 +78,19 @@ fn parse(path: &Path, text: &str) -> Result<Plan, CatalogError> {
 /// `name [dep1 dep2 !conflict] 2024-01-02T03:04:05Z Planner Name <a@example.com> # note`
 fn change_line(path: &Path, line_no: usize, line: &str) -> Result<Change, CatalogError> {
     let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-    let name =
-        match name.strip_prefix('+') {
-            Some(n) => n,
-            None if name.starts_with('-') => return Err(plan_error(
+    let name = match name.strip_prefix('+') {
+        Some(n) => n,
+        None if name.starts_with('-') => {
+            return Err(plan_error(
                 path,
                 line_no,
                 format!(
                     "`{name}`: revert entries in the plan are not read; rework the change instead"
                 ),
-            )),
-            None => name,
-        };
+            ))
+        }
+        None => name,
+    };
     if name.is_empty() {
         return Err(plan_error(path, line_no, "a change line without a name"));
     }
@@ -169,12 +170,14 @@ fn instances(root: &Path, plan_path: &Path, plan: &Plan) -> Result<Vec<Instance>
 }
 
 fn script_path(root: &Path, dir: &str, script: &str) -> PathBuf {
+    // Not `set_extension`: `books@v1.0` has a dot of its own.
     let mut path = root.join(dir);
     for part in script.split('/') {
         path.push(part);
     }
-    path.set_extension("sql");
-    path
+    let mut name = path.into_os_string();
+    name.push(".sql");
+    PathBuf::from(name)
 }
 
 /// The migration id a dependency of change `at` names, or `None` for a conflict (`!x`) or
