@@ -1,56 +1,53 @@
-//! Finding the migration files under a path, in migration order.
+//! What a path argument names: the migrations to read, in migration order.
 //!
-//! Owns which files of a directory are forward migrations (up scripts) and their order:
-//! names compare with digit runs as numbers, so `V2__` sorts before `V10__` and
-//! `0009_` before `0010_`. Down, undo and verify scripts are not linted.
+//! Owns the one enumeration `lint` shares with `catalog` and `migrate`: a directory is read
+//! through the layout detector ([`Catalog::load`]), so the same files are migrations, in the
+//! same order, with the same up sections and metadata; a file named on its own is one
+//! migration ([`Migration::lone`]). Also the natural order of names (digit runs compare as
+//! numbers, so `V2__` sorts before `V10__` and `0009_` before `0010_`).
 
+use crate::catalog::layout::{Catalog, CatalogError, Migration, Skipped};
 use std::cmp::Ordering;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Is this file a forward migration script?
-pub fn is_up_script(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    let lower = name.to_ascii_lowercase();
-    if !lower.ends_with(".sql") {
-        return false;
-    }
-    let is_down = lower == "down.sql"
-        || lower == "verify.sql"
-        || lower == "revert.sql"
-        || lower.ends_with(".down.sql")
-        || lower.ends_with("_down.sql")
-        || (lower.starts_with('u')
-            && lower.contains("__")
-            && lower[1..2].chars().all(|c| c.is_ascii_digit()));
-    !is_down
+/// The migrations a path names, and the files beside them that are not migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub migrations: Vec<Migration>,
+    /// Reported as notes.
+    pub skipped: Vec<Skipped>,
 }
 
-/// Every up script under `dir`, recursively, in migration order.
-pub fn migration_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    walk(dir, &mut out)?;
-    out.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let ty = entry.file_type()?;
-        if ty.is_dir() {
-            walk(&path, out)?;
-        } else if is_up_script(&path) {
-            out.push(path);
-        }
+/// The migrations at `path`: a directory's catalog (with Flyway's repeatable scripts last),
+/// or the one file. A directory without any migration is an error that says what it holds
+/// (an empty one says so).
+pub fn migrations_at(path: &Path) -> Result<Listing, CatalogError> {
+    let meta = std::fs::metadata(path).map_err(|source| CatalogError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Ok(Listing {
+            migrations: vec![Migration::lone(path)?],
+            skipped: Vec::new(),
+        });
     }
-    Ok(())
+    let catalog = Catalog::load(path)?;
+    if catalog.migrations.is_empty() {
+        return Err(CatalogError::NoMigrations {
+            dir: path.to_path_buf(),
+            seen: "the directory is empty".into(),
+        });
+    }
+    // Flyway runs its repeatable scripts after the versioned ones.
+    let mut migrations = catalog.migrations;
+    for path in &catalog.repeatables {
+        migrations.push(Migration::lone(path)?);
+    }
+    Ok(Listing {
+        migrations,
+        skipped: catalog.skipped,
+    })
 }
 
 /// Compares strings with runs of digits compared as numbers.
@@ -98,33 +95,6 @@ fn rank(c: u8) -> u16 {
     }
 }
 
-/// dbmate keeps both directions in one file (`-- migrate:up` / `-- migrate:down`). Returns
-/// the text with the down section blanked out (newlines kept, so positions do not move),
-/// or `None` when the file has no down section.
-pub fn mask_dbmate_down(text: &str) -> Option<String> {
-    let mut offset = 0;
-    let mut down_at = None;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim();
-        if t.starts_with("-- migrate:down") {
-            down_at = Some(offset);
-        } else if t.starts_with("-- migrate:up") && down_at.is_some() {
-            // An up section after a down section: keep the simple case only.
-            return None;
-        }
-        offset += line.len();
-    }
-    let at = down_at?;
-    let mut out = String::with_capacity(text.len());
-    out.push_str(&text[..at]);
-    out.extend(
-        text[at..]
-            .chars()
-            .map(|c| if c == '\n' || c == '\r' { c } else { ' ' }),
-    );
-    Some(out)
-}
-
 fn trim_zeros(d: &[u8]) -> &[u8] {
     let z = d.iter().take_while(|&&c| c == b'0').count();
     &d[z.min(d.len().saturating_sub(1))..]
@@ -146,22 +116,22 @@ mod tests {
     }
 
     #[test]
-    fn dbmate_down_is_blanked() {
-        let text = "-- migrate:up\nCREATE TABLE t (id int);\n-- migrate:down\nDROP TABLE t;\n";
-        let masked = mask_dbmate_down(text).unwrap();
-        assert_eq!(masked.len(), text.len());
-        assert!(masked.contains("CREATE TABLE") && !masked.contains("DROP"));
-        assert!(mask_dbmate_down("SELECT 1;").is_none());
-    }
+    fn a_directory_is_its_catalog_and_a_file_is_one_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("0010_c.sql", "SELECT 3;");
+        write("0002_b.sql", "SELECT 2;");
+        write("seed.sql", "SELECT 0;");
+        let listing = migrations_at(dir.path()).unwrap();
+        let ids: Vec<&str> = listing.migrations.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["0002_b", "0010_c"]);
+        assert!(listing.skipped[0].path.ends_with("seed.sql"));
+        // Named on its own, seed.sql is linted.
+        let one = migrations_at(&dir.path().join("seed.sql")).unwrap();
+        assert_eq!(one.migrations[0].id, "seed");
 
-    #[test]
-    fn up_scripts_only() {
-        assert!(is_up_script(Path::new("m/0001_x/up.sql")));
-        assert!(is_up_script(Path::new("0001_x.up.sql")));
-        assert!(is_up_script(Path::new("V1__init.sql")));
-        assert!(!is_up_script(Path::new("0001_x/down.sql")));
-        assert!(!is_up_script(Path::new("0001_x.down.sql")));
-        assert!(!is_up_script(Path::new("U1__init.sql")));
-        assert!(!is_up_script(Path::new("README.md")));
+        let empty = tempfile::tempdir().unwrap();
+        let err = migrations_at(empty.path()).unwrap_err();
+        assert!(err.to_string().contains("is empty"), "{err}");
     }
 }

@@ -2,6 +2,7 @@
 //! `fixtures/catalogs/`, `bellows.sum` checksums, and the `bellows catalog` commands.
 
 use bellows::catalog::layout::{Catalog, Layout};
+use bellows::catalog::sections::Markers;
 use bellows::catalog::sum::{self, SumFile, SumProblem};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -176,7 +177,7 @@ fn dbmate_sections() {
         ]
     );
     let first = &c.migrations[0];
-    assert!(first.dbmate_sections);
+    assert_eq!(first.sections, Some(Markers::Dbmate));
     let up = first.up_text().unwrap();
     assert!(up.starts_with("CREATE TABLE events"), "{up}");
     assert!(!up.contains("DROP TABLE"));
@@ -458,4 +459,352 @@ fn cli_list_text_and_json() {
     assert_eq!(value["migrations"][1]["down"], true);
     assert_eq!(value["migrations"][2]["down"], false);
     assert_eq!(value["repeatables"].as_array().unwrap().len(), 1);
+}
+
+/// Lints `dir` (relative to `fixtures/catalogs`) as JSON: the exit code, the linted paths
+/// in order, the rules found, and stderr.
+fn lint_json(dir: &str, extra: &[&str]) -> (Option<i32>, Vec<String>, Vec<String>, String) {
+    let mut args = vec!["lint", dir, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = bellows(&scenario(""), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if out.status.code() == Some(2) {
+        return (Some(2), Vec::new(), Vec::new(), stderr);
+    }
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{dir}: {e}: {}", stdout(&out)));
+    let files = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    let rules = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap().to_owned())
+        .collect();
+    (out.status.code(), files, rules, stderr)
+}
+
+/// `bellows catalog list --format json` of `dir`: the up scripts in order, and the JSON.
+fn list_json(dir: &str) -> (Vec<String>, serde_json::Value, String) {
+    let out = bellows(
+        &scenario(""),
+        &["catalog", "list", "--dir", dir, "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{dir}: {out:?}");
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ups = value["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["up"].as_str().unwrap().to_owned())
+        .collect();
+    (
+        ups,
+        value,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn diesel_orders_by_its_version_text_and_honours_metadata_toml() {
+    let c = load("diesel-dates");
+    assert_eq!(c.layout, Layout::Diesel);
+    // diesel's rule (diesel-rs/diesel, diesel_migrations/migrations_internals/src/lib.rs):
+    // `version_from_string(name) = name.split('_').next().map(|s| s.replace('-', ""))`, and
+    // `MigrationVersion` derives `Ord` on that string, which `pending_migrations` sorts by
+    // (`a.version().cmp(&b.version())`): the versions compare as text with `-` removed.
+    let mut expected: Vec<String> = std::fs::read_dir(scenario("diesel-dates/migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    expected.sort_by_key(|id| id.split('_').next().unwrap().replace('-', ""));
+    assert_eq!(ids(&c), expected);
+    assert_eq!(
+        ids(&c),
+        [
+            "00000000000000_diesel_initial_setup",
+            "20160101000000_create_accounts",
+            "2017-01-01-000000_add_accounts_email",
+            "2024-03-01-120000_index_accounts_email",
+            "2026-06-03-220228-0000_add_accounts_plan",
+        ]
+    );
+    // Comparing digit runs as numbers gets this wrong: 2017 < 20160101000000.
+    assert_eq!(
+        bellows::files::natural_cmp("2017-01-01-000000", "20160101000000"),
+        std::cmp::Ordering::Less
+    );
+    // metadata.toml: run_in_transaction = false.
+    let transaction: Vec<Option<bool>> = c.migrations.iter().map(|m| m.meta.transaction).collect();
+    assert_eq!(transaction, [None, None, None, Some(false), None]);
+    assert!(c.migrations.iter().all(|m| m.down.is_some()));
+
+    // lint reads the same order, and the concurrent index build is not in a transaction.
+    let (code, files, rules, _) =
+        lint_json("diesel-dates/migrations", &["--assume-in-transaction"]);
+    assert_eq!(code, Some(0), "{rules:?}");
+    let linted: Vec<String> = files
+        .iter()
+        .map(|f| file_name(Path::new(f).parent().unwrap()))
+        .collect();
+    assert_eq!(linted, expected);
+    assert!(
+        !rules.iter().any(|r| r == "concurrent-in-transaction"),
+        "{rules:?}"
+    );
+}
+
+#[test]
+fn goose_sections_markers_and_numeric_order() {
+    let c = load("goose-sections");
+    assert_eq!(c.layout, Layout::Goose);
+    // goose's version is the number before the first `_` (NumericComponent: ParseInt), and
+    // migrations run in increasing version.
+    assert_eq!(
+        ids(&c),
+        [
+            "00001_create_members",
+            "00002_members_handle_lower",
+            "00010_index_members_handle",
+            "20230101120000_add_members_bio",
+        ]
+    );
+    let first = &c.migrations[0];
+    assert_eq!(first.sections, Some(Markers::Goose));
+    let up = first.up_text().unwrap();
+    assert!(up.starts_with("CREATE TABLE members"), "{up}");
+    assert!(!up.contains("DROP TABLE"));
+    assert_eq!(
+        first.down_text().unwrap().as_deref().map(str::trim),
+        Some("DROP TABLE members;")
+    );
+    // StatementBegin / StatementEnd stay in the up section for the splitter.
+    assert!(c.migrations[1]
+        .up_text()
+        .unwrap()
+        .starts_with("-- +goose StatementBegin\n"));
+    // NO TRANSACTION.
+    let transaction: Vec<Option<bool>> = c.migrations.iter().map(|m| m.meta.transaction).collect();
+    assert_eq!(transaction, [None, None, Some(false), None]);
+    // No Down section: no down script.
+    assert!(c.migrations[3].down.is_none());
+    // The Go migration is reported, not read.
+    assert_eq!(c.skipped.len(), 1);
+    assert!(c.skipped[0].path.ends_with("00003_backfill_members.go"));
+    assert!(
+        c.skipped[0].reason.contains("Go migration"),
+        "{}",
+        c.skipped[0].reason
+    );
+
+    // lint: the Down sections are not linted (no drop-table), NO TRANSACTION is honoured,
+    // and the .go file is a note.
+    let (code, files, rules, stderr) =
+        lint_json("goose-sections/migrations", &["--assume-in-transaction"]);
+    assert_eq!(code, Some(0), "{rules:?}");
+    assert_eq!(files.len(), 4);
+    for rule in ["drop-table", "concurrent-in-transaction"] {
+        assert!(!rules.iter().any(|r| r == rule), "{rules:?}");
+    }
+    assert!(
+        stderr.contains("00003_backfill_members.go is not a migration (a Go migration: not SQL)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sqitch_follows_the_plan_with_dependencies_reverts_and_verifies() {
+    use bellows::catalog::analysis::analyze;
+    use bellows::dialect::Dialect;
+    use bellows::graph::{EdgeKind, Graph, GraphInput};
+    use bellows::lint::LintSettings;
+
+    let c = load("sqitch-plan");
+    assert_eq!(c.layout, Layout::Sqitch);
+    // sqitch.plan order, not the alphabetical order of deploy/.
+    assert_eq!(ids(&c), ["authors", "shelves", "books@v1.0", "books"]);
+    let names = |f: fn(&bellows::catalog::layout::Migration) -> Option<&PathBuf>| -> Vec<String> {
+        c.migrations
+            .iter()
+            .map(|m| f(m).map(|p| file_name(p)).unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(
+        names(|m| Some(&m.up)),
+        ["authors.sql", "shelves.sql", "books@v1.0.sql", "books.sql"]
+    );
+    assert!(c
+        .migrations
+        .iter()
+        .all(|m| m.up.parent().unwrap().ends_with("deploy")));
+    // revert/ scripts are the rollbacks, verify/ scripts the verifies.
+    assert_eq!(
+        names(|m| m.down.as_ref()),
+        ["authors.sql", "shelves.sql", "books@v1.0.sql", "books.sql"]
+    );
+    assert!(c.migrations.iter().all(|m| m
+        .down
+        .as_ref()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .ends_with("revert")));
+    assert!(c.migrations.iter().all(|m| m
+        .verify
+        .as_ref()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .ends_with("verify")));
+    // [deps]: in-project dependencies, conflicts (`!x`) left out; the note is the purpose.
+    let requires: Vec<Vec<String>> = c
+        .migrations
+        .iter()
+        .map(|m| m.meta.requires.clone())
+        .collect();
+    assert_eq!(
+        requires,
+        [
+            vec![],
+            vec!["authors".to_owned()],
+            vec!["shelves".to_owned(), "authors".to_owned()],
+            vec!["books@v1.0".to_owned()],
+        ]
+    );
+    assert_eq!(
+        c.migrations[1].meta.purpose.as_deref(),
+        Some("Shelves, each kept by an author.")
+    );
+    // A deploy script the plan does not name is a note.
+    assert_eq!(c.skipped.len(), 1);
+    assert!(c.skipped[0].path.ends_with("deploy/loans_draft.sql"));
+
+    // The plan's dependencies are `requires` edges of the graph.
+    let analysis = analyze(&c, &LintSettings::new(Dialect::Postgres)).unwrap();
+    let graph = Graph::build(GraphInput {
+        migrations: analysis.nodes,
+        releases: vec![],
+    })
+    .unwrap();
+    let requires_of = |id: &str| -> Vec<String> {
+        graph
+            .dependencies_of(id)
+            .unwrap()
+            .iter()
+            .filter(|d| d.kind == EdgeKind::Requires)
+            .map(|d| d.on.id().to_owned())
+            .collect()
+    };
+    assert_eq!(requires_of("shelves"), ["authors"]);
+    assert_eq!(requires_of("books@v1.0"), ["authors", "shelves"]);
+    assert_eq!(requires_of("books"), ["books@v1.0"]);
+
+    // lint reads the deploy scripts only, in plan order.
+    let (code, files, _, stderr) = lint_json("sqitch-plan/migrations", &[]);
+    assert_ne!(code, Some(2));
+    let linted: Vec<String> = files.iter().map(|f| file_name(Path::new(f))).collect();
+    assert_eq!(
+        linted,
+        ["authors.sql", "shelves.sql", "books@v1.0.sql", "books.sql"]
+    );
+    assert!(
+        stderr.contains("loans_draft.sql is not a migration"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn prisma_migrations_are_in_the_catalog() {
+    let c = load("prisma-lock");
+    assert_eq!(c.layout, Layout::Prisma);
+    assert_eq!(ids(&c), ["20240101000000_init", "20240215093000_add_posts"]);
+    assert!(c
+        .migrations
+        .iter()
+        .all(|m| file_name(&m.up) == "migration.sql" && m.down.is_none()));
+    // migration_lock.toml belongs to the layout: no note.
+    assert!(c.skipped.is_empty());
+    let (ups, value, _) = list_json("prisma-lock/migrations");
+    assert_eq!(value["layout"], "prisma");
+    let (_, files, _, _) = lint_json("prisma-lock/migrations", &[]);
+    assert_eq!(files, ups);
+}
+
+#[test]
+fn ruby_migrations_are_no_sql_migrations() {
+    let expected = [
+        "no SQL migrations found",
+        "2 .rb files",
+        "Ruby migrations are not SQL; bellows reads SQL migrations",
+    ];
+    let (code, _, _, stderr) = lint_json("rails-ruby/migrations", &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    for text in expected {
+        assert!(stderr.contains(text), "{text}: {stderr}");
+    }
+    let out = bellows(
+        &scenario(""),
+        &["catalog", "check", "--dir", "rails-ruby/migrations"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2 .rb files"), "{stderr}");
+
+    // An empty directory lints as an error too; the catalog of one is empty.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bellows(tmp.path(), &["lint", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the directory is empty"));
+}
+
+#[test]
+fn a_stray_seed_file_is_a_note_for_lint_and_catalog_alike() {
+    let (ups, value, list_err) = list_json("seed-stray/migrations");
+    let (code, files, _, lint_err) = lint_json("seed-stray/migrations", &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(files, ups);
+    assert_eq!(files.len(), 2);
+    assert!(files.iter().all(|f| !f.ends_with("seed.sql")));
+    for stderr in [&list_err, &lint_err] {
+        assert!(stderr.contains("seed.sql is not a migration"), "{stderr}");
+    }
+    assert_eq!(value["not_migrations"].as_array().unwrap().len(), 1);
+    assert!(value["not_migrations"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("seed.sql"));
+}
+
+#[test]
+fn lint_and_catalog_agree_on_every_layout() {
+    for name in [
+        "native",
+        "single-file",
+        "sqlx",
+        "flyway",
+        "dbmate",
+        "diesel-dates",
+        "goose-sections",
+        "prisma-lock",
+        "sqitch-plan",
+        "seed-stray",
+    ] {
+        let dir = format!("{name}/migrations");
+        let (mut ups, value, _) = list_json(&dir);
+        // Flyway's repeatable scripts are linted after the versioned migrations.
+        ups.extend(
+            value["repeatables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_owned()),
+        );
+        let (code, files, _, stderr) = lint_json(&dir, &[]);
+        assert_ne!(code, Some(2), "{name}: {stderr}");
+        assert_eq!(files, ups, "{name}");
+    }
 }

@@ -1,15 +1,20 @@
 //! Reading a migrations directory into a [`Catalog`]: which layout it uses, which files make
-//! up each migration, and their order.
+//! up each migration, their order, and which files are not migrations.
 //!
-//! Owns layout detection (native / diesel, one file per migration, sqlx / golang-migrate
-//! pairs, Flyway, dbmate), migration ids and versions, and dbmate's up / down sections. It
-//! does not lint, hash or order by dependencies: `sum.rs` hashes, `graph.rs` orders by
-//! `requires`.
+//! Owns layout detection (native, diesel, one file per migration, sqlx / golang-migrate
+//! pairs, Flyway, dbmate, goose, Sqitch, Prisma), migration ids and versions, each layout's
+//! order rule, the metadata a layout carries (`migration.toml`, diesel's `metadata.toml`,
+//! no-transaction markers), and the notes for files that are not migrations. `lint`,
+//! `catalog` and `migrate` all read a directory through [`Catalog::load`], so they agree on
+//! what a migration is. It does not lint, hash or order by dependencies: `sum.rs` hashes,
+//! `graph` orders by `requires`.
 
-use super::{MetaError, MigrationMeta};
+use super::sections::Markers;
+use super::{sqitch, MetaError, MigrationMeta};
 use crate::files::natural_cmp;
 use miette::Diagnostic;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -17,8 +22,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
-    /// `<id>/up.sql`, optional `down.sql`, `verify.sql`, `migration.toml` (also diesel's).
+    /// `<id>/up.sql`, optional `down.sql`, `verify.sql`, `migration.toml`.
     Native,
+    /// diesel: `<version>_<name>/up.sql` + `down.sql`, optional `metadata.toml`.
+    Diesel,
     /// `0001_name.sql`: one forward script per migration.
     SingleFile,
     /// `0001_name.up.sql` + `0001_name.down.sql` (sqlx, golang-migrate).
@@ -28,6 +35,12 @@ pub enum Layout {
     Flyway,
     /// One file per migration with `-- migrate:up` / `-- migrate:down` sections.
     Dbmate,
+    /// One file per migration with `-- +goose Up` / `-- +goose Down` sections.
+    Goose,
+    /// `sqitch.plan` with `deploy/`, `revert/` and `verify/` scripts.
+    Sqitch,
+    /// Prisma: `<timestamp>_<name>/migration.sql` and `migration_lock.toml`.
+    Prisma,
 }
 
 impl Layout {
@@ -35,10 +48,14 @@ impl Layout {
     pub fn name(self) -> &'static str {
         match self {
             Layout::Native => "native",
+            Layout::Diesel => "diesel",
             Layout::SingleFile => "single-file",
             Layout::SqlxPairs => "sqlx",
             Layout::Flyway => "flyway",
             Layout::Dbmate => "dbmate",
+            Layout::Goose => "goose",
+            Layout::Sqitch => "sqitch",
+            Layout::Prisma => "prisma",
         }
     }
 
@@ -46,12 +63,16 @@ impl Layout {
     pub fn describe(self) -> &'static str {
         match self {
             Layout::Native => "native (<id>/up.sql, down.sql, verify.sql, migration.toml)",
+            Layout::Diesel => "diesel (<version>_<name>/up.sql, down.sql, metadata.toml)",
             Layout::SingleFile => "one file per migration (<version>_<name>.sql)",
             Layout::SqlxPairs => {
                 "sqlx / golang-migrate pairs (<version>_<name>.up.sql + .down.sql)"
             }
             Layout::Flyway => "Flyway (V<version>__<name>.sql, U… undo, R__ repeatable)",
             Layout::Dbmate => "dbmate (-- migrate:up / -- migrate:down in one file)",
+            Layout::Goose => "goose (-- +goose Up / -- +goose Down in one file)",
+            Layout::Sqitch => "Sqitch (sqitch.plan with deploy/, revert/, verify/)",
+            Layout::Prisma => "Prisma (<timestamp>_<name>/migration.sql)",
         }
     }
 }
@@ -65,47 +86,58 @@ impl fmt::Display for Layout {
 /// One migration on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Migration {
-    /// The name it goes by: `0001_create_users`, `V1.1__add_x`, `20240101120000_name`.
+    /// The name it goes by: `0001_create_users`, `V1.1__add_x`, `20240101120000_name`, a
+    /// Sqitch change (`users`, or `users@v1.0` for an instance reworked later).
     pub id: String,
-    /// The ordering key part of the id: `0001`, `1.1`, `20240101120000`.
+    /// The ordering key part of the id: `0001`, `1.1`, `20240101120000`, `2017-01-01-000000`
+    /// (Sqitch: the position in the plan).
     pub version: String,
     /// The descriptive part of the id (may be empty).
     pub name: String,
-    /// The forward script (for dbmate, the one file that holds both sections).
+    /// The forward script (for dbmate and goose, the one file that holds both sections).
     pub up: PathBuf,
-    /// The rollback script (for dbmate, the same file when it has a down section).
+    /// The rollback script (for dbmate and goose, the same file when it has a down section).
     pub down: Option<PathBuf>,
-    /// Queries that must succeed after up and fail after down (native layout only).
+    /// Queries that must succeed after up and fail after down (native `verify.sql`, Sqitch
+    /// `verify/` scripts).
     pub verify: Option<PathBuf>,
-    /// `migration.toml`, or the defaults when there is none.
+    /// `migration.toml` (plus what the layout itself says: diesel's `metadata.toml`, a
+    /// no-transaction marker, Sqitch's dependencies and note), or the defaults.
     pub meta: MigrationMeta,
-    /// Up and down are sections of one dbmate file.
-    pub dbmate_sections: bool,
+    /// Up and down are sections of one file, marked this way.
+    pub sections: Option<Markers>,
 }
 
 impl Migration {
-    /// The forward SQL, BOM removed (for dbmate, the `-- migrate:up` section).
+    /// The forward SQL, BOM removed (for dbmate and goose, the up section).
     pub fn up_text(&self) -> std::io::Result<String> {
         let text = read_text(&self.up)?;
-        Ok(if self.dbmate_sections {
-            dbmate_sections(&text).up
-        } else {
-            text
+        Ok(match self.sections {
+            Some(markers) => markers.split(&text).up,
+            None => text,
         })
     }
 
-    /// The rollback SQL, BOM removed (for dbmate, the `-- migrate:down` section), or `None`
+    /// The rollback SQL, BOM removed (for dbmate and goose, the down section), or `None`
     /// when there is no down script.
     pub fn down_text(&self) -> std::io::Result<Option<String>> {
         let Some(down) = &self.down else {
             return Ok(None);
         };
         let text = read_text(down)?;
-        Ok(Some(if self.dbmate_sections {
-            dbmate_sections(&text).down.unwrap_or_default()
-        } else {
-            text
+        Ok(Some(match self.sections {
+            Some(markers) => markers.split(&text).down.unwrap_or_default(),
+            None => text,
         }))
+    }
+
+    /// The up script's text as the linter reads it: the whole file, with any rollback
+    /// section blanked so positions match the file.
+    pub fn lint_view(&self, text: &str) -> String {
+        match self.sections {
+            Some(markers) => markers.blank_down(text),
+            None => text.to_owned(),
+        }
     }
 
     /// The `migration.toml` this migration was read with, if there is one (native layout).
@@ -116,6 +148,55 @@ impl Migration {
         let path = self.up.parent()?.join("migration.toml");
         path.is_file().then_some(path)
     }
+
+    /// A file named on its own (not read as part of a directory): its markers, its
+    /// `migration.toml` (or diesel `metadata.toml` beside an `up.sql`), its no-transaction
+    /// marker.
+    pub fn lone(path: &Path) -> Result<Migration, CatalogError> {
+        let text = read_catalog_text(path)?;
+        let stem = file_stem(path);
+        let (version, name) = split_id(&stem);
+        let markers = Markers::detect(&text);
+        let mut meta = MigrationMeta::for_script(path)?.unwrap_or_default();
+        if path.file_name().is_some_and(|n| n == "up.sql") {
+            if let Some(dir) = path.parent() {
+                apply_diesel_metadata(dir, &mut meta)?;
+            }
+        }
+        let down = markers.and_then(|m| m.split(&text).down.map(|_| path.to_path_buf()));
+        if markers.is_some_and(|m| m.no_transaction(&text)) {
+            meta.transaction = Some(false);
+        }
+        Ok(Migration {
+            id: stem,
+            version,
+            name,
+            up: path.to_path_buf(),
+            down,
+            verify: None,
+            meta,
+            sections: markers,
+        })
+    }
+}
+
+/// A file (or directory) in a migrations directory that is not part of a migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    /// Why: `not named like a migration …`, `a Go migration: not SQL`.
+    pub reason: String,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is not a migration ({}); it is not read",
+            self.path.display(),
+            self.reason
+        )
+    }
 }
 
 /// A migrations directory, read.
@@ -123,10 +204,13 @@ impl Migration {
 pub struct Catalog {
     pub root: PathBuf,
     pub layout: Layout,
-    /// In order (see [`version_cmp`]).
+    /// In the layout's order (see [`Catalog::load`]).
     pub migrations: Vec<Migration>,
     /// Flyway `R__` scripts: listed, not ordered among the migrations (sorted by name).
     pub repeatables: Vec<PathBuf>,
+    /// `.sql` files, code files and directories of scripts that are not migrations of the
+    /// layout (`seed.sql`, a goose `.go` migration), sorted by path. Reported as notes.
+    pub skipped: Vec<Skipped>,
 }
 
 /// Why a migrations directory cannot be read as a catalog. Every variant is a tool failure.
@@ -175,12 +259,32 @@ pub enum CatalogError {
         first: PathBuf,
         second: PathBuf,
     },
-    #[error("{} is not named like a migration of any known layout", path.display())]
+    #[error("no SQL migrations found in {}: {seen}", dir.display())]
     #[diagnostic(
-        code(bellows::catalog::unrecognised),
-        help("migration names start with a version: 0001_name.sql, 0001_name.up.sql, V1__name.sql, or a 0001_name/ directory with up.sql")
+        code(bellows::catalog::no_sql_migrations),
+        help("docs/catalog.md lists the layouts bellows knows; name the directory that holds the SQL migrations")
     )]
-    Unrecognised { path: PathBuf },
+    NoMigrations { dir: PathBuf, seen: String },
+    #[error("{}:{line}: {message}", path.display())]
+    #[diagnostic(
+        code(bellows::catalog::sqitch_plan),
+        help("docs/catalog.md describes the plan lines bellows reads")
+    )]
+    Plan {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "{} holds one script per database engine (ory/pop: {}); bellows does not read per-engine migrations",
+        dir.display(),
+        example.display()
+    )]
+    #[diagnostic(
+        code(bellows::catalog::per_engine_scripts),
+        help("copy one engine's scripts into a directory of their own and lint or run that")
+    )]
+    PerEngine { dir: PathBuf, example: PathBuf },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Meta(#[from] MetaError),
@@ -188,7 +292,13 @@ pub enum CatalogError {
 
 /// What one directory entry is.
 enum Entry {
+    /// `<id>/up.sql` (native or diesel).
     Native {
+        dir: PathBuf,
+        id: String,
+    },
+    /// `<id>/migration.sql`.
+    Prisma {
         dir: PathBuf,
         id: String,
     },
@@ -196,9 +306,12 @@ enum Entry {
         path: PathBuf,
         stem: String,
     },
-    Dbmate {
+    /// One file with up / down sections (dbmate or goose).
+    Sectioned {
         path: PathBuf,
         stem: String,
+        markers: Markers,
+        text: String,
     },
     PairUp {
         path: PathBuf,
@@ -226,8 +339,16 @@ impl Entry {
     fn layout(&self) -> Layout {
         match self {
             Entry::Native { .. } => Layout::Native,
+            Entry::Prisma { .. } => Layout::Prisma,
             Entry::Single { .. } => Layout::SingleFile,
-            Entry::Dbmate { .. } => Layout::Dbmate,
+            Entry::Sectioned {
+                markers: Markers::Dbmate,
+                ..
+            } => Layout::Dbmate,
+            Entry::Sectioned {
+                markers: Markers::Goose,
+                ..
+            } => Layout::Goose,
             Entry::PairUp { .. } | Entry::PairDown { .. } => Layout::SqlxPairs,
             Entry::FlywayVersioned { .. }
             | Entry::FlywayUndo { .. }
@@ -237,9 +358,9 @@ impl Entry {
 
     fn path(&self) -> &Path {
         match self {
-            Entry::Native { dir, .. } => dir,
+            Entry::Native { dir, .. } | Entry::Prisma { dir, .. } => dir,
             Entry::Single { path, .. }
-            | Entry::Dbmate { path, .. }
+            | Entry::Sectioned { path, .. }
             | Entry::PairUp { path, .. }
             | Entry::PairDown { path, .. }
             | Entry::FlywayVersioned { path, .. }
@@ -249,9 +370,25 @@ impl Entry {
     }
 }
 
+/// A directory's entries, sorted out.
+#[derive(Default)]
+struct Scan {
+    entries: Vec<Entry>,
+    skipped: Vec<Skipped>,
+    /// Names of the other files and directories (not hidden, not companion files of a
+    /// layout): what a directory without migrations holds.
+    others: Vec<String>,
+}
+
 impl Catalog {
     /// Reads `root`, detecting its layout. An empty directory is an empty catalog (reported
-    /// as the native layout).
+    /// as the native layout); a directory that holds files but no SQL migration is an error
+    /// that says what it holds.
+    ///
+    /// Order: each layout's own rule. diesel compares versions as text with `-` removed;
+    /// Prisma compares directory names as text; Sqitch follows `sqitch.plan`; Flyway
+    /// compares version parts as numbers; the others compare versions with digit runs as
+    /// numbers ([`natural_cmp`]; goose's numeric versions order the same way).
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -261,27 +398,62 @@ impl Catalog {
     /// assert_eq!(catalog.migrations[0].id, "0001_users");
     /// ```
     pub fn load(root: &Path) -> Result<Catalog, CatalogError> {
-        let entries = read_entries(root)?;
-        let layout = detect(root, &entries)?;
+        let is_sqitch = root.join(sqitch::PLAN).is_file();
+        let scan = scan(root, is_sqitch)?;
+        if is_sqitch {
+            let (migrations, mut skipped) = sqitch::load(root)?;
+            skipped.extend(scan.skipped);
+            // Files named like another layout's migrations are not Sqitch's.
+            skipped.extend(scan.entries.iter().map(|e| Skipped {
+                path: e.path().to_path_buf(),
+                reason: format!(
+                    "a Sqitch project runs the deploy/ scripts {} names",
+                    sqitch::PLAN
+                ),
+            }));
+            return Ok(Catalog::new(
+                root,
+                Layout::Sqitch,
+                migrations,
+                Vec::new(),
+                skipped,
+            ));
+        }
+        if let Some(example) = scan.entries.iter().find_map(per_engine) {
+            return Err(CatalogError::PerEngine {
+                dir: root.to_path_buf(),
+                example: example.to_path_buf(),
+            });
+        }
+        let layout = detect(root, &scan.entries)?;
         let mut migrations = Vec::new();
         let mut repeatables = Vec::new();
         let mut downs: Vec<(String, PathBuf)> = Vec::new();
-        for entry in entries {
+        for entry in scan.entries {
             match entry {
                 Entry::Native { dir, id } => migrations.push(native(&dir, id)?),
-                Entry::Single { path, stem } => {
-                    let (version, name) = split_id(&stem);
-                    migrations.push(plain(stem.clone(), version, name, path, None, false));
+                Entry::Prisma { dir, id } => {
+                    let (version, name) = split_id(&id);
+                    migrations.push(plain(id, version, name, dir.join("migration.sql")));
                 }
-                Entry::Dbmate { path, stem } => {
-                    let text = read_catalog_text(&path)?;
-                    let down = dbmate_sections(&text).down.map(|_| path.clone());
+                Entry::Single { path, stem } | Entry::PairUp { path, stem } => {
                     let (version, name) = split_id(&stem);
-                    migrations.push(plain(stem.clone(), version, name, path, down, true));
+                    migrations.push(plain(stem, version, name, path));
                 }
-                Entry::PairUp { path, stem } => {
+                Entry::Sectioned {
+                    path,
+                    stem,
+                    markers,
+                    text,
+                } => {
                     let (version, name) = split_id(&stem);
-                    migrations.push(plain(stem.clone(), version, name, path, None, false));
+                    let mut m = plain(stem, version, name, path.clone());
+                    m.down = markers.split(&text).down.map(|_| path);
+                    if markers.no_transaction(&text) {
+                        m.meta.transaction = Some(false);
+                    }
+                    m.sections = Some(markers);
+                    migrations.push(m);
                 }
                 Entry::PairDown { path, stem } => downs.push((stem, path)),
                 Entry::FlywayVersioned {
@@ -290,7 +462,7 @@ impl Catalog {
                     name,
                 } => {
                     let id = file_stem(&path);
-                    migrations.push(plain(id, version, name, path, None, false));
+                    migrations.push(plain(id, version, name, path));
                 }
                 Entry::FlywayUndo { path, version } => downs.push((version, path)),
                 Entry::FlywayRepeatable { path } => repeatables.push(path),
@@ -307,9 +479,11 @@ impl Catalog {
                 None => return Err(CatalogError::DownWithoutUp { path }),
             }
         }
-        migrations.sort_by(|a, b| {
-            version_cmp(layout, &a.version, &b.version).then_with(|| natural_cmp(&a.id, &b.id))
-        });
+        let layout = match layout {
+            Layout::Native if is_diesel(root, &migrations) => Layout::Diesel,
+            other => other,
+        };
+        migrations.sort_by(|a, b| order(layout, a, b));
         for pair in migrations.windows(2) {
             if same_version(layout, &pair[0].version, &pair[1].version) {
                 return Err(CatalogError::DuplicateVersion {
@@ -319,13 +493,39 @@ impl Catalog {
                 });
             }
         }
+        if migrations.is_empty() && repeatables.is_empty() {
+            if let Some(seen) = describe_without_migrations(&scan.skipped, &scan.others) {
+                return Err(CatalogError::NoMigrations {
+                    dir: root.to_path_buf(),
+                    seen,
+                });
+            }
+        }
         repeatables.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
-        Ok(Catalog {
+        Ok(Catalog::new(
+            root,
+            layout,
+            migrations,
+            repeatables,
+            scan.skipped,
+        ))
+    }
+
+    fn new(
+        root: &Path,
+        layout: Layout,
+        migrations: Vec<Migration>,
+        repeatables: Vec<PathBuf>,
+        mut skipped: Vec<Skipped>,
+    ) -> Catalog {
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        Catalog {
             root: root.to_path_buf(),
             layout,
             migrations,
             repeatables,
-        })
+            skipped,
+        }
     }
 
     /// The migration with this id.
@@ -334,22 +534,52 @@ impl Catalog {
     }
 }
 
-/// Orders two versions of a layout: Flyway versions compare numerically part by part
-/// (`1 < 1.1 < 2 < 10`, `1.0 == 1`), others with [`natural_cmp`].
-pub fn version_cmp(layout: Layout, a: &str, b: &str) -> Ordering {
+/// The order of two migrations of a layout (see [`Catalog::load`]).
+fn order(layout: Layout, a: &Migration, b: &Migration) -> Ordering {
     match layout {
-        Layout::Flyway => flyway_cmp(a, b),
-        _ => natural_cmp(a, b),
+        Layout::Flyway => {
+            flyway_cmp(&a.version, &b.version).then_with(|| natural_cmp(&a.id, &b.id))
+        }
+        Layout::Diesel => diesel_version(&a.version)
+            .cmp(&diesel_version(&b.version))
+            .then_with(|| a.id.cmp(&b.id)),
+        Layout::Prisma => a.id.cmp(&b.id),
+        _ => natural_cmp(&a.version, &b.version).then_with(|| natural_cmp(&a.id, &b.id)),
     }
 }
 
+/// diesel's version of a migration: the part of the directory name before the first `_`,
+/// with every `-` removed (`2017-01-01-000000` → `20170101000000`). diesel orders
+/// migrations by comparing these as text.
+pub fn diesel_version(version: &str) -> String {
+    version.replace('-', "")
+}
+
 /// Two versions that name the same place in the order: equal, or equal once leading zeros
-/// are ignored (`0001` and `1` in sqlx, `1.0` and `1` in Flyway).
+/// are ignored (`0001` and `1` in sqlx, `1.0` and `1` in Flyway), or the same diesel
+/// version. Prisma and Sqitch have no such thing.
 fn same_version(layout: Layout, a: &str, b: &str) -> bool {
     match layout {
         Layout::Flyway => flyway_cmp(a, b) == Ordering::Equal,
+        Layout::Diesel => diesel_version(a) == diesel_version(b),
+        Layout::Prisma | Layout::Sqitch => false,
         _ => a == b || (is_digits(a) && is_digits(b) && trim_zeros(a) == trim_zeros(b)),
     }
+}
+
+/// A directory of `<id>/up.sql` migrations is diesel's when a migration has diesel's
+/// `metadata.toml`, diesel's setup migration is there, a version is written with dashes
+/// (`2017-01-01-000000`), or `diesel.toml` sits beside the directory.
+fn is_diesel(root: &Path, migrations: &[Migration]) -> bool {
+    root.parent()
+        .is_some_and(|p| p.join("diesel.toml").is_file())
+        || migrations.iter().any(|m| {
+            m.version.contains('-')
+                || m.id == "00000000000000_diesel_initial_setup"
+                || m.up
+                    .parent()
+                    .is_some_and(|d| d.join("metadata.toml").is_file())
+        })
 }
 
 fn is_digits(s: &str) -> bool {
@@ -386,23 +616,16 @@ fn flyway_cmp(a: &str, b: &str) -> Ordering {
     Ordering::Equal
 }
 
-fn plain(
-    id: String,
-    version: String,
-    name: String,
-    up: PathBuf,
-    down: Option<PathBuf>,
-    dbmate_sections: bool,
-) -> Migration {
+fn plain(id: String, version: String, name: String, up: PathBuf) -> Migration {
     Migration {
         id,
         version,
         name,
         up,
-        down,
+        down: None,
         verify: None,
         meta: MigrationMeta::default(),
-        dbmate_sections,
+        sections: None,
     }
 }
 
@@ -411,7 +634,7 @@ fn native(dir: &Path, id: String) -> Result<Migration, CatalogError> {
         let p = dir.join(name);
         p.is_file().then_some(p)
     };
-    let meta = match file("migration.toml") {
+    let mut meta = match file("migration.toml") {
         Some(path) => {
             let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Read {
                 path: path.clone(),
@@ -421,6 +644,7 @@ fn native(dir: &Path, id: String) -> Result<Migration, CatalogError> {
         }
         None => MigrationMeta::default(),
     };
+    apply_diesel_metadata(dir, &mut meta)?;
     let (version, name) = split_id(&id);
     Ok(Migration {
         version,
@@ -429,9 +653,30 @@ fn native(dir: &Path, id: String) -> Result<Migration, CatalogError> {
         down: file("down.sql"),
         verify: file("verify.sql"),
         meta,
-        dbmate_sections: false,
+        sections: None,
         id,
     })
+}
+
+/// diesel's `metadata.toml`: `run_in_transaction = false` is `transaction = false` (unless
+/// `migration.toml` says otherwise). diesel allows other keys; they are ignored.
+fn apply_diesel_metadata(dir: &Path, meta: &mut MigrationMeta) -> Result<(), CatalogError> {
+    #[derive(serde::Deserialize)]
+    struct DieselMetadata {
+        #[serde(default)]
+        run_in_transaction: Option<bool>,
+    }
+    let path = dir.join("metadata.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let parsed: DieselMetadata =
+        toml::from_str(text).map_err(|e| MetaError::from_toml(&path, text, &e))?;
+    if meta.transaction.is_none() {
+        meta.transaction = parsed.run_in_transaction;
+    }
+    Ok(())
 }
 
 /// `0001_create_users` → (`0001`, `create_users`); an id without `_` is all version.
@@ -447,7 +692,12 @@ fn file_stem(path: &Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    name.strip_suffix(".sql").unwrap_or(&name).to_owned()
+    match name.len().checked_sub(4) {
+        Some(at) if name.is_char_boundary(at) && name[at..].eq_ignore_ascii_case(".sql") => {
+            name[..at].to_owned()
+        }
+        _ => name,
+    }
 }
 
 /// A file's text with a leading BOM removed.
@@ -464,61 +714,63 @@ fn read_catalog_text(path: &Path) -> Result<String, CatalogError> {
     })
 }
 
-/// A dbmate file's sections (marker lines removed; several sections of one kind are joined).
-struct Sections {
-    up: String,
-    down: Option<String>,
+/// Files that belong to a layout without being migrations: never notes.
+const COMPANIONS: [&str; 7] = [
+    "migration_lock.toml",
+    "diesel.toml",
+    "sqitch.plan",
+    "sqitch.conf",
+    "bellows.toml",
+    "bellows.sum",
+    "atlas.sum",
+];
+
+/// Migrations written in a programming language: notes, and what a directory without SQL
+/// holds.
+fn code_language(ext: &str) -> Option<&'static str> {
+    Some(match ext {
+        "rb" => "Ruby",
+        "go" => "Go",
+        "py" => "Python",
+        "js" | "mjs" | "cjs" | "ts" => "JavaScript / TypeScript",
+        "java" | "kt" | "scala" => "JVM",
+        "php" => "PHP",
+        "ex" | "exs" => "Elixir",
+        "cs" => "C#",
+        _ => return None,
+    })
 }
 
-fn dbmate_sections(text: &str) -> Sections {
-    #[derive(PartialEq)]
-    enum In {
-        Preamble,
-        Up,
-        Down,
-    }
-    let mut at = In::Preamble;
-    let mut up = String::new();
-    let mut down: Option<String> = None;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if t.starts_with("-- migrate:up") {
-            at = In::Up;
-        } else if t.starts_with("-- migrate:down") {
-            at = In::Down;
-            down.get_or_insert_with(String::new);
-        } else {
-            match at {
-                In::Preamble => {}
-                In::Up => up.push_str(line),
-                In::Down => down.get_or_insert_with(String::new).push_str(line),
-            }
-        }
-    }
-    Sections { up, down }
+fn extension(name: &str) -> Option<String> {
+    Path::new(name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
-fn is_dbmate(text: &str) -> bool {
-    text.lines()
-        .any(|l| l.trim_start().starts_with("-- migrate:up"))
-}
-
-fn read_entries(root: &Path) -> Result<Vec<Entry>, CatalogError> {
+fn scan(root: &Path, is_sqitch: bool) -> Result<Scan, CatalogError> {
     let read_err = |source| CatalogError::Read {
         path: root.to_path_buf(),
         source,
     };
-    let mut out = Vec::new();
+    let mut out = Scan::default();
     for entry in std::fs::read_dir(root).map_err(read_err)? {
         let entry = entry.map_err(read_err)?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
+        if name.starts_with('.') || COMPANIONS.contains(&name.as_str()) {
             continue;
         }
         if path.is_dir() {
+            if is_sqitch && sqitch::is_script_dir(&name) {
+                continue;
+            }
             if path.join("up.sql").is_file() {
-                out.push(Entry::Native {
+                out.entries.push(Entry::Native {
+                    dir: path,
+                    id: name,
+                });
+            } else if path.join("migration.sql").is_file() {
+                out.entries.push(Entry::Prisma {
                     dir: path,
                     id: name,
                 });
@@ -526,23 +778,115 @@ fn read_entries(root: &Path) -> Result<Vec<Entry>, CatalogError> {
                 return Err(CatalogError::DownWithoutUp {
                     path: path.join("down.sql"),
                 });
+            } else if holds_sql(&path) {
+                out.skipped.push(Skipped {
+                    path,
+                    reason: "a directory of .sql files without up.sql or migration.sql; lint it on its own".into(),
+                });
+            } else {
+                out.others.push(format!("{name}/"));
             }
-            // Other directories (`.sqlx`, notes) are not migrations.
             continue;
         }
-        if !name.to_ascii_lowercase().ends_with(".sql") {
-            continue;
+        let ext = extension(&name);
+        match ext.as_deref() {
+            Some("sql") => match classify_file(path.clone(), &name)? {
+                Some(entry) => out.entries.push(entry),
+                None => out.skipped.push(Skipped {
+                    path,
+                    reason: "its name does not start with a version, as migration names do".into(),
+                }),
+            },
+            Some(ext) => match code_language(ext) {
+                Some(language) => out.skipped.push(Skipped {
+                    path,
+                    reason: format!("a {language} migration: not SQL"),
+                }),
+                None => out.others.push(name),
+            },
+            None => out.others.push(name),
         }
-        out.push(classify_file(path, &name)?);
     }
     Ok(out)
 }
 
-fn classify_file(path: PathBuf, name: &str) -> Result<Entry, CatalogError> {
+/// The directory holds a `.sql` file (not looking deeper).
+fn holds_sql(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| extension(&e.file_name().to_string_lossy()).as_deref() == Some("sql"))
+    })
+}
+
+/// What a directory without migrations holds, or `None` when it holds nothing (an empty
+/// catalog): `found 12 .rb files (a.rb, b.rb, c.rb, …): Ruby migrations are not SQL`.
+fn describe_without_migrations(skipped: &[Skipped], others: &[String]) -> Option<String> {
+    // (what, the names): `.rb file`, `directory of .sql files`, `file`.
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut add = |name: String, is_dir: bool, holds_sql: bool| {
+        let kind = match (is_dir, holds_sql, extension(&name)) {
+            (true, true, _) => "directory of .sql files without up.sql".to_owned(),
+            (true, false, _) => "directory without .sql files".to_owned(),
+            (false, _, Some(ext)) => format!(".{ext} file"),
+            (false, _, None) => "file".to_owned(),
+        };
+        groups.entry(kind).or_default().push(name);
+    };
+    for s in skipped {
+        let name = s
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let is_dir = s.path.is_dir();
+        add(name, is_dir, is_dir);
+    }
+    for o in others {
+        match o.strip_suffix('/') {
+            Some(dir) => add(format!("{dir}/"), true, false),
+            None => add(o.clone(), false, false),
+        }
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    let mut groups: Vec<(String, Vec<String>)> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    let parts: Vec<String> = groups
+        .into_iter()
+        .map(|(kind, mut names)| {
+            names.sort();
+            let count = names.len();
+            let kind = match (count, kind.split_once(' ')) {
+                (1, _) => kind,
+                (_, Some(("directory", rest))) => format!("directories {rest}"),
+                (_, Some((what, rest))) => format!("{what} {rest}s"),
+                (_, None) => format!("{kind}s"),
+            };
+            let shown = names.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+            let more = if count > 3 { ", …" } else { "" };
+            let why = match kind.strip_prefix('.').and_then(|k| k.split_once(' ')) {
+                Some(("sql", _)) => ": not named like migrations".to_owned(),
+                Some((ext, _)) => code_language(ext)
+                    .map(|l| format!(": {l} migrations are not SQL"))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            format!("{count} {kind} ({shown}{more}){why}")
+        })
+        .collect();
+    Some(format!(
+        "found {}; bellows reads SQL migrations",
+        parts.join("; ")
+    ))
+}
+
+fn classify_file(path: PathBuf, name: &str) -> Result<Option<Entry>, CatalogError> {
     let stem = &name[..name.len() - 4];
     if let Some(rest) = stem.strip_prefix("R__") {
         if !rest.is_empty() {
-            return Ok(Entry::FlywayRepeatable { path });
+            return Ok(Some(Entry::FlywayRepeatable { path }));
         }
     }
     for prefix in ['V', 'U'] {
@@ -554,7 +898,7 @@ fn classify_file(path: PathBuf, name: &str) -> Result<Entry, CatalogError> {
                         .all(|c| c.is_ascii_digit() || c == '.' || c == '_');
                 if ok {
                     let version = version.replace('_', ".");
-                    return Ok(if prefix == 'V' {
+                    return Ok(Some(if prefix == 'V' {
                         Entry::FlywayVersioned {
                             path,
                             version,
@@ -562,29 +906,46 @@ fn classify_file(path: PathBuf, name: &str) -> Result<Entry, CatalogError> {
                         }
                     } else {
                         Entry::FlywayUndo { path, version }
-                    });
+                    }));
                 }
             }
         }
     }
     if !stem.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(CatalogError::Unrecognised { path });
+        return Ok(None);
     }
     let lower = stem.to_ascii_lowercase();
     if lower.ends_with(".up") {
         let stem = stem[..stem.len() - 3].to_owned();
-        return Ok(Entry::PairUp { path, stem });
+        return Ok(Some(Entry::PairUp { path, stem }));
     }
     if lower.ends_with(".down") {
         let stem = stem[..stem.len() - 5].to_owned();
-        return Ok(Entry::PairDown { path, stem });
+        return Ok(Some(Entry::PairDown { path, stem }));
     }
     let stem = stem.to_owned();
-    if is_dbmate(&read_catalog_text(&path)?) {
-        Ok(Entry::Dbmate { path, stem })
-    } else {
-        Ok(Entry::Single { path, stem })
-    }
+    let text = read_catalog_text(&path)?;
+    Ok(Some(match Markers::detect(&text) {
+        Some(markers) => Entry::Sectioned {
+            path,
+            stem,
+            markers,
+            text,
+        },
+        None => Entry::Single { path, stem },
+    }))
+}
+
+/// An ory/pop script for one engine: `<version>_<name>.<engine>[.autocommit].up.sql`.
+fn per_engine(entry: &Entry) -> Option<&Path> {
+    let (Entry::PairUp { path, stem } | Entry::PairDown { path, stem }) = entry else {
+        return None;
+    };
+    let stem = stem.strip_suffix(".autocommit").unwrap_or(stem);
+    let engine = stem.rsplit_once('.')?.1;
+    ["postgres", "mysql", "cockroach", "sqlite3", "sqlite"]
+        .contains(&engine)
+        .then_some(path.as_path())
 }
 
 fn detect(root: &Path, entries: &[Entry]) -> Result<Layout, CatalogError> {
@@ -630,16 +991,6 @@ mod tests {
         assert_eq!(v, vec!["1", "1.1", "1.2", "1.10", "2", "10"]);
         assert_eq!(flyway_cmp("1.0", "1"), Ordering::Equal);
         assert_eq!(flyway_cmp("01.1", "1.1"), Ordering::Equal);
-    }
-
-    #[test]
-    fn dbmate_sections_split() {
-        let s = dbmate_sections(
-            "-- a comment\n-- migrate:up\nCREATE TABLE t (id int);\n\n-- migrate:down\nDROP TABLE t;\n",
-        );
-        assert_eq!(s.up, "CREATE TABLE t (id int);\n\n");
-        assert_eq!(s.down.as_deref(), Some("DROP TABLE t;\n"));
-        assert!(dbmate_sections("-- migrate:up\nSELECT 1;\n").down.is_none());
     }
 
     #[test]
@@ -702,9 +1053,54 @@ mod tests {
         assert!(matches!(err, CatalogError::Meta(_)), "{err}");
 
         let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "2024-01-01-000000_a/up.sql", "SELECT 1;");
+        write(
+            dir.path(),
+            "2024-01-01-000000_a/metadata.toml",
+            "\nrun_in_transaction = \"no\"\n",
+        );
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, CatalogError::Meta(m) if m.message.contains("metadata.toml")),
+            "{err}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "0001_a.postgres.up.sql", "SELECT 1;");
+        write(dir.path(), "0001_a.mysql.up.sql", "SELECT 1;");
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert!(matches!(err, CatalogError::PerEngine { .. }), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "seed.sql", "SELECT 1;");
         let err = Catalog::load(dir.path()).unwrap_err();
-        assert!(matches!(err, CatalogError::Unrecognised { .. }), "{err}");
+        assert!(matches!(err, CatalogError::NoMigrations { .. }), "{err}");
+        assert!(err.to_string().contains("seed.sql"), "{err}");
+    }
+
+    #[test]
+    fn a_lone_file_keeps_its_markers_and_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "00004_idx.sql",
+            "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (c);\n-- +goose Down\nDROP INDEX i;\n",
+        );
+        let m = Migration::lone(&dir.path().join("00004_idx.sql")).unwrap();
+        assert_eq!(m.sections, Some(Markers::Goose));
+        assert_eq!(m.meta.transaction, Some(false));
+        assert!(m.down.is_some());
+        let text = std::fs::read_to_string(&m.up).unwrap();
+        assert!(!m.lint_view(&text).contains("DROP"));
+
+        write(dir.path(), "2024-01-01-000000_a/up.sql", "SELECT 1;");
+        write(
+            dir.path(),
+            "2024-01-01-000000_a/metadata.toml",
+            "run_in_transaction = false\n",
+        );
+        let m = Migration::lone(&dir.path().join("2024-01-01-000000_a/up.sql")).unwrap();
+        assert_eq!((m.sections, m.meta.transaction), (None, Some(false)));
     }
 
     #[test]
@@ -718,7 +1114,7 @@ mod tests {
         let c = Catalog::load(dir.path()).unwrap();
         assert_eq!(c.layout, Layout::Dbmate);
         let m = &c.migrations[0];
-        assert!(m.dbmate_sections);
+        assert_eq!(m.sections, Some(Markers::Dbmate));
         assert_eq!(m.version, "20240101120000");
         assert_eq!(m.up_text().unwrap(), "CREATE TABLE t (id int);\n");
         assert_eq!(m.down_text().unwrap().as_deref(), Some("DROP TABLE t;\n"));

@@ -7,6 +7,8 @@ pub mod analysis;
 pub mod coexist;
 pub mod layout;
 pub mod queries;
+pub mod sections;
+pub mod sqitch;
 pub mod sum;
 
 use crate::classify::phase::Phase;
@@ -87,15 +89,23 @@ pub struct MetaError {
     pub span: Option<SourceSpan>,
 }
 
-impl MigrationMeta {
-    pub fn parse(path: &Path, text: &str) -> Result<MigrationMeta, MetaError> {
-        toml::from_str(text).map_err(|e| MetaError {
+impl MetaError {
+    /// A TOML file (`migration.toml`, diesel's `metadata.toml`) that does not parse, shown
+    /// at its line.
+    pub fn from_toml(path: &Path, text: &str, e: &toml::de::Error) -> MetaError {
+        MetaError {
             message: format!("{}: {}", path.display(), e.message()),
             src: NamedSource::new(path.display().to_string(), text.to_owned()),
             span: e
                 .span()
                 .map(|s| SourceSpan::from(s.start..s.end.max(s.start + 1).min(text.len().max(1)))),
-        })
+        }
+    }
+}
+
+impl MigrationMeta {
+    pub fn parse(path: &Path, text: &str) -> Result<MigrationMeta, MetaError> {
+        toml::from_str(text).map_err(|e| MetaError::from_toml(path, text, &e))
     }
 
     /// Reads the `migration.toml` next to an up script, if there is one.

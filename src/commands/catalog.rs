@@ -190,7 +190,12 @@ fn parent_of(dir: &Path) -> PathBuf {
 }
 
 pub(crate) fn load(dir: &Path) -> miette::Result<Catalog> {
-    Ok(Catalog::load(dir)?)
+    let catalog = Catalog::load(dir)?;
+    // The same notes `lint` gives for the same directory.
+    for skipped in &catalog.skipped {
+        eprintln!("note: {skipped}");
+    }
+    Ok(catalog)
 }
 
 /// The sum file, if there is one.
@@ -308,6 +313,9 @@ fn list(args: &CatalogListArgs) -> miette::Result<Outcome> {
                 "layout": catalog.layout,
                 "migrations": migrations,
                 "repeatables": catalog.repeatables,
+                "not_migrations": catalog.skipped.iter().map(|s| serde_json::json!({
+                    "path": s.path, "reason": s.reason,
+                })).collect::<Vec<_>>(),
             });
             let text = serde_json::to_string_pretty(&value).into_diagnostic()?;
             write_stdout(|out| writeln!(out, "{text}"))?;

@@ -1,10 +1,9 @@
 //! `bellows lint`: read paths, lint them as migration sequences, print the report.
 
 use super::{write_stdout, Outcome};
-use crate::catalog::MigrationMeta;
 use crate::cli::settings::{lint_settings, load_config};
 use crate::cli::LintArgs;
-use crate::files::{mask_dbmate_down, migration_files};
+use crate::files::migrations_at;
 use crate::git::{Change, Changes};
 use crate::lint::{lint_inputs, FileOptions, FileResult};
 use crate::report::{write_lint_report, TextOptions};
@@ -100,18 +99,18 @@ fn read_sources(
             FileOptions::default(),
         )]);
     }
-    let meta =
-        std::fs::metadata(path).map_err(|e| miette!("cannot read {}: {e}", path.display()))?;
-    let files = if meta.is_dir() {
-        migration_files(path).map_err(|e| miette!("cannot list {}: {e}", path.display()))?
-    } else {
-        vec![path.to_path_buf()]
-    };
+    // The layout detector decides what is a migration, as for `catalog` and `migrate`.
+    let listing = migrations_at(path)?;
+    for skipped in &listing.skipped {
+        eprintln!("note: {skipped}");
+    }
     // Reading is part of the parallel work: a directory of thousands of small files is
     // otherwise read one after another.
-    files
+    listing
+        .migrations
         .par_iter()
-        .map(|f| {
+        .map(|m| {
+            let f = &m.up;
             let change = changes.and_then(|c| c.get(f));
             let source = match (changes, change) {
                 // The pre-commit hook lints what will be committed, not the working tree.
@@ -122,13 +121,14 @@ fn read_sources(
                     SourceFile::read(f).map_err(|e| miette!("cannot read {}: {e}", f.display()))?
                 }
             };
-            let source = match mask_dbmate_down(&source.text) {
-                Some(masked) if source.encoding == crate::source::Encoding::Utf8 => {
-                    SourceFile::new(source.path.clone(), masked)
+            // A rollback section in the same file is not linted.
+            let source = match m.sections {
+                Some(_) if source.encoding == crate::source::Encoding::Utf8 => {
+                    SourceFile::new(source.path.clone(), m.lint_view(&source.text))
                 }
                 _ => source,
             };
-            let meta = MigrationMeta::for_script(f)?.unwrap_or_default();
+            let meta = &m.meta;
             let options = FileOptions {
                 declared_phase: meta.phase.map(|p| p.phase()),
                 transaction: meta.transaction,

@@ -449,10 +449,9 @@ fn step(m: &Migration, replay_only: bool, dialect: Dialect) -> Result<Step<'_>, 
     };
     let section = |path: &Path, part: &str| {
         let file = file_name(path);
-        if m.dbmate_sections {
-            format!("{file} (migrate:{part} section)")
-        } else {
-            file
+        match m.sections {
+            Some(markers) => format!("{file} ({} section)", markers.label(part == "up")),
+            None => file,
         }
     };
     let up_text = m.up_text().map_err(read(&m.up))?;
