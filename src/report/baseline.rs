@@ -28,9 +28,14 @@ pub fn write_summary(
         )?;
     }
     if !applied.stale.is_empty() {
+        let (verb, them) = if applied.stale.len() == 1 {
+            ("matches", "it")
+        } else {
+            ("match", "them")
+        };
         writeln!(
             out,
-            "{prefix}{} of {} no longer match a finding (fixed, or the statement changed); `bellows lint --write-baseline {}` removes them",
+            "{prefix}{} of {} no longer {verb} a finding (fixed, or the statement changed); `bellows lint --write-baseline {}` removes {them}",
             count(applied.stale.len(), "entry"),
             baseline.display(),
             baseline.display()
