@@ -131,14 +131,19 @@ fn excluded_files_are_replayed_but_not_reported() {
     std::fs::write(dir.path().join("bellows.toml"), "").unwrap();
     let out = bellows(dir.path(), &["lint", "--format", "json"]);
     assert_eq!(code(&out), 1);
-    assert!(diagnostics(&json(&out), dir.path())
-        .contains(&("migrations/2019-01-01_legacy/up.sql".into(), "drop-table".into())));
+    assert!(diagnostics(&json(&out), dir.path()).contains(&(
+        "migrations/2019-01-01_legacy/up.sql".into(),
+        "drop-table".into()
+    )));
 }
 
 #[test]
 fn an_excluded_directory_covers_its_files_and_bad_globs_are_errors() {
     let dir = tempfile::tempdir().unwrap();
-    history(dir.path(), "[lint]\nexclude = [\"migrations/2019-01-01_legacy\"]\n");
+    history(
+        dir.path(),
+        "[lint]\nexclude = [\"migrations/2019-01-01_legacy\"]\n",
+    );
     let out = bellows(dir.path(), &["lint", "--format", "json"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 
@@ -230,7 +235,11 @@ severity = { drop-column = "warning" }
     .unwrap();
     let out = bellows(dir.path(), &["lint"]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("[[lint.per-path]] #1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[[lint.per-path]] #1"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A history with findings in two migrations.
@@ -276,11 +285,17 @@ fn a_baseline_hides_the_findings_it_lists_and_only_those() {
     let file: Value = serde_json::from_str(&text).unwrap();
     let entries = file["findings"].as_array().unwrap();
     assert_eq!(entries.len(), all.len());
-    let paths: Vec<&str> = entries.iter().map(|e| e["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = entries
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted, "entries are sorted");
-    assert_eq!(paths[0], "migrations/0002_index/up.sql", "relative to the root");
+    assert_eq!(
+        paths[0], "migrations/0002_index/up.sql",
+        "relative to the root"
+    );
     // Writing again gives the same bytes.
     bellows(d, &["lint", "--write-baseline", "bellows-baseline.json"]);
     assert_eq!(
@@ -324,7 +339,10 @@ fn a_baseline_hides_the_findings_it_lists_and_only_those() {
     );
     // SARIF leaves the baselined findings out as well.
     let out = bellows(d, &["lint", "--format", "sarif"]);
-    assert_eq!(json(&out)["runs"][0]["results"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        json(&out)["runs"][0]["results"].as_array().unwrap().len(),
+        1
+    );
     // --no-baseline shows everything.
     let out = bellows(d, &["lint", "--no-baseline", "--format", "json"]);
     assert_eq!(diagnostics(&json(&out), d).len(), all.len() + 1);
@@ -338,7 +356,11 @@ fn a_baseline_hides_the_findings_it_lists_and_only_those() {
     );
     let out = bellows(d, &["lint"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
-    assert!(!stdout(&out).contains("no longer match"), "{}", stdout(&out));
+    assert!(
+        !stdout(&out).contains("no longer match"),
+        "{}",
+        stdout(&out)
+    );
 
     // A fixed finding leaves a stale entry, named with its line.
     write(
@@ -371,10 +393,18 @@ fn baseline_errors_are_tool_failures() {
     let out = bellows(d, &["lint", "--baseline", "missing.json"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("cannot read the baseline missing.json"));
-    write(d, "broken.json", "{\"version\": 1, \"findings\": [{\"path\": 3}]}");
+    write(
+        d,
+        "broken.json",
+        "{\"version\": 1, \"findings\": [{\"path\": 3}]}",
+    );
     let out = bellows(d, &["lint", "--baseline", "broken.json"]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("is not a bellows baseline"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a bellows baseline"),
+        "{}",
+        stderr(&out)
+    );
     let out = bellows(
         d,
         &[
@@ -385,7 +415,11 @@ fn baseline_errors_are_tool_failures() {
             "HEAD",
         ],
     );
-    assert_eq!(code(&out), 2, "a baseline of part of the history is refused");
+    assert_eq!(
+        code(&out),
+        2,
+        "a baseline of part of the history is refused"
+    );
 }
 
 #[test]
@@ -401,7 +435,8 @@ fn a_seed_with_a_statement_bellows_cannot_read_points_at_its_line() {
     let out = bellows(d, &["lint", "--schema", "schema.sql", "m.sql"]);
     assert_eq!(code(&out), 2);
     assert!(
-        stderr(&out).contains("schema.sql:3:1: the schema seed has a statement bellows cannot read"),
+        stderr(&out)
+            .contains("schema.sql:3:1: the schema seed has a statement bellows cannot read"),
         "{}",
         stderr(&out)
     );
@@ -430,7 +465,11 @@ fn lint_against_dump(engine: Engine, ddl: &str, migration: &str) -> (Value, Valu
             .output(),
     }
     .expect("the dump tool runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let dialect = match engine {

@@ -40,27 +40,21 @@ struct BaselineFile {
 /// A baseline file that cannot be read or written (a tool failure, exit 2).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum BaselineError {
-    #[error("cannot read the baseline {path}: {source}")]
+    #[error("cannot read the baseline {path}: {error}")]
     #[diagnostic(
         code(bellows::baseline::read),
         help("write it with `bellows lint --write-baseline FILE`")
     )]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, error: std::io::Error },
     #[error("the baseline {path} is not a bellows baseline: {message}")]
     #[diagnostic(
         code(bellows::baseline::invalid),
         help("write it again with `bellows lint --write-baseline FILE`")
     )]
     Invalid { path: String, message: String },
-    #[error("cannot write the baseline {path}: {source}")]
+    #[error("cannot write the baseline {path}: {error}")]
     #[diagnostic(code(bellows::baseline::write))]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    Write { path: String, error: std::io::Error },
 }
 
 /// A loaded baseline.
@@ -81,9 +75,9 @@ pub struct Applied {
 
 impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| BaselineError::Read {
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         let invalid = |message: String| BaselineError::Invalid {
             path: path.display().to_string(),
@@ -163,12 +157,12 @@ pub fn write(path: &Path, entries: &[Entry]) -> Result<(), BaselineError> {
     };
     let mut text = serde_json::to_string_pretty(&file).map_err(|e| BaselineError::Write {
         path: path.display().to_string(),
-        source: std::io::Error::other(e),
+        error: std::io::Error::other(e),
     })?;
     text.push('\n');
-    std::fs::write(path, text).map_err(|source| BaselineError::Write {
+    std::fs::write(path, text).map_err(|error| BaselineError::Write {
         path: path.display().to_string(),
-        source,
+        error,
     })
 }
 

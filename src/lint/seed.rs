@@ -15,43 +15,44 @@ use std::path::Path;
 /// A seed that cannot be used (a tool failure, exit 2).
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum SeedError {
-    #[error("cannot read the schema seed {path}: {source}")]
+    #[error("cannot read the schema seed {path}: {error}")]
     #[diagnostic(code(bellows::seed::read))]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, error: std::io::Error },
     #[error("the schema seed {path} is not SQL text")]
     #[diagnostic(
         code(bellows::seed::binary),
         help("give a plain-SQL dump: `pg_dump --schema-only`, `mysqldump --no-data`")
     )]
     NotText { path: String },
-    #[error(
-        "{path}:{line}:{column}: the schema seed has a statement bellows cannot read: {message}"
-    )]
-    #[diagnostic(
-        code(bellows::seed::syntax),
-        help("the seed must be a {dialect} schema dump (`pg_dump --schema-only` or `mysqldump --no-data`); remove or fix the statement, or check `--dialect`")
-    )]
-    Syntax {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-        dialect: &'static str,
-        #[source_code]
-        src: NamedSource<String>,
-        #[label("here")]
-        span: SourceSpan,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Syntax(Box<SeedSyntax>),
+}
+
+/// A statement of the seed that the pipeline cannot read.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{path}:{line}:{column}: the schema seed has a statement bellows cannot read: {message}")]
+#[diagnostic(
+    code(bellows::seed::syntax),
+    help("the seed must be a {dialect} schema dump (`pg_dump --schema-only` or `mysqldump --no-data`); remove or fix the statement, or check `--dialect`")
+)]
+pub struct SeedSyntax {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub dialect: &'static str,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("here")]
+    pub span: SourceSpan,
 }
 
 /// Reads a schema dump into a schema model.
 pub fn load_seed(path: &Path, settings: &LintSettings) -> Result<Schema, SeedError> {
-    let source = SourceFile::read(path).map_err(|source| SeedError::Read {
+    let source = SourceFile::read(path).map_err(|error| SeedError::Read {
         path: path.display().to_string(),
-        source,
+        error,
     })?;
     seed_schema(source, settings)
 }
@@ -86,7 +87,7 @@ pub fn seed_schema(source: SourceFile, settings: &LintSettings) -> Result<Schema
         let at = source.position(*offset);
         let text = source.text.to_string();
         let end = (*offset + 1).min(text.len()).max(*offset);
-        return Err(SeedError::Syntax {
+        return Err(SeedError::Syntax(Box::new(SeedSyntax {
             path: source.path.clone(),
             line: at.line,
             column: at.column,
@@ -94,7 +95,7 @@ pub fn seed_schema(source: SourceFile, settings: &LintSettings) -> Result<Schema
             dialect: settings.dialect.as_str(),
             src: NamedSource::new(source.path.clone(), text),
             span: SourceSpan::from(*offset..end),
-        });
+        })));
     }
     Ok(schema)
 }
@@ -137,10 +138,10 @@ ALTER TABLE ONLY public.users
         let dump = "CREATE TABLE a (id int);\n\nCREAT TABLE b (id int);\n";
         let settings = LintSettings::new(Dialect::Postgres);
         let err = seed_schema(SourceFile::new("dump.sql", dump), &settings).unwrap_err();
-        let SeedError::Syntax { line, path, .. } = &err else {
+        let SeedError::Syntax(syntax) = &err else {
             panic!("expected a syntax error, got {err}")
         };
-        assert_eq!((path.as_str(), *line), ("dump.sql", 3));
+        assert_eq!((syntax.path.as_str(), syntax.line), ("dump.sql", 3));
         assert!(err.to_string().starts_with("dump.sql:3:"), "{err}");
     }
 
