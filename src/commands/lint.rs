@@ -54,8 +54,7 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
             .transpose()?,
     };
     let paths: Vec<PathBuf> = if args.paths.is_empty() {
-        let base = root.clone();
-        let dir = base.join(loaded.config.migrations.as_deref().unwrap_or("migrations"));
+        let dir = root.join(loaded.config.migrations.as_deref().unwrap_or("migrations"));
         if !dir.is_dir() {
             return Err(miette!(
                 help = "name the files or directories to lint: `bellows lint migrations/`",
