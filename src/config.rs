@@ -99,6 +99,42 @@ pub struct LintConfig {
     /// Per-rule severity: `drop-column = "warning"`.
     #[serde(default)]
     pub severity: BTreeMap<String, String>,
+    /// Globs (relative to this file's directory) of files that are replayed into the
+    /// schema model but not reported.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// `[[lint.per-path]]`: rule settings for the files some globs match.
+    #[serde(default, alias = "per_path")]
+    pub per_path: Vec<PerPathConfig>,
+    /// A findings baseline written by `bellows lint --write-baseline`, relative to this
+    /// file's directory: the findings it lists are not reported.
+    #[serde(default)]
+    pub baseline: Option<String>,
+    /// A schema dump (`pg_dump --schema-only`, `mysqldump --no-data`), relative to this
+    /// file's directory, loaded into the schema model before the first migration.
+    #[serde(default)]
+    pub schema: Option<String>,
+}
+
+/// One `[[lint.per-path]]` entry: rule settings applied on top of `[lint]` (and the
+/// flags) for the files its globs match. Entries apply in order.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PerPathConfig {
+    /// Globs relative to this file's directory (`migrations/2018-*/**`).
+    pub paths: Vec<String>,
+    /// Only these rules in those files.
+    #[serde(default)]
+    pub select: Option<Vec<String>>,
+    /// Add these rules in those files.
+    #[serde(default, alias = "extend_select")]
+    pub extend_select: Vec<String>,
+    /// Turn these rules off in those files.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Per-rule severity in those files.
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
 }
 
 /// `[runner]` (the parts the linter needs to know).
@@ -256,6 +292,41 @@ lock-timeout = "2s"
         assert_eq!(c.dialect.as_deref(), Some("mysql"));
         assert_eq!(c.lint.ignore, vec!["drop-column"]);
         assert_eq!(c.runner.lock_timeout.as_deref(), Some("2s"));
+    }
+
+    #[test]
+    fn reads_adoption_keys() {
+        let text = r#"
+[lint]
+exclude = ["migrations/2019-*/**"]
+baseline = "bellows-baseline.json"
+schema = "schema.sql"
+
+[[lint.per-path]]
+paths = ["migrations/2018-*/**"]
+ignore = ["lock-timeout-missing"]
+
+[[lint.per-path]]
+paths = ["seed/*.sql"]
+extend-select = ["require-primary-key"]
+severity = { drop-column = "warning" }
+"#;
+        let c = Config::parse(Path::new("b.toml"), text).unwrap();
+        assert_eq!(c.lint.exclude, vec!["migrations/2019-*/**"]);
+        assert_eq!(c.lint.baseline.as_deref(), Some("bellows-baseline.json"));
+        assert_eq!(c.lint.schema.as_deref(), Some("schema.sql"));
+        assert_eq!(c.lint.per_path.len(), 2);
+        assert_eq!(c.lint.per_path[0].ignore, vec!["lock-timeout-missing"]);
+        assert_eq!(
+            c.lint.per_path[1].extend_select,
+            vec!["require-primary-key"]
+        );
+        let bad = "[[lint.per-path]]\npaths = [\"a\"]\nignor = [\"x\"]\n";
+        let err = Config::parse(Path::new("b.toml"), bad).unwrap_err();
+        assert!(err.to_string().contains("ignor"), "{err}");
+        let missing = "[[lint.per-path]]\nignore = [\"x\"]\n";
+        let err = Config::parse(Path::new("b.toml"), missing).unwrap_err();
+        assert!(err.to_string().contains("paths"), "{err}");
     }
 
     #[test]

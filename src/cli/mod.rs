@@ -359,6 +359,24 @@ pub struct LintArgs {
     /// pre-commit hook runs); an edit to a committed migration is `migration-edited`.
     #[arg(long)]
     pub staged: bool,
+    /// Report only findings not listed in this baseline file (default: `[lint] baseline`
+    /// of bellows.toml).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Report every finding, ignoring `[lint] baseline`.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Write every current finding to this baseline file instead of reporting them.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["baseline", "no_baseline", "changed_since", "staged"]
+    )]
+    pub write_baseline: Option<PathBuf>,
+    /// A schema dump (`pg_dump --schema-only`, `mysqldump --no-data`) loaded into the
+    /// schema model before the first migration (default: `[lint] schema` of bellows.toml).
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,

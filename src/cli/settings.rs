@@ -4,8 +4,10 @@
 use super::{DialectArgs, RuleSelectionArgs};
 use crate::config::{Config, ConfigError};
 use crate::dialect::{Dialect, EngineVersion};
+use crate::lint::scope::{RuleChanges, Scope};
 use crate::lint::LintSettings;
 use crate::rules::{RuleSet, Severity, UnknownRule};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Why settings could not be built. Every variant is a tool failure (exit 2).
@@ -71,19 +73,15 @@ pub fn lint_settings(
         None => dialect.default_version(),
     };
     let mut rules = RuleSet::default_rules();
-    if let Some(select) = &config.lint.select {
-        rules.select_only(select)?;
-    }
-    rules.extend(&config.lint.extend_select)?;
-    rules.ignore(&config.lint.ignore)?;
-    for (name, sev) in &config.lint.severity {
-        let severity = Severity::parse(sev).ok_or_else(|| {
-            SettingsError::Invalid(format!(
-                "[lint.severity] {name} = \"{sev}\": expected \"error\" or \"warning\""
-            ))
-        })?;
-        rules.set_severity(name, severity)?;
-    }
+    let lint = &config.lint;
+    rule_changes(
+        &lint.select,
+        &lint.extend_select,
+        &lint.ignore,
+        &lint.severity,
+        "[lint.severity]",
+    )?
+    .apply(&mut rules)?;
     if !selection.select.is_empty() {
         rules.select_only(&selection.select)?;
     }
@@ -98,4 +96,80 @@ pub fn lint_settings(
         runner_sets_lock_timeout: config.runner.lock_timeout.is_some(),
         rules,
     })
+}
+
+/// Checks one section's rule settings: severities are `error` or `warning`, every rule
+/// name exists.
+fn rule_changes(
+    select: &Option<Vec<String>>,
+    extend_select: &[String],
+    ignore: &[String],
+    severity: &BTreeMap<String, String>,
+    section: &str,
+) -> Result<RuleChanges, SettingsError> {
+    let severity = severity
+        .iter()
+        .map(|(name, sev)| {
+            Severity::parse(sev)
+                .map(|s| (name.clone(), s))
+                .ok_or_else(|| {
+                    SettingsError::Invalid(format!(
+                        "{section} {name} = \"{sev}\": expected \"error\" or \"warning\""
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let changes = RuleChanges {
+        select: select.clone(),
+        extend_select: extend_select.to_vec(),
+        ignore: ignore.to_vec(),
+        severity,
+    };
+    changes.apply(&mut RuleSet::default_rules())?;
+    Ok(changes)
+}
+
+/// The project root: the directory of the configuration file, else `cwd`.
+pub fn project_root(loaded: &Loaded, cwd: &Path) -> PathBuf {
+    loaded
+        .path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(|dir| {
+            if dir.as_os_str().is_empty() {
+                cwd.to_path_buf()
+            } else {
+                cwd.join(dir)
+            }
+        })
+        .unwrap_or_else(|| cwd.to_path_buf())
+}
+
+/// Builds the `[lint] exclude` globs and the `[[lint.per-path]]` entries, checked.
+pub fn lint_scope(config: &Config, root: &Path) -> Result<Scope, SettingsError> {
+    let bad_glob = |section: &str, e: crate::lint::scope::BadGlob| {
+        SettingsError::Invalid(format!("{section}: {e}"))
+    };
+    let mut scope = Scope::new(root)
+        .with_exclude(&config.lint.exclude)
+        .map_err(|e| bad_glob("[lint] exclude", e))?;
+    for (i, entry) in config.lint.per_path.iter().enumerate() {
+        let section = format!("[[lint.per-path]] #{}", i + 1);
+        if entry.paths.is_empty() {
+            return Err(SettingsError::Invalid(format!(
+                "{section}: `paths` is empty; name the globs the entry applies to"
+            )));
+        }
+        let changes = rule_changes(
+            &entry.select,
+            &entry.extend_select,
+            &entry.ignore,
+            &entry.severity,
+            &format!("{section} severity:"),
+        )?;
+        scope = scope
+            .with_group(&entry.paths, changes)
+            .map_err(|e| bad_glob(&section, e))?;
+    }
+    Ok(scope)
 }

@@ -1,12 +1,15 @@
 //! `bellows lint`: read paths, lint them as migration sequences, print the report.
 
 use super::{write_stdout, Outcome};
-use crate::cli::settings::{lint_settings, load_config};
+use crate::cli::settings::{lint_scope, lint_settings, load_config, project_root};
 use crate::cli::LintArgs;
 use crate::files::migrations_at;
 use crate::git::{Change, Changes};
-use crate::lint::{lint_inputs, FileOptions, FileResult};
-use crate::report::{write_lint_report, TextOptions};
+use crate::lint::baseline::{self, Baseline};
+use crate::lint::seed::load_seed;
+use crate::lint::{lint_inputs_from, FileOptions, FileResult};
+use crate::report::{write_lint_report, Format, TextOptions};
+use crate::schema::Schema;
 use crate::source::SourceFile;
 use miette::{miette, IntoDiagnostic, WrapErr};
 use rayon::prelude::*;
@@ -28,14 +31,29 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
         &args.rules,
         args.assume_in_transaction,
     )?;
+    let root = project_root(&loaded, &cwd);
+    let scope = lint_scope(&loaded.config, &root)?;
+    // Files named in bellows.toml are relative to it; files named by flags, to the cwd.
+    let from_config = |p: &Option<String>| p.as_ref().map(|p| root.join(p));
+    let seed = match args
+        .schema
+        .clone()
+        .or_else(|| from_config(&loaded.config.lint.schema))
+    {
+        Some(path) => load_seed(&path, &settings)?,
+        None => Schema::default(),
+    };
+    let baseline = match (&args.write_baseline, args.no_baseline) {
+        (Some(_), _) | (None, true) => None,
+        (None, false) => args
+            .baseline
+            .clone()
+            .or_else(|| from_config(&loaded.config.lint.baseline))
+            .map(|path| Baseline::load(&path))
+            .transpose()?,
+    };
     let paths: Vec<PathBuf> = if args.paths.is_empty() {
-        let base = loaded
-            .path
-            .as_deref()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| cwd.clone());
-        let dir = base.join(loaded.config.migrations.as_deref().unwrap_or("migrations"));
+        let dir = root.join(loaded.config.migrations.as_deref().unwrap_or("migrations"));
         if !dir.is_dir() {
             return Err(miette!(
                 help = "name the files or directories to lint: `bellows lint migrations/`",
@@ -58,14 +76,31 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
     let mut results: Vec<FileResult> = Vec::new();
     for path in &paths {
         let sources = read_sources(path, &args.stdin_filename, changes.as_ref())?;
-        results.extend(lint_inputs(sources, &settings));
+        results.extend(lint_inputs_from(
+            sources,
+            &settings,
+            seed.clone(),
+            &|source| scope.settings_for(&source.path, &settings),
+        ));
     }
+    // Excluded files were replayed for the schema model; they are not reported.
+    results.retain(|r| !scope.is_excluded(&r.source.path));
     if let Some(changes) = &changes {
         // Earlier migrations were replayed for the schema model; report only the changed.
         results.retain(|r| {
             r.source.path == args.stdin_filename || changes.get(Path::new(&r.source.path)).is_some()
         });
     }
+    if let Some(file) = &args.write_baseline {
+        let entries = baseline::entries(&results, &scope);
+        baseline::write(file, &entries)?;
+        write_stdout(|out| crate::report::baseline::write_written(out, &entries, file))?;
+        return Ok(Outcome::Clean);
+    }
+    let applied = baseline
+        .as_ref()
+        .map(|b| (b, b.apply(&mut results, &scope)));
+    let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_path_buf();
 
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let width = std::env::var("COLUMNS")
@@ -73,8 +108,25 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
         .and_then(|c| c.parse().ok())
         .unwrap_or(100);
     write_stdout(|out| {
-        write_lint_report(out, &results, args.format, TextOptions { color, width })
+        write_lint_report(out, &results, args.format, TextOptions { color, width })?;
+        match &applied {
+            Some((b, applied)) if matches!(args.format, Format::Text | Format::Github) => {
+                crate::report::baseline::write_summary(out, applied, &shown(&b.path), args.format)
+            }
+            _ => Ok(()),
+        }
     })?;
+    if let Some((b, applied)) = &applied {
+        if !matches!(args.format, Format::Text | Format::Github) {
+            // JSON, SARIF and gcc lines stay machine-readable on stdout.
+            let _ = crate::report::baseline::write_summary(
+                &mut std::io::stderr().lock(),
+                applied,
+                &shown(&b.path),
+                args.format,
+            );
+        }
+    }
     Ok(if results.iter().any(FileResult::has_errors) {
         Outcome::Findings
     } else {

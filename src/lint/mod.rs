@@ -1,10 +1,14 @@
 //! The lint pipeline: source → parse → classify → schema replay → rules → findings.
 //!
 //! Owns running the stages in order for one file or a directory of migrations (replaying
-//! the schema model across files) and applying suppressions. Writes nothing to the
+//! the schema model across files, from an empty model or a seed) and applying
+//! suppressions, per-path settings and the findings baseline. Writes nothing to the
 //! terminal: the report module renders what this returns.
 
 mod analyze;
+pub mod baseline;
+pub mod scope;
+pub mod seed;
 mod suppress;
 
 pub use analyze::{AnalyzedStatement, OpInfo};
@@ -92,6 +96,19 @@ pub fn lint_inputs(
     inputs: Vec<(SourceFile, FileOptions)>,
     settings: &LintSettings,
 ) -> Vec<FileResult> {
+    lint_inputs_from(inputs, settings, Schema::default(), &|_| None)
+}
+
+/// Like [`lint_inputs`], starting from `schema` (a seed) instead of an empty model, and
+/// linting each file with the settings `settings_for` gives it (per-path rules; `None`
+/// keeps `settings`). Per-file settings must keep the dialect: files are parsed with
+/// `settings`.
+pub fn lint_inputs_from(
+    inputs: Vec<(SourceFile, FileOptions)>,
+    settings: &LintSettings,
+    mut schema: Schema,
+    settings_for: &dyn Fn(&SourceFile) -> Option<LintSettings>,
+) -> Vec<FileResult> {
     let parsed: Vec<_> = inputs
         .into_par_iter()
         .map(|(source, options)| {
@@ -99,10 +116,11 @@ pub fn lint_inputs(
             (source, options, statements)
         })
         .collect();
-    let mut schema = Schema::default();
     parsed
         .into_iter()
         .map(|(source, options, statements)| {
+            let own = settings_for(&source);
+            let settings = own.as_ref().unwrap_or(settings);
             analyze::finish_file(source, options, statements, settings, &mut schema)
         })
         .collect()

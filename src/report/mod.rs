@@ -4,6 +4,7 @@
 //! workflow commands and gcc-style lines. The only module that writes to stdout (through
 //! the writer it is given).
 
+pub mod baseline;
 pub mod catalog;
 pub mod fleet;
 mod github;
