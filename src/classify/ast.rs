@@ -163,7 +163,13 @@ impl Cx {
                     .as_ref()
                     .map(|q| !matches!(*q.body, sqlparser::ast::SetExpr::Values(_)))
                     .unwrap_or(false);
-                vec![Op::Insert {
+                // `INSERT … WITH d AS (DELETE … RETURNING …) SELECT …` changes `d`'s table too.
+                let mut ops = insert
+                    .source
+                    .as_ref()
+                    .map(|q| self.query_dml(q))
+                    .unwrap_or_default();
+                ops.push(Op::Insert {
                     table,
                     from_select,
                     columns: insert
@@ -171,7 +177,8 @@ impl Cx {
                         .iter()
                         .map(|c| Name::new(self.name(c).unqualified().to_owned()))
                         .collect(),
-                }]
+                });
+                ops
             }
             Statement::Update(update) => vec![Op::Update {
                 table: self.table_with_joins(&update.table),
@@ -201,7 +208,14 @@ impl Cx {
                 has_where: true,
                 has_limit: false,
             }],
-            Statement::Query(_) => vec![Op::Select],
+            Statement::Query(query) => {
+                let ops = self.query_dml(query);
+                if ops.is_empty() {
+                    vec![Op::Select]
+                } else {
+                    ops
+                }
+            }
             Statement::StartTransaction { statements, .. } if statements.is_empty() => {
                 vec![Op::Transaction(TxControl::Begin)]
             }
@@ -359,6 +373,37 @@ impl Cx {
             _ => vec![Op::Other {
                 what: leading_words(stmt),
             }],
+        }
+    }
+
+    /// The data changes of a query: `WITH … UPDATE / INSERT / DELETE` is its final
+    /// statement, and a data-modifying CTE (`WITH x AS (DELETE … RETURNING …) SELECT …`)
+    /// changes its table whatever the final statement is. Empty for a plain query.
+    fn query_dml(&self, query: &sqlparser::ast::Query) -> Vec<Op> {
+        let mut ops: Vec<Op> = query
+            .with
+            .iter()
+            .flat_map(|with| &with.cte_tables)
+            .flat_map(|cte| self.query_dml(&cte.query))
+            .collect();
+        ops.extend(self.set_expr_dml(&query.body));
+        ops
+    }
+
+    fn set_expr_dml(&self, body: &sqlparser::ast::SetExpr) -> Vec<Op> {
+        use sqlparser::ast::SetExpr;
+        match body {
+            SetExpr::Insert(stmt)
+            | SetExpr::Update(stmt)
+            | SetExpr::Delete(stmt)
+            | SetExpr::Merge(stmt) => self.statement(stmt),
+            SetExpr::Query(inner) => self.query_dml(inner),
+            SetExpr::SetOperation { left, right, .. } => {
+                let mut ops = self.set_expr_dml(left);
+                ops.extend(self.set_expr_dml(right));
+                ops
+            }
+            SetExpr::Select(_) | SetExpr::Values(_) | SetExpr::Table(_) => Vec::new(),
         }
     }
 
@@ -942,4 +987,89 @@ fn leading_words(stmt: &Statement) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::split::split;
+    use crate::parse::{parse_statement, Parsed};
+
+    /// The ops of the one statement in `sql`, read through sqlparser only.
+    fn ast_ops(sql: &str, dialect: Dialect) -> Vec<Op> {
+        let raws = split(sql, dialect).statements;
+        assert_eq!(raws.len(), 1, "{sql}");
+        match parse_statement(sql, &raws[0], dialect) {
+            Parsed::Ast(stmt) => classify(&stmt, dialect),
+            other => panic!("{sql}: sqlparser did not read it: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cte_dml_is_read_by_its_final_statement() {
+        let pg = Dialect::Postgres;
+        assert_eq!(
+            ast_ops(
+                "WITH moved AS (SELECT id FROM users) UPDATE orders SET x = 1 FROM moved WHERE orders.user_id = moved.id",
+                pg
+            ),
+            vec![Op::Update {
+                table: Name::new("orders"),
+                has_where: true,
+                has_limit: false,
+            }]
+        );
+        assert_eq!(
+            ast_ops("WITH old AS (SELECT 1) DELETE FROM sessions", pg),
+            vec![Op::Delete {
+                table: Name::new("sessions"),
+                has_where: false,
+                has_limit: false,
+            }]
+        );
+        assert_eq!(
+            ast_ops(
+                "WITH d AS (DELETE FROM users WHERE id < 10 RETURNING *) INSERT INTO old_users SELECT * FROM d",
+                pg
+            ),
+            vec![
+                Op::Delete {
+                    table: Name::new("users"),
+                    has_where: true,
+                    has_limit: false,
+                },
+                Op::Insert {
+                    table: Name::new("old_users"),
+                    from_select: true,
+                    columns: vec![],
+                }
+            ]
+        );
+        assert_eq!(
+            ast_ops(
+                "WITH u AS (UPDATE users SET x = 1 RETURNING id) SELECT count(*) FROM u",
+                pg
+            ),
+            vec![Op::Update {
+                table: Name::new("users"),
+                has_where: false,
+                has_limit: false,
+            }]
+        );
+        assert_eq!(
+            ast_ops("WITH a AS (SELECT 1) SELECT * FROM a", pg),
+            vec![Op::Select]
+        );
+        assert_eq!(
+            ast_ops(
+                "WITH ids AS (SELECT id FROM users) UPDATE users SET x = 1 WHERE id IN (SELECT id FROM ids)",
+                Dialect::Mysql
+            ),
+            vec![Op::Update {
+                table: Name::new("users"),
+                has_where: true,
+                has_limit: false,
+            }]
+        );
+    }
 }
