@@ -475,3 +475,30 @@ fn maintenance_on_the_whole_database_says_so() {
         unlogged[0].message
     );
 }
+
+// ---- found on real histories
+
+#[test]
+fn inline_primary_key_on_add_column_builds_its_index_under_the_lock() {
+    let setup = "CREATE TABLE tags (label text);";
+    let sql = "ALTER TABLE tags ADD COLUMN id bigint NOT NULL DEFAULT 0 PRIMARY KEY;";
+    let found = pg("unique-constraint-without-index", "16", setup, sql);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].message.contains("column `id` with a primary key"),
+        "{}",
+        found[0].message
+    );
+    assert!(
+        found[0]
+            .help
+            .contains("ALTER TABLE tags ADD COLUMN id bigint NOT NULL DEFAULT 0;"),
+        "{}",
+        found[0].help
+    );
+    assert!(
+        found[0].help.contains("PRIMARY KEY USING INDEX tags_pkey"),
+        "{}",
+        found[0].help
+    );
+}

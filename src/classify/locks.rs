@@ -222,7 +222,15 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> Option<LockFact
                     Some(_) => !version.at_least(11, 0),
                     Option::None => false,
                 };
-            ax(if rewrites { Rewrite } else { Metadata })
+            ax(if rewrites {
+                Rewrite
+            } else if column.unique || column.primary_key {
+                // ENGINE-FACTS: an inline UNIQUE / PRIMARY KEY builds its index under the
+                // ALTER's ACCESS EXCLUSIVE lock.
+                IndexBuild
+            } else {
+                Metadata
+            })
         }
         Op::DropColumn { .. }
         | Op::RenameColumn { .. }
@@ -426,6 +434,10 @@ fn mysql(op: &Op, version: EngineVersion, cx: LockContext) -> Option<LockFacts> 
                 alter(Copy, Rewrite)
             } else if column.auto_increment {
                 alter(InPlaceShared, Rewrite)
+            } else if column.unique || column.primary_key {
+                // MariaDB 10.11 refuses ALGORITHM=INSTANT for a column with an index
+                // ("Try ALGORITHM=INPLACE") and accepts INPLACE, LOCK=NONE.
+                alter(InPlace, Rewrite)
             } else if column.placed {
                 instant_or_rebuild(since(version, (8, 0, 29), (10, 4)))
             } else {
