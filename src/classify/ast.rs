@@ -519,7 +519,10 @@ impl Cx {
             match opt {
                 ColumnOption::NotNull => spec.not_null = true,
                 ColumnOption::Null => spec.not_null = false,
-                ColumnOption::Default(expr) => spec.default = Some(self.default_kind(expr)),
+                // `DEFAULT NULL` is no default: every existing row reads NULL.
+                ColumnOption::Default(expr) => {
+                    spec.default = (!is_null(expr)).then(|| self.default_kind(expr))
+                }
                 ColumnOption::PrimaryKey(_) => {
                     spec.primary_key = true;
                     spec.not_null = true;
@@ -977,6 +980,15 @@ enum Stability {
     Stable,
     Other,
     Volatile,
+}
+
+/// Is the expression the NULL literal (`NULL`, `NULL::bigint`, `(NULL)`)?
+fn is_null(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => matches!(v.value, sqlparser::ast::Value::Null),
+        Expr::Nested(e) | Expr::Cast { expr: e, .. } => is_null(e),
+        _ => false,
+    }
 }
 
 /// The statement's first two words, lower-case, for `Op::Other` / `Op::Inert`.

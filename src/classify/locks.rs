@@ -228,6 +228,10 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> Option<LockFact
                 // ENGINE-FACTS: an inline UNIQUE / PRIMARY KEY builds its index under the
                 // ALTER's ACCESS EXCLUSIVE lock.
                 IndexBuild
+            } else if column.check || (column.references.is_some() && column.default.is_some()) {
+                // ENGINE-FACTS: an inline CHECK is checked on every row; an inline
+                // REFERENCES only when a non-null default fills the rows.
+                Scan
             } else {
                 Metadata
             })

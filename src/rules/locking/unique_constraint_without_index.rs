@@ -1,5 +1,6 @@
 use crate::classify::op::{ColumnSpec, ConstraintKind, Name, Op};
 use crate::lint::AnalyzedStatement;
+use crate::rules::util::{find_word, strip_words};
 use crate::rules::{Emitter, FileContext, Rule, RuleMeta};
 
 declare_rule! {
@@ -144,38 +145,24 @@ fn inline_key(
 /// The statement without its `UNIQUE` / `PRIMARY KEY` words, when they appear once.
 fn without_key_words(text: &str, kind: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
-    let words: &[&str] = if kind == "UNIQUE" {
-        &["unique"]
+    let first = if kind == "UNIQUE" {
+        "unique"
     } else {
-        &["primary", "key"]
+        "primary"
     };
-    let first = words[0];
-    let is_word_at = |at: usize, len: usize| {
-        let before = lower[..at].chars().next_back();
-        let after = lower[at + len..].chars().next();
-        let boundary = |c: Option<char>| !c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        boundary(before) && boundary(after)
-    };
-    let starts: Vec<usize> = lower
-        .match_indices(first)
-        .map(|(at, _)| at)
-        .filter(|&at| is_word_at(at, first.len()))
-        .collect();
-    let [start] = starts.as_slice() else {
+    let start = find_word(&lower, first)?;
+    if find_word(&lower[start + first.len()..], first).is_some() {
         return None;
-    };
-    let mut end = start + first.len();
-    for word in &words[1..] {
-        let rest = &lower[end..];
-        let skipped = rest.len() - rest.trim_start().len();
-        if !rest.trim_start().starts_with(word) || !is_word_at(end + skipped, word.len()) {
-            return None;
-        }
-        end += skipped + word.len();
     }
-    let head = text[..*start].trim_end();
-    let tail = &text[end..];
-    Some(format!("{head}{tail}"))
+    let rest = &text[start + first.len()..];
+    let rest = if kind == "UNIQUE" {
+        rest
+    } else {
+        strip_words(rest, &["key"])?
+    };
+    let head = text[..start].trim_end();
+    let sep = if rest.is_empty() { "" } else { " " };
+    Some(format!("{head}{sep}{}", rest.trim_start()))
 }
 
 fn join(columns: &[Name], sep: &str) -> String {
