@@ -3,6 +3,7 @@
 //! Owns reading the parts of sqlparser's AST that matter for safety. Anything it does not
 //! model becomes `Op::Other` (SQL we read but do not reason about) or `Op::Inert`.
 
+use super::locks::LockLevel;
 use super::op::*;
 use super::types::{function_kind, parse_column_type, parse_type};
 use crate::dialect::Dialect;
@@ -341,6 +342,13 @@ impl Cx {
                     Op::Vacuum { table }
                 }]
             }
+            Statement::Lock(lock) => vec![Op::LockTable {
+                tables: lock.tables.iter().map(|t| self.name(&t.name)).collect(),
+                mode: lock
+                    .lock_mode
+                    .as_ref()
+                    .map_or(LockLevel::AccessExclusive, lock_level),
+            }],
             Statement::Comment { .. }
             | Statement::Grant(_)
             | Statement::Revoke(_)
@@ -348,7 +356,6 @@ impl Cx {
             | Statement::RevokeRole(_)
             | Statement::AlterDefaultPrivileges(_)
             | Statement::Analyze(_)
-            | Statement::Lock(_)
             | Statement::LockTables { .. }
             | Statement::UnlockTables
             | Statement::Use(_)
@@ -982,6 +989,21 @@ enum Stability {
     Volatile,
 }
 
+/// The lock a `LOCK TABLE … IN mode MODE` asks for.
+fn lock_level(mode: &sqlparser::ast::LockTableMode) -> LockLevel {
+    use sqlparser::ast::LockTableMode as M;
+    match mode {
+        M::AccessShare => LockLevel::AccessShare,
+        M::RowShare => LockLevel::RowShare,
+        M::RowExclusive => LockLevel::RowExclusive,
+        M::ShareUpdateExclusive => LockLevel::ShareUpdateExclusive,
+        M::Share => LockLevel::Share,
+        M::ShareRowExclusive => LockLevel::ShareRowExclusive,
+        M::Exclusive => LockLevel::Exclusive,
+        M::AccessExclusive => LockLevel::AccessExclusive,
+    }
+}
+
 /// Is the expression the NULL literal (`NULL`, `NULL::bigint`, `(NULL)`)?
 fn is_null(expr: &Expr) -> bool {
     match expr {
@@ -1015,6 +1037,28 @@ mod tests {
             Parsed::Ast(stmt) => classify(&stmt, dialect),
             other => panic!("{sql}: sqlparser did not read it: {other:?}"),
         }
+    }
+
+    #[test]
+    fn lock_table_names_its_tables_and_mode() {
+        let pg = Dialect::Postgres;
+        assert_eq!(
+            ast_ops("LOCK users", pg),
+            vec![Op::LockTable {
+                tables: vec![Name::new("users")],
+                mode: LockLevel::AccessExclusive,
+            }]
+        );
+        assert_eq!(
+            ast_ops(
+                "LOCK TABLE ONLY users, app.orders IN ROW SHARE MODE NOWAIT",
+                pg
+            ),
+            vec![Op::LockTable {
+                tables: vec![Name::new("users"), Name::new("app.orders")],
+                mode: LockLevel::RowShare,
+            }]
+        );
     }
 
     #[test]

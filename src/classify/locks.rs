@@ -4,7 +4,7 @@
 //! against a real server (docs/trace.md says how the two are compared). Pure: no schema
 //! lookups beyond the context the caller passes.
 
-use super::op::{ConstraintKind, DefaultKind, Generated, IndexKind, Op};
+use super::op::{ConstraintKind, DefaultKind, Generated, IndexKind, ObjectKind, Op};
 use crate::dialect::{Dialect, EngineVersion};
 
 /// The strongest table lock an operation takes (PostgreSQL lock modes; MySQL maps its
@@ -343,6 +343,13 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> Option<LockFact
             LockFacts::new(RowExclusive, Metadata)
         }
         Op::Select => LockFacts::new(AccessShare, Metadata),
+        Op::LockTable { mode, .. } => LockFacts::new(*mode, Metadata),
+        // ENGINE-FACTS has no row: DROP VIEW takes ACCESS EXCLUSIVE on the view (and a
+        // materialized view), so reads of it wait (`bellows trace` on PostgreSQL 15).
+        Op::DropObject {
+            kind: ObjectKind::View | ObjectKind::MaterializedView,
+            ..
+        } => ax(Metadata),
         Op::AlterTableOther { what, .. } => LockFacts::new(other_action_lock(what), Metadata),
         // Since PostgreSQL 12, SHARE UPDATE EXCLUSIVE on the index and nothing on its table.
         Op::RenameIndex {

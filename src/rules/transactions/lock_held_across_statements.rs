@@ -122,6 +122,9 @@ fn exclusive_target(
                     return Some(name_list(&existing));
                 }
             }
+            // A view is dropped to be re-created in the same transaction: splitting them
+            // would leave readers without it.
+            Op::DropObject { .. } => {}
             op if info.lock.lock == LockLevel::AccessExclusive
                 && info.lock.transactional
                 && !info.table_is_new =>
@@ -136,7 +139,7 @@ fn exclusive_target(
 
 fn describe_target(op: &Op) -> String {
     match op {
-        Op::DropTable { tables, .. } | Op::Truncate { tables } => {
+        Op::DropTable { tables, .. } | Op::Truncate { tables } | Op::LockTable { tables, .. } => {
             name_list(&tables.iter().collect::<Vec<_>>())
         }
         Op::DropIndex {
