@@ -502,3 +502,30 @@ fn inline_primary_key_on_add_column_builds_its_index_under_the_lock() {
         found[0].help
     );
 }
+
+#[test]
+fn reindex_system_gets_no_concurrently_advice() {
+    // PostgreSQL 15: `REINDEX SYSTEM CONCURRENTLY db` fails with "cannot reindex system
+    // catalogs concurrently".
+    for sql in ["REINDEX SYSTEM;", "REINDEX (VERBOSE) SYSTEM app;"] {
+        let found = pg("reindex-non-concurrent", "16", PG_USERS, sql);
+        assert_eq!(found.len(), 1, "{sql}");
+        assert!(
+            !found[0].help.contains("CONCURRENTLY"),
+            "{sql}: {}",
+            found[0].help
+        );
+        assert!(
+            found[0].message.contains("system catalogs"),
+            "{}",
+            found[0].message
+        );
+    }
+    let index = pg(
+        "reindex-non-concurrent",
+        "16",
+        PG_USERS,
+        "REINDEX DATABASE app;",
+    );
+    assert!(index[0].help.contains("REINDEX DATABASE CONCURRENTLY app"));
+}
