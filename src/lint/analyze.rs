@@ -207,6 +207,7 @@ pub(super) fn finish_file(
     let mut statements = Vec::with_capacity(parsed.statements.len());
     let mut created: HashSet<Name> = HashSet::new();
     let mut depth_block: Option<usize> = None;
+    let mut runner_ended = false;
     let mut blocks = 0usize;
     // MySQL: `SET foreign_key_checks = 0` lets ADD FOREIGN KEY run in place.
     let mut foreign_key_checks_off = false;
@@ -217,6 +218,9 @@ pub(super) fn finish_file(
         };
         // Transaction state before this statement.
         let mut transaction = depth_block.or(if assumed { Some(0) } else { None });
+        if depth_block.is_none() && runner_ended {
+            transaction = None;
+        }
         let mut infos = Vec::with_capacity(ops.len());
         // MySQL drops a primary key in place only when the statement adds a new one.
         let adds_primary_key = ops.iter().any(|op| {
@@ -231,7 +235,12 @@ pub(super) fn finish_file(
                         depth_block = Some(blocks);
                         transaction = Some(blocks);
                     }
-                    TxControl::Commit | TxControl::Rollback => depth_block = None,
+                    // A COMMIT outside an explicit block ends the runner's transaction:
+                    // what follows runs outside one until the next BEGIN.
+                    TxControl::Commit | TxControl::Rollback => {
+                        runner_ended |= depth_block.is_none();
+                        depth_block = None;
+                    }
                     _ => {}
                 }
             }
