@@ -263,8 +263,16 @@ pub(super) fn finish_file(
                 adds_primary_key,
             };
             let info = op_info(op, schema, &created, settings, session);
-            if let Op::CreateTable { table, .. } = &info.op {
-                created.insert(table.clone());
+            if let Op::CreateTable {
+                table,
+                if_not_exists,
+                ..
+            } = &info.op
+            {
+                // `IF NOT EXISTS` of a table that exists creates nothing: it stays existing.
+                if !(*if_not_exists && info.table_known) {
+                    created.insert(table.clone());
+                }
             }
             if let Op::RenameTable { from, to } = &info.op {
                 if created.remove(from) {

@@ -76,7 +76,7 @@ fn postgres(cx: &FileContext, out: &mut Emitter) {
     for (index, stmt) in cx.statements.iter().enumerate() {
         let locked = exclusive_target(cx, stmt, &created);
         for info in &stmt.ops {
-            created.record(&info.op);
+            created.record(info);
         }
         let (Some(target), Some(tx)) = (locked, stmt.transaction) else {
             continue;
@@ -171,7 +171,7 @@ fn mysql(cx: &FileContext, out: &mut Emitter) {
                 .collect::<Vec<_>>()
         });
         for info in &stmt.ops {
-            created.record(&info.op);
+            created.record(info);
         }
         let Some(tables) = written.filter(|t| !t.is_empty()) else {
             continue;
