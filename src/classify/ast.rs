@@ -460,6 +460,12 @@ impl Cx {
                     local: false,
                 })
                 .collect(),
+            // `SET [LOCAL] TIME ZONE 'UTC'` is `SET timezone = 'UTC'`.
+            Set::SetTimeZone { local, value } => vec![Op::Set {
+                name: "timezone".into(),
+                value: value.to_string().trim_matches('\'').to_owned(),
+                local: *local,
+            }],
             _ => vec![Op::Inert { what: "set".into() }],
         }
     }

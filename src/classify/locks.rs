@@ -186,6 +186,9 @@ pub struct LockContext {
     pub foreign_key_checks_off: bool,
     /// MySQL: the statement that drops the primary key adds a new one.
     pub replaces_primary_key: bool,
+    /// PostgreSQL: a `timestamp` ↔ `timestamptz` change in a session whose `TimeZone`
+    /// was set to UTC earlier in the file.
+    pub time_zone_change_in_utc: bool,
 }
 
 /// The lock facts of `op` on `version`; an operation without a fact locks nothing.
@@ -253,6 +256,10 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> Option<LockFact
         }),
         Op::AlterColumnType { using, .. } => ax(if cx.safe_widening && !using {
             Metadata
+        } else if cx.time_zone_change_in_utc && !using && version.at_least(12, 0) {
+            // ENGINE-FACTS: no rewrite in a UTC session from PostgreSQL 12; the indexes
+            // on the column are rebuilt (`bellows trace` on PostgreSQL 15).
+            IndexBuild
         } else {
             Rewrite
         }),

@@ -10,7 +10,7 @@ use crate::dialect::Dialect;
 use crate::parse::split::{split, Comment, RawStatement};
 use crate::parse::{parse_statement, Parsed};
 use crate::rules::{self, FileContext, Finding};
-use crate::schema::widening::is_safe_widening;
+use crate::schema::widening::{is_safe_widening, time_zone_only};
 use crate::schema::{Column, Schema};
 use crate::source::{Encoding, SourceFile};
 use rayon::prelude::*;
@@ -211,6 +211,8 @@ pub(super) fn finish_file(
     let mut blocks = 0usize;
     // MySQL: `SET foreign_key_checks = 0` lets ADD FOREIGN KEY run in place.
     let mut foreign_key_checks_off = false;
+    // PostgreSQL: the session `TimeZone` was set to UTC.
+    let mut time_zone_utc = false;
     for (raw, read) in parsed.statements {
         let (ops, invalid) = match read {
             Read::Ops(ops) => (ops, None),
@@ -250,6 +252,9 @@ pub(super) fn finish_file(
                     .slice(&raw.span)
                     .to_ascii_lowercase()
                     .contains("global");
+                if name == "timezone" && !global {
+                    time_zone_utc = crate::schema::widening::is_utc_time_zone(value);
+                }
                 if name == "foreign_key_checks" && !global {
                     match value.trim().to_ascii_lowercase().as_str() {
                         "0" | "off" | "false" => foreign_key_checks_off = true,
@@ -261,6 +266,7 @@ pub(super) fn finish_file(
             let session = Session {
                 foreign_key_checks_off,
                 adds_primary_key,
+                time_zone_utc,
             };
             let info = op_info(op, schema, &created, settings, session);
             if let Op::CreateTable {
@@ -385,6 +391,8 @@ struct Session {
     foreign_key_checks_off: bool,
     /// The statement adds a primary key.
     adds_primary_key: bool,
+    /// PostgreSQL: `SET timezone = 'UTC'` earlier in the file.
+    time_zone_utc: bool,
 }
 
 fn op_info(
@@ -461,6 +469,11 @@ fn op_info(
             nullability_changes,
             foreign_key_checks_off: session.foreign_key_checks_off,
             replaces_primary_key: session.adds_primary_key,
+            time_zone_change_in_utc: session.time_zone_utc
+                && match (&column_before, new_type) {
+                    (Some(before), Some(ty)) => time_zone_only(&before.ty, ty),
+                    _ => false,
+                },
         },
     );
     OpInfo {
