@@ -1,6 +1,6 @@
-use crate::classify::op::{ColumnSpec, ConstraintKind, Name, Op};
+use crate::classify::op::{ColumnSpec, ConstraintKind, Name, ObjectKind, Op};
 use crate::lint::AnalyzedStatement;
-use crate::rules::util::find_word;
+use crate::rules::util::{find_word, strip_words};
 use crate::rules::{Emitter, FileContext, Rule, RuleMeta};
 
 declare_rule! {
@@ -21,6 +21,9 @@ declare_rule! {
     /// is added without a default (every value is NULL); with a default every row is
     /// checked against the referenced table.
     ///
+    /// `ALTER DOMAIN … ADD CONSTRAINT` checks every column of that domain in every table,
+    /// holding a SHARE lock on each table (writes wait) until its scan finishes.
+    ///
     /// ## When it does not fire
     /// On a table created earlier in the same migration, and on `ADD COLUMN … REFERENCES`
     /// without a default (or with `DEFAULT NULL`).
@@ -37,6 +40,10 @@ declare_rule! {
     /// -- a later migration:
     /// ALTER TABLE orders VALIDATE CONSTRAINT orders_user_id_fkey;
     /// ```
+    ///
+    /// A domain's constraint is added `NOT VALID` too. Its `VALIDATE CONSTRAINT` still
+    /// holds SHARE locks (writes wait) while it scans, unlike a table's: run it when the
+    /// tables are quiet, or put the CHECK on the columns instead.
     ///
     /// A new column's constraint is added the same way, after the column:
     ///
@@ -65,6 +72,14 @@ impl Rule for ConstraintWithoutNotValid {
 
     fn check(&self, cx: &FileContext, out: &mut Emitter) {
         for (stmt, info) in cx.ops() {
+            if let Op::AlterObject {
+                kind: ObjectKind::Domain,
+                name,
+            } = &info.op
+            {
+                domain_constraint(cx, stmt, name, out);
+                continue;
+            }
             if let Op::AddColumn { table, column, .. } = &info.op {
                 if !info.table_is_new {
                     inline_constraints(cx, stmt, table, column, out);
@@ -193,6 +208,36 @@ fn inline_constraints(
             ),
         );
     }
+}
+
+/// `ALTER DOMAIN d ADD [CONSTRAINT n] CHECK (…)` without `NOT VALID`, on a domain that
+/// existed before this file. Read from the statement text: the parser gives the domain.
+fn domain_constraint(cx: &FileContext, stmt: &AnalyzedStatement, domain: &Name, out: &mut Emitter) {
+    let text = super::statement_sql(cx.text(stmt));
+    let lower = text.to_ascii_lowercase();
+    let Some(add) = find_word(&lower, "add") else {
+        return;
+    };
+    let not_valid = find_word(&lower, "not")
+        .is_some_and(|at| strip_words(&lower[at..], &["not", "valid"]).is_some());
+    let created_here = super::ops_before(cx, stmt).any(|(_, i)| {
+        matches!(&i.op, Op::CreateObject { kind: ObjectKind::Domain, name, .. } if name == domain)
+    });
+    if not_valid || created_here {
+        return;
+    }
+    let name = column_clause(&text[add..], "check")
+        .and_then(|c| c.name)
+        .unwrap_or_else(|| format!("{}_check", domain.unqualified()));
+    out.emit(
+        stmt.span.clone(),
+        format!(
+            "adding a constraint to domain `{domain}` checks every column of that type in every table, holding a SHARE lock on each table that blocks writes until its scan finishes"
+        ),
+        format!(
+            "add it NOT VALID (checked for new values at once) and validate it later, when the tables are quiet: a domain's VALIDATE still blocks writes while it scans:\n  {text} NOT VALID;\n  -- later migration:\n  ALTER DOMAIN {domain} VALIDATE CONSTRAINT {name};"
+        ),
+    );
 }
 
 /// An inline column constraint as written: `[CONSTRAINT name] CHECK (…)` or
