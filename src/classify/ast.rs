@@ -733,7 +733,10 @@ impl Cx {
         Some(spec)
     }
 
-    /// A MySQL `INDEX`/`KEY`/`FULLTEXT` clause inside ALTER TABLE ADD or CREATE TABLE.
+    /// A MySQL `INDEX`/`KEY`/`FULLTEXT` clause inside ALTER TABLE ADD or CREATE TABLE, and
+    /// a MySQL `ADD UNIQUE [INDEX | KEY]`: MySQL has no unique constraint apart from its
+    /// index, so it is the same operation as `CREATE UNIQUE INDEX` (same phase, same
+    /// algorithm).
     fn index_constraint(&self, table: &Name, c: &TableConstraint) -> Option<Op> {
         let cols = |cols: &[sqlparser::ast::IndexColumn]| -> Vec<Name> {
             cols.iter()
@@ -744,6 +747,20 @@ impl Cx {
                 .collect()
         };
         match c {
+            TableConstraint::Unique(u) if self.dialect == Dialect::Mysql => Some(Op::CreateIndex {
+                name: u
+                    .index_name
+                    .as_ref()
+                    .or(u.name.as_ref())
+                    .map(|n| self.ident(n)),
+                table: table.clone(),
+                columns: cols(&u.columns),
+                unique: true,
+                concurrently: false,
+                if_not_exists: false,
+                kind: IndexKind::Plain,
+                only: false,
+            }),
             TableConstraint::Index(ix) => Some(Op::CreateIndex {
                 name: ix.name.as_ref().map(|n| self.ident(n)),
                 table: table.clone(),
@@ -1065,6 +1082,42 @@ mod tests {
                 mode: LockLevel::RowShare,
             }]
         );
+    }
+
+    #[test]
+    fn mysql_add_unique_is_a_unique_index() {
+        let unique = |sql: &str| -> Vec<(&'static str, Option<Name>, bool)> {
+            ast_ops(sql, Dialect::Mysql)
+                .into_iter()
+                .map(|op| match op {
+                    Op::CreateIndex { name, unique, .. } => ("create-index", name, unique),
+                    other => (other.name(), None, false),
+                })
+                .collect()
+        };
+        let expected = vec![("create-index", Some(Name::new("users_email_key")), true)];
+        assert_eq!(
+            unique("ALTER TABLE users ADD UNIQUE INDEX users_email_key (email), ALGORITHM=INPLACE, LOCK=NONE")[..1],
+            expected[..]
+        );
+        assert_eq!(
+            unique("ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)"),
+            expected
+        );
+        assert_eq!(
+            unique(
+                "CREATE UNIQUE INDEX users_email_key ON users (email) ALGORITHM=INPLACE LOCK=NONE"
+            ),
+            expected
+        );
+        // PostgreSQL keeps ADD CONSTRAINT … UNIQUE a constraint (NOT VALID, USING INDEX).
+        assert!(matches!(
+            ast_ops(
+                "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)",
+                Dialect::Postgres
+            )[..],
+            [Op::AddConstraint { .. }]
+        ));
     }
 
     #[test]
