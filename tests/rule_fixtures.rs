@@ -6,12 +6,18 @@
 //! An optional `setup.sql` / `setup.mysql.sql` is replayed first as an earlier migration,
 //! so a fixture can act on an existing table. A first line
 //! `-- fixture: engine-version=10 assume-in-transaction runner-lock-timeout also=RULE,…` sets
-//! options (`also` enables more rules, such as the one a suppression names).
+//! options (`also` enables more rules, such as the one a suppression names). Regression
+//! fixtures, named after the history or report that found the bug, sit beside them as
+//! `<name>.bad.sql` / `<name>.good.sql`.
 
 mod common;
 
-use bellows::rules::RULES;
+use bellows::dialect::Dialect;
+use bellows::lint::FileResult;
+use bellows::report::{render_finding, TextOptions};
+use bellows::rules::{Dialects, RULES};
 use common::{fixture_dir, fixture_files, lint_fixture};
+use std::path::{Path, PathBuf};
 
 #[test]
 fn every_rule_has_fixtures_that_behave() {
@@ -25,44 +31,7 @@ fn every_rule_has_fixtures_that_behave() {
                     problems.push(format!("{}: missing {}", meta.name, file.display()));
                     continue;
                 }
-                let result = lint_fixture(meta.name, dialect, &file);
-                let hits = result
-                    .findings
-                    .iter()
-                    .filter(|f| f.rule == meta.name)
-                    .count();
-                let others: Vec<_> = result
-                    .findings
-                    .iter()
-                    .filter(|f| f.rule != meta.name)
-                    .map(|f| format!("{} ({})", f.rule, f.message))
-                    .collect();
-                if kind == "bad" && hits == 0 {
-                    problems.push(format!(
-                        "{}: {} does not trigger it",
-                        meta.name,
-                        file.display()
-                    ));
-                }
-                if kind == "good" && hits > 0 {
-                    problems.push(format!(
-                        "{}: {} triggers it: {:?}",
-                        meta.name,
-                        file.display(),
-                        result
-                            .findings
-                            .iter()
-                            .map(|f| &f.message)
-                            .collect::<Vec<_>>()
-                    ));
-                }
-                if !others.is_empty() {
-                    problems.push(format!(
-                        "{}: {} has other findings: {others:?}",
-                        meta.name,
-                        file.display()
-                    ));
-                }
+                check_fixture(meta.name, dialect, &file, kind, &mut problems);
             }
         }
     }
@@ -71,6 +40,126 @@ fn every_rule_has_fixtures_that_behave() {
         "rule fixtures:\n  {}",
         problems.join("\n  ")
     );
+}
+
+/// Regression fixtures beside `bad.sql` and `good.sql`, named after what found them:
+/// `<name>.bad.sql` must trigger the rule, `<name>.good.sql` must not (`.mysql.sql` for the
+/// MySQL variant of a rule covering both dialects). They share the folder's `setup.sql`.
+/// Each bad one's diagnostics are held as a snapshot, for review when a message changes.
+#[test]
+fn regression_fixtures_behave() {
+    let mut problems = Vec::new();
+    let mut seen = 0;
+    for rule in RULES {
+        let meta = rule.meta();
+        let dir = fixture_dir(meta.name);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file.file_name().unwrap_or_default().to_string_lossy();
+            let (stem, mysql) = match name.strip_suffix(".mysql.sql") {
+                Some(stem) => (stem, true),
+                None => match name.strip_suffix(".sql") {
+                    Some(stem) => (stem, false),
+                    None => continue,
+                },
+            };
+            let Some((regression, kind)) = stem.rsplit_once('.') else {
+                continue;
+            };
+            if !matches!(kind, "bad" | "good") {
+                problems.push(format!(
+                    "{}: {name} is neither `<name>.bad.sql` nor `<name>.good.sql`",
+                    meta.name
+                ));
+                continue;
+            }
+            let dialect = match (meta.dialects, mysql) {
+                (Dialects::Mysql, _) | (Dialects::Both, true) => Dialect::Mysql,
+                (Dialects::Postgres, false) | (Dialects::Both, false) => Dialect::Postgres,
+                (Dialects::Postgres, true) => {
+                    problems.push(format!(
+                        "{}: {name}: the rule is PostgreSQL-only",
+                        meta.name
+                    ));
+                    continue;
+                }
+            };
+            seen += 1;
+            let result = check_fixture(meta.name, dialect, &file, kind, &mut problems);
+            if kind == "bad" {
+                let rendered: Vec<String> = result
+                    .findings
+                    .iter()
+                    .map(|f| {
+                        render_finding(
+                            &result.source,
+                            f,
+                            TextOptions {
+                                color: false,
+                                width: 100,
+                            },
+                        )
+                    })
+                    .collect();
+                let suffix = if mysql { "_mysql" } else { "" };
+                insta::assert_snapshot!(
+                    format!("{}__{regression}{suffix}", meta.name),
+                    rendered.join("\n")
+                );
+            }
+        }
+    }
+    assert!(seen > 0, "no regression fixtures found");
+    assert!(
+        problems.is_empty(),
+        "regression fixtures:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+/// Lints one fixture with only its rule enabled and records what is wrong with the result.
+fn check_fixture(
+    rule: &str,
+    dialect: Dialect,
+    file: &Path,
+    kind: &str,
+    problems: &mut Vec<String>,
+) -> FileResult {
+    let result = lint_fixture(rule, dialect, file);
+    let hits = result.findings.iter().filter(|f| f.rule == rule).count();
+    let others: Vec<_> = result
+        .findings
+        .iter()
+        .filter(|f| f.rule != rule)
+        .map(|f| format!("{} ({})", f.rule, f.message))
+        .collect();
+    if kind == "bad" && hits == 0 {
+        problems.push(format!("{rule}: {} does not trigger it", file.display()));
+    }
+    if kind == "good" && hits > 0 {
+        problems.push(format!(
+            "{rule}: {} triggers it: {:?}",
+            file.display(),
+            result
+                .findings
+                .iter()
+                .map(|f| &f.message)
+                .collect::<Vec<_>>()
+        ));
+    }
+    if !others.is_empty() {
+        problems.push(format!(
+            "{rule}: {} has other findings: {others:?}",
+            file.display()
+        ));
+    }
+    result
 }
 
 #[test]
@@ -103,5 +192,33 @@ fn every_rule_documents_itself() {
         problems.is_empty(),
         "rule docs:\n  {}",
         problems.join("\n  ")
+    );
+}
+
+/// A regression snapshot whose fixture is gone fails the run.
+#[test]
+fn no_orphaned_regression_snapshots() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut orphans = Vec::new();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name
+            .strip_prefix("rule_fixtures__")
+            .and_then(|n| n.strip_suffix(".snap"))
+        else {
+            continue;
+        };
+        let (rule, regression) = stem.split_once("__").unwrap_or((stem, ""));
+        let file = match regression.strip_suffix("_mysql") {
+            Some(base) => format!("{base}.bad.mysql.sql"),
+            None => format!("{regression}.bad.sql"),
+        };
+        if !fixture_dir(rule).join(file).exists() {
+            orphans.push(name);
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "orphaned snapshots (delete them): {orphans:?}"
     );
 }

@@ -475,3 +475,95 @@ fn maintenance_on_the_whole_database_says_so() {
         unlogged[0].message
     );
 }
+
+// ---- found on real histories
+
+#[test]
+fn inline_primary_key_on_add_column_builds_its_index_under_the_lock() {
+    let setup = "CREATE TABLE tags (label text);";
+    let sql = "ALTER TABLE tags ADD COLUMN id bigint NOT NULL DEFAULT 0 PRIMARY KEY;";
+    let found = pg("unique-constraint-without-index", "16", setup, sql);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].message.contains("column `id` with a primary key"),
+        "{}",
+        found[0].message
+    );
+    assert!(
+        found[0]
+            .help
+            .contains("ALTER TABLE tags ADD COLUMN id bigint NOT NULL DEFAULT 0;"),
+        "{}",
+        found[0].help
+    );
+    assert!(
+        found[0].help.contains("PRIMARY KEY USING INDEX tags_pkey"),
+        "{}",
+        found[0].help
+    );
+}
+
+#[test]
+fn reindex_system_gets_no_concurrently_advice() {
+    // PostgreSQL 15: `REINDEX SYSTEM CONCURRENTLY db` fails with "cannot reindex system
+    // catalogs concurrently".
+    for sql in ["REINDEX SYSTEM;", "REINDEX (VERBOSE) SYSTEM app;"] {
+        let found = pg("reindex-non-concurrent", "16", PG_USERS, sql);
+        assert_eq!(found.len(), 1, "{sql}");
+        assert!(
+            !found[0].help.contains("CONCURRENTLY"),
+            "{sql}: {}",
+            found[0].help
+        );
+        assert!(
+            found[0].message.contains("system catalogs"),
+            "{}",
+            found[0].message
+        );
+    }
+    let index = pg(
+        "reindex-non-concurrent",
+        "16",
+        PG_USERS,
+        "REINDEX DATABASE app;",
+    );
+    assert!(index[0].help.contains("REINDEX DATABASE CONCURRENTLY app"));
+}
+
+#[test]
+fn timestamptz_in_a_utc_session_rebuilds_indexes_but_not_the_table() {
+    // PostgreSQL 15 (`bellows trace`): after `SET timezone = 'UTC'` the table keeps its
+    // relfilenode and the column's index gets a new one; in another zone both change.
+    let setup = "CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamp);";
+    let utc =
+        "SET timezone = 'UTC';\nALTER TABLE events ALTER COLUMN happened_at TYPE timestamptz;";
+    for version in ["12", "16"] {
+        let found = pg("change-column-type", version, setup, utc);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("does not rewrite `events`")
+                && found[0]
+                    .message
+                    .contains("rebuilds the indexes on `happened_at`")
+                && found[0].message.contains("another type"),
+            "{}",
+            found[0].message
+        );
+    }
+    let spelled =
+        "SET TIME ZONE 'Etc/UTC';\nALTER TABLE events ALTER COLUMN happened_at TYPE timestamptz;";
+    assert!(pg("change-column-type", "16", setup, spelled)[0]
+        .message
+        .contains("does not rewrite"));
+    // Before 12, in another zone, or with no zone set, the table is rewritten.
+    let paris = "SET timezone = 'Europe/Paris';\nALTER TABLE events ALTER COLUMN happened_at TYPE timestamptz;";
+    let unset = "ALTER TABLE events ALTER COLUMN happened_at TYPE timestamptz;";
+    for (version, sql) in [("11", utc), ("16", paris), ("16", unset)] {
+        let found = pg("change-column-type", version, setup, sql);
+        assert!(
+            found[0].message.contains("rewrites `events`"),
+            "{version} {sql}: {}",
+            found[0].message
+        );
+    }
+}

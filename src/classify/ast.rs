@@ -3,6 +3,7 @@
 //! Owns reading the parts of sqlparser's AST that matter for safety. Anything it does not
 //! model becomes `Op::Other` (SQL we read but do not reason about) or `Op::Inert`.
 
+use super::locks::LockLevel;
 use super::op::*;
 use super::types::{function_kind, parse_column_type, parse_type};
 use crate::dialect::Dialect;
@@ -163,7 +164,13 @@ impl Cx {
                     .as_ref()
                     .map(|q| !matches!(*q.body, sqlparser::ast::SetExpr::Values(_)))
                     .unwrap_or(false);
-                vec![Op::Insert {
+                // `INSERT … WITH d AS (DELETE … RETURNING …) SELECT …` changes `d`'s table too.
+                let mut ops = insert
+                    .source
+                    .as_ref()
+                    .map(|q| self.query_dml(q))
+                    .unwrap_or_default();
+                ops.push(Op::Insert {
                     table,
                     from_select,
                     columns: insert
@@ -171,7 +178,8 @@ impl Cx {
                         .iter()
                         .map(|c| Name::new(self.name(c).unqualified().to_owned()))
                         .collect(),
-                }]
+                });
+                ops
             }
             Statement::Update(update) => vec![Op::Update {
                 table: self.table_with_joins(&update.table),
@@ -201,7 +209,14 @@ impl Cx {
                 has_where: true,
                 has_limit: false,
             }],
-            Statement::Query(_) => vec![Op::Select],
+            Statement::Query(query) => {
+                let ops = self.query_dml(query);
+                if ops.is_empty() {
+                    vec![Op::Select]
+                } else {
+                    ops
+                }
+            }
             Statement::StartTransaction { statements, .. } if statements.is_empty() => {
                 vec![Op::Transaction(TxControl::Begin)]
             }
@@ -327,6 +342,13 @@ impl Cx {
                     Op::Vacuum { table }
                 }]
             }
+            Statement::Lock(lock) => vec![Op::LockTable {
+                tables: lock.tables.iter().map(|t| self.name(&t.name)).collect(),
+                mode: lock
+                    .lock_mode
+                    .as_ref()
+                    .map_or(LockLevel::AccessExclusive, lock_level),
+            }],
             Statement::Comment { .. }
             | Statement::Grant(_)
             | Statement::Revoke(_)
@@ -334,7 +356,6 @@ impl Cx {
             | Statement::RevokeRole(_)
             | Statement::AlterDefaultPrivileges(_)
             | Statement::Analyze(_)
-            | Statement::Lock(_)
             | Statement::LockTables { .. }
             | Statement::UnlockTables
             | Statement::Use(_)
@@ -359,6 +380,37 @@ impl Cx {
             _ => vec![Op::Other {
                 what: leading_words(stmt),
             }],
+        }
+    }
+
+    /// The data changes of a query: `WITH … UPDATE / INSERT / DELETE` is its final
+    /// statement, and a data-modifying CTE (`WITH x AS (DELETE … RETURNING …) SELECT …`)
+    /// changes its table whatever the final statement is. Empty for a plain query.
+    fn query_dml(&self, query: &sqlparser::ast::Query) -> Vec<Op> {
+        let mut ops: Vec<Op> = query
+            .with
+            .iter()
+            .flat_map(|with| &with.cte_tables)
+            .flat_map(|cte| self.query_dml(&cte.query))
+            .collect();
+        ops.extend(self.set_expr_dml(&query.body));
+        ops
+    }
+
+    fn set_expr_dml(&self, body: &sqlparser::ast::SetExpr) -> Vec<Op> {
+        use sqlparser::ast::SetExpr;
+        match body {
+            SetExpr::Insert(stmt)
+            | SetExpr::Update(stmt)
+            | SetExpr::Delete(stmt)
+            | SetExpr::Merge(stmt) => self.statement(stmt),
+            SetExpr::Query(inner) => self.query_dml(inner),
+            SetExpr::SetOperation { left, right, .. } => {
+                let mut ops = self.set_expr_dml(left);
+                ops.extend(self.set_expr_dml(right));
+                ops
+            }
+            SetExpr::Select(_) | SetExpr::Values(_) | SetExpr::Table(_) => Vec::new(),
         }
     }
 
@@ -408,6 +460,12 @@ impl Cx {
                     local: false,
                 })
                 .collect(),
+            // `SET [LOCAL] TIME ZONE 'UTC'` is `SET timezone = 'UTC'`.
+            Set::SetTimeZone { local, value } => vec![Op::Set {
+                name: "timezone".into(),
+                value: value.to_string().trim_matches('\'').to_owned(),
+                local: *local,
+            }],
             _ => vec![Op::Inert { what: "set".into() }],
         }
     }
@@ -474,7 +532,10 @@ impl Cx {
             match opt {
                 ColumnOption::NotNull => spec.not_null = true,
                 ColumnOption::Null => spec.not_null = false,
-                ColumnOption::Default(expr) => spec.default = Some(self.default_kind(expr)),
+                // `DEFAULT NULL` is no default: every existing row reads NULL.
+                ColumnOption::Default(expr) => {
+                    spec.default = (!is_null(expr)).then(|| self.default_kind(expr))
+                }
                 ColumnOption::PrimaryKey(_) => {
                     spec.primary_key = true;
                     spec.not_null = true;
@@ -672,7 +733,10 @@ impl Cx {
         Some(spec)
     }
 
-    /// A MySQL `INDEX`/`KEY`/`FULLTEXT` clause inside ALTER TABLE ADD or CREATE TABLE.
+    /// A MySQL `INDEX`/`KEY`/`FULLTEXT` clause inside ALTER TABLE ADD or CREATE TABLE, and
+    /// a MySQL `ADD UNIQUE [INDEX | KEY]`: MySQL has no unique constraint apart from its
+    /// index, so it is the same operation as `CREATE UNIQUE INDEX` (same phase, same
+    /// algorithm).
     fn index_constraint(&self, table: &Name, c: &TableConstraint) -> Option<Op> {
         let cols = |cols: &[sqlparser::ast::IndexColumn]| -> Vec<Name> {
             cols.iter()
@@ -683,6 +747,20 @@ impl Cx {
                 .collect()
         };
         match c {
+            TableConstraint::Unique(u) if self.dialect == Dialect::Mysql => Some(Op::CreateIndex {
+                name: u
+                    .index_name
+                    .as_ref()
+                    .or(u.name.as_ref())
+                    .map(|n| self.ident(n)),
+                table: table.clone(),
+                columns: cols(&u.columns),
+                unique: true,
+                concurrently: false,
+                if_not_exists: false,
+                kind: IndexKind::Plain,
+                only: false,
+            }),
             TableConstraint::Index(ix) => Some(Op::CreateIndex {
                 name: ix.name.as_ref().map(|n| self.ident(n)),
                 table: table.clone(),
@@ -934,6 +1012,30 @@ enum Stability {
     Volatile,
 }
 
+/// The lock a `LOCK TABLE … IN mode MODE` asks for.
+fn lock_level(mode: &sqlparser::ast::LockTableMode) -> LockLevel {
+    use sqlparser::ast::LockTableMode as M;
+    match mode {
+        M::AccessShare => LockLevel::AccessShare,
+        M::RowShare => LockLevel::RowShare,
+        M::RowExclusive => LockLevel::RowExclusive,
+        M::ShareUpdateExclusive => LockLevel::ShareUpdateExclusive,
+        M::Share => LockLevel::Share,
+        M::ShareRowExclusive => LockLevel::ShareRowExclusive,
+        M::Exclusive => LockLevel::Exclusive,
+        M::AccessExclusive => LockLevel::AccessExclusive,
+    }
+}
+
+/// Is the expression the NULL literal (`NULL`, `NULL::bigint`, `(NULL)`)?
+fn is_null(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(v) => matches!(v.value, sqlparser::ast::Value::Null),
+        Expr::Nested(e) | Expr::Cast { expr: e, .. } => is_null(e),
+        _ => false,
+    }
+}
+
 /// The statement's first two words, lower-case, for `Op::Other` / `Op::Inert`.
 fn leading_words(stmt: &Statement) -> String {
     let text = stmt.to_string();
@@ -942,4 +1044,147 @@ fn leading_words(stmt: &Statement) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::split::split;
+    use crate::parse::{parse_statement, Parsed};
+
+    /// The ops of the one statement in `sql`, read through sqlparser only.
+    fn ast_ops(sql: &str, dialect: Dialect) -> Vec<Op> {
+        let raws = split(sql, dialect).statements;
+        assert_eq!(raws.len(), 1, "{sql}");
+        match parse_statement(sql, &raws[0], dialect) {
+            Parsed::Ast(stmt) => classify(&stmt, dialect),
+            other => panic!("{sql}: sqlparser did not read it: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lock_table_names_its_tables_and_mode() {
+        let pg = Dialect::Postgres;
+        assert_eq!(
+            ast_ops("LOCK users", pg),
+            vec![Op::LockTable {
+                tables: vec![Name::new("users")],
+                mode: LockLevel::AccessExclusive,
+            }]
+        );
+        assert_eq!(
+            ast_ops(
+                "LOCK TABLE ONLY users, app.orders IN ROW SHARE MODE NOWAIT",
+                pg
+            ),
+            vec![Op::LockTable {
+                tables: vec![Name::new("users"), Name::new("app.orders")],
+                mode: LockLevel::RowShare,
+            }]
+        );
+    }
+
+    #[test]
+    fn mysql_add_unique_is_a_unique_index() {
+        let unique = |sql: &str| -> Vec<(&'static str, Option<Name>, bool)> {
+            ast_ops(sql, Dialect::Mysql)
+                .into_iter()
+                .map(|op| match op {
+                    Op::CreateIndex { name, unique, .. } => ("create-index", name, unique),
+                    other => (other.name(), None, false),
+                })
+                .collect()
+        };
+        let expected = vec![("create-index", Some(Name::new("users_email_key")), true)];
+        assert_eq!(
+            unique("ALTER TABLE users ADD UNIQUE INDEX users_email_key (email), ALGORITHM=INPLACE, LOCK=NONE")[..1],
+            expected[..]
+        );
+        assert_eq!(
+            unique("ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)"),
+            expected
+        );
+        assert_eq!(
+            unique(
+                "CREATE UNIQUE INDEX users_email_key ON users (email) ALGORITHM=INPLACE LOCK=NONE"
+            ),
+            expected
+        );
+        // PostgreSQL keeps ADD CONSTRAINT … UNIQUE a constraint (NOT VALID, USING INDEX).
+        assert!(matches!(
+            ast_ops(
+                "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)",
+                Dialect::Postgres
+            )[..],
+            [Op::AddConstraint { .. }]
+        ));
+    }
+
+    #[test]
+    fn cte_dml_is_read_by_its_final_statement() {
+        let pg = Dialect::Postgres;
+        assert_eq!(
+            ast_ops(
+                "WITH moved AS (SELECT id FROM users) UPDATE orders SET x = 1 FROM moved WHERE orders.user_id = moved.id",
+                pg
+            ),
+            vec![Op::Update {
+                table: Name::new("orders"),
+                has_where: true,
+                has_limit: false,
+            }]
+        );
+        assert_eq!(
+            ast_ops("WITH old AS (SELECT 1) DELETE FROM sessions", pg),
+            vec![Op::Delete {
+                table: Name::new("sessions"),
+                has_where: false,
+                has_limit: false,
+            }]
+        );
+        assert_eq!(
+            ast_ops(
+                "WITH d AS (DELETE FROM users WHERE id < 10 RETURNING *) INSERT INTO old_users SELECT * FROM d",
+                pg
+            ),
+            vec![
+                Op::Delete {
+                    table: Name::new("users"),
+                    has_where: true,
+                    has_limit: false,
+                },
+                Op::Insert {
+                    table: Name::new("old_users"),
+                    from_select: true,
+                    columns: vec![],
+                }
+            ]
+        );
+        assert_eq!(
+            ast_ops(
+                "WITH u AS (UPDATE users SET x = 1 RETURNING id) SELECT count(*) FROM u",
+                pg
+            ),
+            vec![Op::Update {
+                table: Name::new("users"),
+                has_where: false,
+                has_limit: false,
+            }]
+        );
+        assert_eq!(
+            ast_ops("WITH a AS (SELECT 1) SELECT * FROM a", pg),
+            vec![Op::Select]
+        );
+        assert_eq!(
+            ast_ops(
+                "WITH ids AS (SELECT id FROM users) UPDATE users SET x = 1 WHERE id IN (SELECT id FROM ids)",
+                Dialect::Mysql
+            ),
+            vec![Op::Update {
+                table: Name::new("users"),
+                has_where: true,
+                has_limit: false,
+            }]
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! against a real server (docs/trace.md says how the two are compared). Pure: no schema
 //! lookups beyond the context the caller passes.
 
-use super::op::{ConstraintKind, DefaultKind, Generated, IndexKind, Op};
+use super::op::{ConstraintKind, DefaultKind, Generated, IndexKind, ObjectKind, Op};
 use crate::dialect::{Dialect, EngineVersion};
 
 /// The strongest table lock an operation takes (PostgreSQL lock modes; MySQL maps its
@@ -186,6 +186,9 @@ pub struct LockContext {
     pub foreign_key_checks_off: bool,
     /// MySQL: the statement that drops the primary key adds a new one.
     pub replaces_primary_key: bool,
+    /// PostgreSQL: a `timestamp` ↔ `timestamptz` change in a session whose `TimeZone`
+    /// was set to UTC earlier in the file.
+    pub time_zone_change_in_utc: bool,
 }
 
 /// The lock facts of `op` on `version`; an operation without a fact locks nothing.
@@ -222,7 +225,19 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> Option<LockFact
                     Some(_) => !version.at_least(11, 0),
                     Option::None => false,
                 };
-            ax(if rewrites { Rewrite } else { Metadata })
+            ax(if rewrites {
+                Rewrite
+            } else if column.unique || column.primary_key {
+                // ENGINE-FACTS: an inline UNIQUE / PRIMARY KEY builds its index under the
+                // ALTER's ACCESS EXCLUSIVE lock.
+                IndexBuild
+            } else if column.check || (column.references.is_some() && column.default.is_some()) {
+                // ENGINE-FACTS: an inline CHECK is checked on every row; an inline
+                // REFERENCES only when a non-null default fills the rows.
+                Scan
+            } else {
+                Metadata
+            })
         }
         Op::DropColumn { .. }
         | Op::RenameColumn { .. }
@@ -241,6 +256,10 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> Option<LockFact
         }),
         Op::AlterColumnType { using, .. } => ax(if cx.safe_widening && !using {
             Metadata
+        } else if cx.time_zone_change_in_utc && !using && version.at_least(12, 0) {
+            // ENGINE-FACTS: no rewrite in a UTC session from PostgreSQL 12; the indexes
+            // on the column are rebuilt (`bellows trace` on PostgreSQL 15).
+            IndexBuild
         } else {
             Rewrite
         }),
@@ -331,6 +350,13 @@ fn postgres(op: &Op, version: EngineVersion, cx: LockContext) -> Option<LockFact
             LockFacts::new(RowExclusive, Metadata)
         }
         Op::Select => LockFacts::new(AccessShare, Metadata),
+        Op::LockTable { mode, .. } => LockFacts::new(*mode, Metadata),
+        // ENGINE-FACTS has no row: DROP VIEW takes ACCESS EXCLUSIVE on the view (and a
+        // materialized view), so reads of it wait (`bellows trace` on PostgreSQL 15).
+        Op::DropObject {
+            kind: ObjectKind::View | ObjectKind::MaterializedView,
+            ..
+        } => ax(Metadata),
         Op::AlterTableOther { what, .. } => LockFacts::new(other_action_lock(what), Metadata),
         // Since PostgreSQL 12, SHARE UPDATE EXCLUSIVE on the index and nothing on its table.
         Op::RenameIndex {
@@ -426,6 +452,10 @@ fn mysql(op: &Op, version: EngineVersion, cx: LockContext) -> Option<LockFacts> 
                 alter(Copy, Rewrite)
             } else if column.auto_increment {
                 alter(InPlaceShared, Rewrite)
+            } else if column.unique || column.primary_key {
+                // MariaDB 10.11 refuses ALGORITHM=INSTANT for a column with an index
+                // ("Try ALGORITHM=INPLACE") and accepts INPLACE, LOCK=NONE.
+                alter(InPlace, Rewrite)
             } else if column.placed {
                 instant_or_rebuild(since(version, (8, 0, 29), (10, 4)))
             } else {

@@ -4,6 +4,7 @@
 //! a list of `Op`s. Rules match on these, never on the raw AST. Nothing here knows about
 //! files, rules or reports.
 
+use super::locks::LockLevel;
 use std::fmt;
 
 /// A possibly schema-qualified object name, normalised for comparison: unquoted parts are
@@ -454,6 +455,12 @@ pub enum Op {
     /// A query with no side effects on the schema.
     Select,
     // ---- session and transaction
+    /// PostgreSQL `LOCK [TABLE] name, … [IN mode MODE]`: an explicit lock on each table,
+    /// held until the transaction ends (ACCESS EXCLUSIVE when no mode is given).
+    LockTable {
+        tables: Vec<Name>,
+        mode: LockLevel,
+    },
     Transaction(TxControl),
     /// `SET name = value` / `SET LOCAL …` / MySQL `SET [SESSION] var = …`.
     Set {
@@ -525,6 +532,7 @@ impl Op {
             Op::Update { .. } => "update",
             Op::Delete { .. } => "delete",
             Op::Select => "select",
+            Op::LockTable { .. } => "lock-table",
             Op::Transaction(TxControl::Begin) => "begin",
             Op::Transaction(TxControl::Commit) => "commit",
             Op::Transaction(TxControl::Rollback) => "rollback",
@@ -574,6 +582,7 @@ impl Op {
                 table.as_ref()
             }
             Op::CreateObject { on_table, .. } => on_table.as_ref(),
+            Op::LockTable { tables, .. } if tables.len() == 1 => tables.first(),
             _ => None,
         }
     }
@@ -597,7 +606,9 @@ impl Op {
     /// Every table this operation names (for DROP TABLE / TRUNCATE lists as well).
     pub fn tables(&self) -> Vec<&Name> {
         match self {
-            Op::DropTable { tables, .. } | Op::Truncate { tables } => tables.iter().collect(),
+            Op::DropTable { tables, .. }
+            | Op::Truncate { tables }
+            | Op::LockTable { tables, .. } => tables.iter().collect(),
             other => other.table().into_iter().collect(),
         }
     }

@@ -73,9 +73,13 @@ pub struct PhaseContext {
 pub fn phase_of(op: &Op, cx: PhaseContext) -> Phase {
     use Op::*;
     let base = match op {
-        Transaction(_) | Set { .. } | Inert { .. } | Select | Vacuum { .. } | Reindex { .. } => {
-            return Phase::None
-        }
+        Transaction(_)
+        | Set { .. }
+        | Inert { .. }
+        | LockTable { .. }
+        | Select
+        | Vacuum { .. }
+        | Reindex { .. } => return Phase::None,
         VacuumFull { .. }
         | Cluster { .. }
         | SetLogged { .. }

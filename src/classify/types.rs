@@ -167,7 +167,7 @@ pub fn parse_column_type(text: &str, dialect: Dialect) -> (SqlType, bool) {
         }
         None => (rest.to_owned(), None),
     };
-    let (name, serial) = fold_type_name(&base.to_ascii_lowercase(), dialect);
+    let (name, serial) = fold_type_name(&type_words(&base), dialect);
     ty.name = name;
     if let Some(inner) = args {
         if ty.name == "enum" || ty.name == "set" {
@@ -180,6 +180,36 @@ pub fn parse_column_type(text: &str, dialect: Dialect) -> (SqlType, bool) {
         }
     }
     (ty, serial)
+}
+
+/// A type name as the server compares it: quotes removed (PostgreSQL: `"serial"` is
+/// `serial`; a quoted part keeps its case, so `"SERIAL"` is not), unquoted parts
+/// lower-cased, and the `pg_catalog.` qualifier of built-in types dropped.
+fn type_words(base: &str) -> String {
+    let mut out = String::with_capacity(base.len());
+    let mut chars = base.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '"' && c != '`' {
+            out.extend(c.to_lowercase());
+            continue;
+        }
+        while let Some(q) = chars.next() {
+            if q == c {
+                if chars.peek() == Some(&c) {
+                    chars.next();
+                    out.push(c);
+                } else {
+                    break;
+                }
+            } else {
+                out.push(q);
+            }
+        }
+    }
+    match out.trim_start().strip_prefix("pg_catalog.") {
+        Some(rest) => rest.to_owned(),
+        None => out,
+    }
 }
 
 fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
@@ -243,5 +273,11 @@ mod tests {
         let (t, serial) = parse_column_type("SERIAL", Dialect::Mysql);
         assert_eq!((t.name.as_str(), serial), ("bigint unsigned", true));
         assert_eq!(parse_type("timestamp with time zone").name, "timestamptz");
+        let (t, serial) = parse_column_type("\"bigserial\"", Dialect::Postgres);
+        assert_eq!((t.name.as_str(), serial), ("bigint", true));
+        assert_eq!(parse_type("\"varchar\"(20)").args, vec![20]);
+        assert_eq!(parse_type("pg_catalog.\"int8\"").name, "bigint");
+        // A quoted name keeps its case: `"SERIAL"` is a type of that name, not serial.
+        assert!(!parse_column_type("\"SERIAL\"", Dialect::Postgres).1);
     }
 }

@@ -10,7 +10,7 @@ use crate::dialect::Dialect;
 use crate::parse::split::{split, Comment, RawStatement};
 use crate::parse::{parse_statement, Parsed};
 use crate::rules::{self, FileContext, Finding};
-use crate::schema::widening::is_safe_widening;
+use crate::schema::widening::{is_safe_widening, time_zone_only};
 use crate::schema::{Column, Schema};
 use crate::source::{Encoding, SourceFile};
 use rayon::prelude::*;
@@ -207,9 +207,12 @@ pub(super) fn finish_file(
     let mut statements = Vec::with_capacity(parsed.statements.len());
     let mut created: HashSet<Name> = HashSet::new();
     let mut depth_block: Option<usize> = None;
+    let mut runner_ended = false;
     let mut blocks = 0usize;
     // MySQL: `SET foreign_key_checks = 0` lets ADD FOREIGN KEY run in place.
     let mut foreign_key_checks_off = false;
+    // PostgreSQL: the session `TimeZone` was set to UTC.
+    let mut time_zone_utc = false;
     for (raw, read) in parsed.statements {
         let (ops, invalid) = match read {
             Read::Ops(ops) => (ops, None),
@@ -217,6 +220,9 @@ pub(super) fn finish_file(
         };
         // Transaction state before this statement.
         let mut transaction = depth_block.or(if assumed { Some(0) } else { None });
+        if depth_block.is_none() && runner_ended {
+            transaction = None;
+        }
         let mut infos = Vec::with_capacity(ops.len());
         // MySQL drops a primary key in place only when the statement adds a new one.
         let adds_primary_key = ops.iter().any(|op| {
@@ -231,7 +237,12 @@ pub(super) fn finish_file(
                         depth_block = Some(blocks);
                         transaction = Some(blocks);
                     }
-                    TxControl::Commit | TxControl::Rollback => depth_block = None,
+                    // A COMMIT outside an explicit block ends the runner's transaction:
+                    // what follows runs outside one until the next BEGIN.
+                    TxControl::Commit | TxControl::Rollback => {
+                        runner_ended |= depth_block.is_none();
+                        depth_block = None;
+                    }
                     _ => {}
                 }
             }
@@ -241,6 +252,9 @@ pub(super) fn finish_file(
                     .slice(&raw.span)
                     .to_ascii_lowercase()
                     .contains("global");
+                if name == "timezone" && !global {
+                    time_zone_utc = crate::schema::widening::is_utc_time_zone(value);
+                }
                 if name == "foreign_key_checks" && !global {
                     match value.trim().to_ascii_lowercase().as_str() {
                         "0" | "off" | "false" => foreign_key_checks_off = true,
@@ -252,10 +266,19 @@ pub(super) fn finish_file(
             let session = Session {
                 foreign_key_checks_off,
                 adds_primary_key,
+                time_zone_utc,
             };
             let info = op_info(op, schema, &created, settings, session);
-            if let Op::CreateTable { table, .. } = &info.op {
-                created.insert(table.clone());
+            if let Op::CreateTable {
+                table,
+                if_not_exists,
+                ..
+            } = &info.op
+            {
+                // `IF NOT EXISTS` of a table that exists creates nothing: it stays existing.
+                if !(*if_not_exists && info.table_known) {
+                    created.insert(table.clone());
+                }
             }
             if let Op::RenameTable { from, to } = &info.op {
                 if created.remove(from) {
@@ -368,6 +391,8 @@ struct Session {
     foreign_key_checks_off: bool,
     /// The statement adds a primary key.
     adds_primary_key: bool,
+    /// PostgreSQL: `SET timezone = 'UTC'` earlier in the file.
+    time_zone_utc: bool,
 }
 
 fn op_info(
@@ -444,6 +469,11 @@ fn op_info(
             nullability_changes,
             foreign_key_checks_off: session.foreign_key_checks_off,
             replaces_primary_key: session.adds_primary_key,
+            time_zone_change_in_utc: session.time_zone_utc
+                && match (&column_before, new_type) {
+                    (Some(before), Some(ty)) => time_zone_only(&before.ty, ty),
+                    _ => false,
+                },
         },
     );
     OpInfo {

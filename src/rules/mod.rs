@@ -428,6 +428,70 @@ pub(crate) mod util {
         Some(format!("{} {}{}", &text[..at], word, &text[at..]))
     }
 
+    /// `text` without its leading keywords (case-insensitive), or `None` if it does not start
+    /// with them.
+    pub fn strip_words<'t>(text: &'t str, words: &[&str]) -> Option<&'t str> {
+        let mut rest = text.trim_start();
+        for word in words {
+            let head = rest.get(..word.len())?;
+            let boundary = rest[word.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
+            if !head.eq_ignore_ascii_case(word) || !boundary {
+                return None;
+            }
+            rest = rest[word.len()..].trim_start();
+        }
+        Some(rest)
+    }
+
+    /// The byte offset of `word` as a whole word in lower-case `text`, outside quotes.
+    pub fn find_word(lower: &str, word: &str) -> Option<usize> {
+        let mut quote: Option<char> = None;
+        let bytes = lower.as_bytes();
+        for (i, c) in lower.char_indices() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if c == '"' || c == '`' => quote = Some(c),
+                None => {
+                    let before_ok = i == 0 || !(bytes[i - 1] as char).is_ascii_alphanumeric();
+                    let end = i + word.len();
+                    let after_ok = lower
+                        .get(end..)
+                        .and_then(|s| s.chars().next())
+                        .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
+                    if before_ok && after_ok && lower.get(i..end) == Some(word) {
+                        return Some(i);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Splits on `sep` outside double quotes and backticks.
+    pub fn split_outside_quotes(text: &str, sep: char) -> Vec<&str> {
+        let mut parts = Vec::new();
+        let mut quote: Option<char> = None;
+        let mut start = 0;
+        for (i, c) in text.char_indices() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if c == '"' || c == '`' => quote = Some(c),
+                None if c == sep => {
+                    parts.push(&text[start..i]);
+                    start = i + c.len_utf8();
+                }
+                None => {}
+            }
+        }
+        parts.push(&text[start..]);
+        parts
+    }
+
     /// The statement's ops that act on an existing table (not created in this migration).
     pub fn on_existing_table(op: &OpInfo) -> bool {
         !op.table_is_new

@@ -125,6 +125,12 @@ impl Schema {
     /// single file linted without its history still builds a useful model.
     pub fn apply(&mut self, op: &Op) {
         match op {
+            // `CREATE TABLE IF NOT EXISTS` of a table that exists changes nothing.
+            Op::CreateTable {
+                table,
+                if_not_exists: true,
+                ..
+            } if self.tables.contains_key(table) => {}
             Op::CreateTable {
                 table,
                 columns,
@@ -360,5 +366,17 @@ mod tests {
         });
         assert!(s.table(&users).is_none());
         assert!(s.table(&Name::new("accounts")).is_some());
+        // IF NOT EXISTS keeps the table that is there.
+        let accounts = Name::new("accounts");
+        s.apply(&Op::CreateTable {
+            table: accounts.clone(),
+            columns: vec![col("other", "text")],
+            constraints: vec![],
+            if_not_exists: true,
+            columns_unknown: false,
+            partition_of: None,
+        });
+        assert!(s.column(&accounts, &Name::new("id")).is_some());
+        assert!(s.column(&accounts, &Name::new("other")).is_none());
     }
 }

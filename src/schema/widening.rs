@@ -37,9 +37,33 @@ fn postgres(from: &SqlType, to: &SqlType) -> bool {
             _ => false,
         },
         ("cidr", "inet") => true,
+        // Not a widening: clients see another type. See `time_zone_only`.
         ("timestamp", "timestamptz") | ("timestamptz", "timestamp") => false,
         _ => false,
     }
+}
+
+/// PostgreSQL: `timestamp` ↔ `timestamptz` with the same precision. From PostgreSQL 12
+/// the table is not rewritten when the session `TimeZone` is UTC (only the column's
+/// indexes are rebuilt); see [`is_utc_time_zone`].
+pub fn time_zone_only(from: &SqlType, to: &SqlType) -> bool {
+    let names = (from.name.as_str(), to.name.as_str());
+    matches!(
+        names,
+        ("timestamp", "timestamptz") | ("timestamptz", "timestamp")
+    ) && from.args == to.args
+        && from.array == to.array
+}
+
+/// Is a `TimeZone` setting UTC (PostgreSQL skips the rewrite for a zone whose offset is
+/// always 0)? Names compare case-insensitively, as the server looks them up.
+pub fn is_utc_time_zone(value: &str) -> bool {
+    let zone = value.trim().trim_matches(['\'', '"']).to_ascii_lowercase();
+    let zone = zone.strip_prefix("etc/").unwrap_or(&zone);
+    matches!(
+        zone,
+        "utc" | "uct" | "gmt" | "gmt0" | "gmt+0" | "gmt-0" | "zulu" | "universal" | "greenwich"
+    )
 }
 
 /// Max bytes per character for a MySQL character set (utf8mb4 unless declared).

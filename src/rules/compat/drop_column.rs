@@ -63,7 +63,7 @@ impl Rule for DropColumn {
                     );
                 }
             }
-            created.record(&info.op);
+            created.record(info);
         }
     }
 }

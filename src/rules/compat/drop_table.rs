@@ -70,7 +70,7 @@ impl Rule for DropTable {
                     );
                 }
             }
-            created.record(&info.op);
+            created.record(info);
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod rename_table;
 pub mod truncate_table;
 
 use crate::classify::op::{Name, Op};
+use crate::lint::OpInfo;
 use std::collections::HashSet;
 use std::hash::Hash;
 
@@ -31,9 +32,14 @@ impl CreatedHere {
         self.table(table) || self.columns.contains(&(table.clone(), column.clone()))
     }
 
-    /// Records `op` once the rules have looked at it.
-    pub fn record(&mut self, op: &Op) {
-        match op {
+    /// Records an operation once the rules have looked at it.
+    pub fn record(&mut self, info: &OpInfo) {
+        match &info.op {
+            // `IF NOT EXISTS` of a table that exists creates nothing.
+            Op::CreateTable {
+                if_not_exists: true,
+                ..
+            } if info.table_known => {}
             Op::CreateTable { table, .. } => {
                 self.tables.insert(table.clone());
             }

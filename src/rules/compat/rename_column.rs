@@ -82,7 +82,7 @@ impl Rule for RenameColumn {
                     );
                 }
             }
-            created.record(&info.op);
+            created.record(info);
         }
     }
 }

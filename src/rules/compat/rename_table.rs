@@ -92,7 +92,7 @@ impl Rule for RenameTable {
                         );
                     }
                 }
-                created.record(&info.op);
+                created.record(info);
             }
         }
     }

@@ -86,7 +86,7 @@ impl Rule for TruncateTable {
                     out.emit(stmt.span.clone(), message, help);
                 }
             }
-            created.record(&info.op);
+            created.record(info);
         }
     }
 }

@@ -1,3 +1,4 @@
+use crate::classify::locks::Cost;
 use crate::classify::op::{Name, Op, SqlType};
 use crate::rules::{Emitter, FileContext, Rule, RuleMeta};
 
@@ -21,6 +22,11 @@ declare_rule! {
     /// the length prefix size, and ENUM/SET values appended at the end. A `MODIFY` /
     /// `CHANGE` that keeps the type (a rename, a nullability change) is not a type change.
     /// When the model does not know the column's current type, it fires.
+    ///
+    /// PostgreSQL 12 and later do not rewrite the table for `timestamp` ↔ `timestamptz`
+    /// when the session `TimeZone` is UTC (`SET timezone = 'UTC'` earlier in the file).
+    /// The rule still fires there, saying what happens instead: the indexes on the column
+    /// are rebuilt under the ACCESS EXCLUSIVE lock, and clients get the other type.
     ///
     /// ## Safe alternative
     /// Add a column of the new type, keep it in sync (application writes or a trigger),
@@ -80,6 +86,20 @@ impl Rule for ChangeColumnType {
                 if info.safe_widening && !using {
                     continue;
                 }
+            }
+            if cx.is_postgres() && info.lock.cost == Cost::IndexBuild {
+                // `timestamp` ↔ `timestamptz` in a UTC session (PostgreSQL 12+).
+                let before = before.map_or_else(String::new, |b| format!(" from `{b}`"));
+                out.emit(
+                    stmt.span.clone(),
+                    format!(
+                        "changing `{table}.{column}`{before} to `{ty}` with the session TimeZone UTC does not rewrite `{table}`, but rebuilds the indexes on `{column}` under an ACCESS EXCLUSIVE lock, blocking reads and writes until they are built; releases still reading `{column}` get values of another type"
+                    ),
+                    format!(
+                        "ship a release that handles `{ty}` values first; if `{column}` has large indexes, drop them beforehand (DROP INDEX CONCURRENTLY) and rebuild them afterwards with CREATE INDEX CONCURRENTLY, so that the lock is brief"
+                    ),
+                );
+                continue;
             }
             let change = match before {
                 Some(b) => format!("changing `{table}.{column}` from `{b}` to `{ty}`"),

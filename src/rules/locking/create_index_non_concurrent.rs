@@ -11,7 +11,8 @@ declare_rule! {
     /// which takes minutes on a large table.
     ///
     /// ## When it does not fire
-    /// On a table created earlier in the same migration (nobody writes to it yet).
+    /// On a table or materialized view created earlier in the same migration (nobody
+    /// uses it yet).
     ///
     /// ## Safe alternative
     /// Build the index with `CREATE INDEX CONCURRENTLY`, in a migration of its own that
@@ -51,7 +52,7 @@ impl Rule for CreateIndexNonConcurrent {
             else {
                 continue;
             };
-            if info.table_is_new {
+            if info.table_is_new || super::view_created_before(cx, stmt, table) {
                 continue;
             }
             let text = cx.text(stmt);

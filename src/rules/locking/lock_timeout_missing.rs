@@ -1,4 +1,4 @@
-use crate::classify::op::{Op, ReindexTarget, TxControl};
+use crate::classify::op::{ObjectKind, Op, ReindexTarget, TxControl};
 use crate::lint::{AnalyzedStatement, OpInfo};
 use crate::rules::{util, Emitter, FileContext, Rule, RuleMeta};
 
@@ -22,8 +22,9 @@ declare_rule! {
     /// `set_config('lock_timeout', …)`; on MySQL/MariaDB `SET [SESSION]
     /// lock_wait_timeout`. A value of 0, `DEFAULT`, `RESET` and `SET GLOBAL` leave the wait
     /// unbounded and do not count. It does not fire either when the runner sets the timeout
-    /// (`[runner] lock-timeout` in `bellows.toml`), or for tables created earlier in the
-    /// same migration.
+    /// (`[runner] lock-timeout` in `bellows.toml`), or for tables and views created earlier
+    /// in the same migration. `LOCK TABLE` counts with the mode it asks for (ACCESS
+    /// EXCLUSIVE when it names none), and `DROP VIEW` takes ACCESS EXCLUSIVE on the view.
     ///
     /// ## Safe alternative
     /// Set a short timeout at the top of the migration and retry the migration when it
@@ -131,6 +132,17 @@ impl Rule for LockTimeoutMissing {
         let target = match info.op.tables().first() {
             Some(t) => format!("`{t}`"),
             None => match &info.op {
+                Op::DropObject {
+                    kind: kind @ (ObjectKind::View | ObjectKind::MaterializedView),
+                    names,
+                } if !names.is_empty() => {
+                    let what = if *kind == ObjectKind::View {
+                        "view"
+                    } else {
+                        "materialized view"
+                    };
+                    format!("{what} `{}`", names[0])
+                }
                 Op::RefreshMaterializedView { name, .. }
                 | Op::Reindex {
                     target: ReindexTarget::Table(name),
@@ -169,6 +181,8 @@ impl Rule for LockTimeoutMissing {
         };
         let again = if target.starts_with('`') {
             target.as_str()
+        } else if target.contains("view `") {
+            "that view"
         } else {
             "that table"
         };
@@ -194,7 +208,13 @@ fn strong_lock(cx: &FileContext, stmt: &AnalyzedStatement, info: &OpInfo) -> boo
         Op::DropIndex {
             names, table: None, ..
         } => !names.iter().all(|n| super::index_on_new_table(cx, stmt, n)),
-        Op::RefreshMaterializedView { name, .. } => !super::matview_created_before(cx, stmt, name),
+        Op::RefreshMaterializedView { name, .. } => !super::view_created_before(cx, stmt, name),
+        Op::DropObject {
+            kind: ObjectKind::View | ObjectKind::MaterializedView,
+            names,
+        } => !names
+            .iter()
+            .all(|n| super::view_created_before(cx, stmt, n)),
         Op::Reindex { .. } | Op::VacuumFull { .. } | Op::Cluster { .. } => true,
         // Objects that are not tables (views, functions, …) do not count.
         op => !op.tables().is_empty(),

@@ -57,10 +57,10 @@ fn table_of_index<'a>(
     })
 }
 
-/// Was the materialized view `view` created earlier in this file?
-fn matview_created_before(cx: &FileContext, stmt: &AnalyzedStatement, view: &Name) -> bool {
+/// Was the view or materialized view `view` created earlier in this file?
+fn view_created_before(cx: &FileContext, stmt: &AnalyzedStatement, view: &Name) -> bool {
     ops_before(cx, stmt).any(|(_, i)| {
-        matches!(&i.op, Op::CreateObject { kind: ObjectKind::MaterializedView, name, .. } if name == view)
+        matches!(&i.op, Op::CreateObject { kind: ObjectKind::View | ObjectKind::MaterializedView, name, .. } if name == view)
     })
 }
 

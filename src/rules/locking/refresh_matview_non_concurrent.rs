@@ -52,7 +52,7 @@ impl Rule for RefreshMatviewNonConcurrent {
             else {
                 continue;
             };
-            if super::matview_created_before(cx, stmt, name) {
+            if super::view_created_before(cx, stmt, name) {
                 continue;
             }
             let text = super::statement_sql(cx.text(stmt));

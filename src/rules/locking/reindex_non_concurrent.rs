@@ -13,7 +13,9 @@ declare_rule! {
     /// every table in turn.
     ///
     /// ## When it does not fire
-    /// On `REINDEX TABLE` of a table created earlier in the same migration.
+    /// On `REINDEX TABLE` of a table created earlier in the same migration. `REINDEX
+    /// SYSTEM` is reported without the advice: PostgreSQL cannot rebuild system catalogs
+    /// concurrently.
     ///
     /// ## Safe alternative
     /// On PostgreSQL 12 and later, `REINDEX … CONCURRENTLY` builds a new copy of each
@@ -54,7 +56,11 @@ impl Rule for ReindexNonConcurrent {
             else {
                 continue;
             };
+            let text = super::statement_sql(cx.text(stmt));
+            // `REINDEX SYSTEM`: read from the text, whatever target the parser gave it.
+            let system = target_keyword(&text).is_some_and(|(_, word)| word == "system");
             let what = match target {
+                _ if system => "rebuilding every index of the system catalogs blocks DDL and the queries that read the catalog being rebuilt".to_owned(),
                 ReindexTarget::Index(i) => format!("rebuilding index `{i}` blocks writes to its table and every query that uses the index"),
                 ReindexTarget::Table(t) => {
                     if super::table_created_before(cx, stmt, t) {
@@ -65,8 +71,9 @@ impl Rule for ReindexNonConcurrent {
                 ReindexTarget::Schema(s) => format!("rebuilding every index in schema `{s}` blocks writes to each of its tables in turn, and the queries that use the index being rebuilt"),
                 ReindexTarget::Database(d) => format!("rebuilding every index in database `{d}` blocks writes to each of its tables in turn, and the queries that use the index being rebuilt"),
             };
-            let help = if cx.settings.version.at_least(12, 0) {
-                let text = super::statement_sql(cx.text(stmt));
+            let help = if system {
+                "PostgreSQL cannot rebuild system catalogs concurrently: run REINDEX SYSTEM outside the migrations, in a maintenance window".to_owned()
+            } else if cx.settings.version.at_least(12, 0) {
                 let fixed = with_concurrently(&text)
                     .unwrap_or_else(|| "REINDEX INDEX CONCURRENTLY …".to_owned());
                 format!(
@@ -86,6 +93,13 @@ impl Rule for ReindexNonConcurrent {
 /// Inserts `CONCURRENTLY` after the target keyword of a REINDEX (`REINDEX (VERBOSE) TABLE
 /// t` → `REINDEX (VERBOSE) TABLE CONCURRENTLY t`).
 fn with_concurrently(text: &str) -> Option<String> {
+    let (end, _) = target_keyword(text)?;
+    Some(format!("{} CONCURRENTLY{}", &text[..end], &text[end..]))
+}
+
+/// The target keyword of a REINDEX (`index`, `table`, `schema`, `database`, `system`,
+/// lower-case) and the byte offset just after it.
+fn target_keyword(text: &str) -> Option<(usize, String)> {
     let lower = text.to_ascii_lowercase();
     let mut at = lower.strip_prefix("reindex").map(|_| "reindex".len())?;
     at += lower[at..].len() - lower[at..].trim_start().len();
@@ -100,8 +114,7 @@ fn with_concurrently(text: &str) -> Option<String> {
     if !matches!(word, "index" | "table" | "schema" | "database" | "system") {
         return None;
     }
-    let end = at + word_len;
-    Some(format!("{} CONCURRENTLY{}", &text[..end], &text[end..]))
+    Some((at + word_len, word.to_owned()))
 }
 
 #[cfg(test)]

@@ -71,7 +71,11 @@ impl Rule for UnbatchedBackfill {
             };
             let text = cx.text(stmt).trim_end();
             let lower = text.to_ascii_lowercase();
-            let batched = if lower.contains("returning") || lower.contains("order by") {
+            // Appending a WHERE is only right for a plain single-table statement.
+            let batched = if lower.contains("returning")
+                || lower.contains("order by")
+                || lower.trim_start().starts_with("with")
+            {
                 format!("{verb} {table} … WHERE id BETWEEN :batch_start AND :batch_end;")
             } else {
                 format!("{text} WHERE id BETWEEN :batch_start AND :batch_end;")

@@ -4,6 +4,7 @@ use crate::classify::op::{Name, Op, ReindexTarget, TxControl};
 use crate::dialect::Dialect;
 use crate::lint::AnalyzedStatement;
 use crate::rules::compat::{name_list, CreatedHere};
+use crate::rules::util::{find_word, split_outside_quotes, strip_words};
 use crate::rules::{Emitter, FileContext, Rule, RuleMeta};
 
 declare_rule! {
@@ -75,7 +76,7 @@ fn postgres(cx: &FileContext, out: &mut Emitter) {
     for (index, stmt) in cx.statements.iter().enumerate() {
         let locked = exclusive_target(cx, stmt, &created);
         for info in &stmt.ops {
-            created.record(&info.op);
+            created.record(info);
         }
         let (Some(target), Some(tx)) = (locked, stmt.transaction) else {
             continue;
@@ -121,6 +122,9 @@ fn exclusive_target(
                     return Some(name_list(&existing));
                 }
             }
+            // A view is dropped to be re-created in the same transaction: splitting them
+            // would leave readers without it.
+            Op::DropObject { .. } => {}
             op if info.lock.lock == LockLevel::AccessExclusive
                 && info.lock.transactional
                 && !info.table_is_new =>
@@ -135,7 +139,7 @@ fn exclusive_target(
 
 fn describe_target(op: &Op) -> String {
     match op {
-        Op::DropTable { tables, .. } | Op::Truncate { tables } => {
+        Op::DropTable { tables, .. } | Op::Truncate { tables } | Op::LockTable { tables, .. } => {
             name_list(&tables.iter().collect::<Vec<_>>())
         }
         Op::DropIndex {
@@ -167,7 +171,7 @@ fn mysql(cx: &FileContext, out: &mut Emitter) {
                 .collect::<Vec<_>>()
         });
         for info in &stmt.ops {
-            created.record(&info.op);
+            created.record(info);
         }
         let Some(tables) = written.filter(|t| !t.is_empty()) else {
             continue;
@@ -284,70 +288,6 @@ fn parse_pg_lock(text: &str) -> Option<(Vec<Name>, LockLevel)> {
         })
         .collect();
     Some((names, level))
-}
-
-/// `text` without its leading keywords (case-insensitive), or `None` if it does not start
-/// with them.
-fn strip_words<'t>(text: &'t str, words: &[&str]) -> Option<&'t str> {
-    let mut rest = text.trim_start();
-    for word in words {
-        let head = rest.get(..word.len())?;
-        let boundary = rest[word.len()..]
-            .chars()
-            .next()
-            .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
-        if !head.eq_ignore_ascii_case(word) || !boundary {
-            return None;
-        }
-        rest = rest[word.len()..].trim_start();
-    }
-    Some(rest)
-}
-
-/// The byte offset of `word` as a whole word in lower-case `text`, outside quotes.
-fn find_word(lower: &str, word: &str) -> Option<usize> {
-    let mut quote: Option<char> = None;
-    let bytes = lower.as_bytes();
-    for (i, c) in lower.char_indices() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '`' => quote = Some(c),
-            None => {
-                let before_ok = i == 0 || !(bytes[i - 1] as char).is_ascii_alphanumeric();
-                let end = i + word.len();
-                let after_ok = lower
-                    .get(end..)
-                    .and_then(|s| s.chars().next())
-                    .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
-                if before_ok && after_ok && lower.get(i..end) == Some(word) {
-                    return Some(i);
-                }
-            }
-        }
-    }
-    None
-}
-
-/// Splits on `sep` outside double quotes and backticks.
-fn split_outside_quotes(text: &str, sep: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut quote: Option<char> = None;
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '`' => quote = Some(c),
-            None if c == sep => {
-                parts.push(&text[start..i]);
-                start = i + c.len_utf8();
-            }
-            None => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts
 }
 
 /// A possibly qualified, possibly quoted table name as written.
