@@ -5,6 +5,7 @@
 //! terminal: the report module renders what this returns.
 
 mod analyze;
+mod procedural;
 mod suppress;
 
 pub use analyze::{AnalyzedStatement, OpInfo};
