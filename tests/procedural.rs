@@ -5,6 +5,7 @@
 use bellows::dialect::Dialect;
 use bellows::lint::{lint_source, FileResult, LintSettings};
 use bellows::report::JsonReport;
+use bellows::rules::Finding;
 use bellows::source::SourceFile;
 use std::path::PathBuf;
 
@@ -36,6 +37,15 @@ fn rules_at(result: &FileResult) -> Vec<(&'static str, usize)> {
         .collect()
 }
 
+/// The finding of `rule`, which must be reported at `line`.
+fn finding<'a>(result: &'a FileResult, rule: &str, line: usize) -> &'a Finding {
+    result
+        .findings
+        .iter()
+        .find(|f| f.rule == rule && result.source.position(f.span.start).line == line)
+        .unwrap_or_else(|| panic!("no {rule} at line {line}: {:?}", rules_at(result)))
+}
+
 fn diagnostic<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
     report["diagnostics"]
         .as_array()
@@ -46,14 +56,18 @@ fn diagnostic<'a>(report: &'a serde_json::Value, rule: &str) -> &'a serde_json::
 #[test]
 fn drop_column_under_if_in_a_do_block() {
     let result = lint_fixture("do_if_drop_column.sql", Dialect::Postgres);
-    assert!(rules_at(&result).contains(&("drop-column", 6)), "{:?}", rules_at(&result));
-    let drop = result.findings.iter().find(|f| f.rule == "drop-column").expect("drop-column");
+    let drop = finding(&result, "drop-column", 6);
     assert!(
-        drop.message.contains("inside the DO block at line 2, under IF: it runs only when the condition holds"),
+        drop.message.contains(
+            "inside the DO block at line 2, under IF: it runs only when the condition holds"
+        ),
         "{}",
         drop.message
     );
-    assert_eq!(result.source.slice(&drop.span), "ALTER TABLE comments DROP COLUMN legacy_html");
+    assert_eq!(
+        result.source.slice(&drop.span),
+        "ALTER TABLE comments DROP COLUMN legacy_html"
+    );
     // The DO statement carries the phase of what runs inside it.
     assert_eq!(result.phase.as_str(), "contract");
     assert_eq!(result.statements[0].phase.as_str(), "contract");
@@ -62,8 +76,13 @@ fn drop_column_under_if_in_a_do_block() {
     let d = diagnostic(&report, "drop-column");
     assert_eq!(d["inside"], "do-block");
     assert_eq!(d["conditional"], true);
-    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(6), Some(9)));
-    let statements = report["files"][0]["statements"].as_array().expect("statements");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(6), Some(9))
+    );
+    let statements = report["files"][0]["statements"]
+        .as_array()
+        .expect("statements");
     assert_eq!(statements.len(), 2);
     // The file's own statement keeps exactly the fields it had.
     assert_eq!(
@@ -79,17 +98,18 @@ fn drop_column_under_if_in_a_do_block() {
 
 #[test]
 fn execute_literal_in_a_do_block_is_a_type_change() {
-    let text = fixture("do_execute_type_change.sql");
-    let result = lint("do_execute_type_change.sql", &text, Dialect::Postgres);
-    let change = result
-        .findings
-        .iter()
-        .find(|f| f.rule == "change-column-type")
-        .unwrap_or_else(|| panic!("{:?}", rules_at(&result)));
+    let result = lint_fixture("do_execute_type_change.sql", Dialect::Postgres);
+    let change = finding(&result, "change-column-type", 5);
     // The literal's own position, past `EXECUTE '`.
     let p = result.source.position(change.span.start);
     assert_eq!((p.line, p.column), (5, 14));
-    assert!(change.message.contains("run by EXECUTE in the DO block at line 1"), "{}", change.message);
+    assert!(
+        change
+            .message
+            .contains("run by EXECUTE in the DO block at line 1"),
+        "{}",
+        change.message
+    );
     assert!(!change.message.contains("runs only"), "{}", change.message);
     let report = json(&result);
     let d = diagnostic(&report, "change-column-type");
@@ -102,8 +122,7 @@ fn execute_literal_in_a_do_block_is_a_type_change() {
 #[test]
 fn mysql_prepared_statement_chosen_by_if() {
     let result = lint_fixture("mysql_prepare_if.sql", Dialect::Mysql);
-    assert!(rules_at(&result).contains(&("drop-column", 4)), "{:?}", rules_at(&result));
-    let drop = result.findings.iter().find(|f| f.rule == "drop-column").expect("drop-column");
+    let drop = finding(&result, "drop-column", 4);
     assert!(drop.message.contains("chosen by IF()"), "{}", drop.message);
     let report = json(&result);
     let d = diagnostic(&report, "drop-column");
@@ -116,7 +135,10 @@ fn mysql_prepared_statement_chosen_by_if() {
         .filter(|s| s.inside.is_some())
         .map(|s| result.source.slice(&s.span))
         .collect();
-    assert_eq!(inner, ["ALTER TABLE orders DROP COLUMN legacy_total", "SELECT 1"]);
+    assert_eq!(
+        inner,
+        ["ALTER TABLE orders DROP COLUMN legacy_total", "SELECT 1"]
+    );
     assert_eq!(result.phase.as_str(), "contract");
 }
 
@@ -132,7 +154,10 @@ fn helper_function_created_called_and_dropped() {
     let inside = update.inside.as_ref().expect("inside a call");
     assert_eq!(inside.kind.as_str(), "function-call");
     assert_eq!(inside.function.as_deref(), Some("fill_display_names"));
-    assert_eq!(result.source.slice(&inside.site), "SELECT fill_display_names()");
+    assert_eq!(
+        result.source.slice(&inside.site),
+        "SELECT fill_display_names()"
+    );
     // It runs at the call, after the CREATE FUNCTION.
     let order: Vec<String> = result.statements.iter().map(|s| s.op_names()).collect();
     assert_eq!(order, ["create-object", "select", "update", "drop-object"]);
@@ -188,7 +213,10 @@ fn a_suppression_before_the_do_block_covers_its_statements() {
     let rules = rules_at(&result);
     assert!(!rules.contains(&("drop-column", 2)), "{rules:?}");
     assert!(rules.contains(&("drop-column", 3)), "{rules:?}");
-    assert!(!rules.iter().any(|(r, _)| *r == "unused-suppression"), "{rules:?}");
+    assert!(
+        !rules.iter().any(|(r, _)| *r == "unused-suppression"),
+        "{rules:?}"
+    );
 }
 
 #[test]
@@ -201,8 +229,12 @@ fn loops_and_handlers_are_conditions() {
         .filter_map(|s| s.inside.as_ref().map(|i| i.condition))
         .collect();
     assert_eq!(conditions, [Some("FOR"), Some("EXCEPTION")]);
-    let drop = result.findings.iter().find(|f| f.rule == "drop-table").expect("drop-table");
-    assert!(drop.message.contains("in an EXCEPTION handler"), "{}", drop.message);
+    let drop = finding(&result, "drop-table", 7);
+    assert!(
+        drop.message.contains("in an EXCEPTION handler"),
+        "{}",
+        drop.message
+    );
 }
 
 #[test]

@@ -241,8 +241,11 @@ pub(super) fn finish_file(
         .into_iter()
         .zip(parsed.inner)
         .flat_map(|((raw, read), inner)| {
-            std::iter::once((raw.span, read, None))
-                .chain(inner.into_iter().map(|(s, read)| (s.span, read, Some(s.inside))))
+            std::iter::once((raw.span, read, None)).chain(
+                inner
+                    .into_iter()
+                    .map(|(s, read)| (s.span, read, Some(s.inside))),
+            )
         })
         .collect();
     let temporary = temporary_objects(in_order.iter().flat_map(|(_, read, _)| match read {
@@ -277,10 +280,7 @@ pub(super) fn finish_file(
             }
             if let Op::Set { name, value, .. } = &op {
                 // `SET GLOBAL` leaves the session's value alone.
-                let global = source
-                    .slice(&span)
-                    .to_ascii_lowercase()
-                    .contains("global");
+                let global = source.slice(&span).to_ascii_lowercase().contains("global");
                 if name == "foreign_key_checks" && !global {
                     match value.trim().to_ascii_lowercase().as_str() {
                         "0" | "off" | "false" => foreign_key_checks_off = true,

@@ -28,7 +28,11 @@ fn inside_of<'a>(statements: &'a [AnalyzedStatement], finding: &Finding) -> Opti
 }
 
 /// Adds to each finding on such a statement where it runs, and when.
-pub(super) fn note_inside(findings: &mut [Finding], statements: &[AnalyzedStatement], source: &SourceFile) {
+pub(super) fn note_inside(
+    findings: &mut [Finding],
+    statements: &[AnalyzedStatement],
+    source: &SourceFile,
+) {
     for f in findings.iter_mut() {
         if let Some(inside) = inside_of(statements, f) {
             let note = note(inside, source);
@@ -39,19 +43,27 @@ pub(super) fn note_inside(findings: &mut [Finding], statements: &[AnalyzedStatem
 
 fn note(inside: &Inside, source: &SourceFile) -> String {
     let line = source.position(inside.site.start).line;
-    let block = if source.slice(&inside.site).get(..2).is_some_and(|w| w.eq_ignore_ascii_case("do")) {
+    let block = if source
+        .slice(&inside.site)
+        .get(..2)
+        .is_some_and(|w| w.eq_ignore_ascii_case("do"))
+    {
         "DO block"
     } else {
         "BEGIN … END block"
     };
     let place = match (&inside.function, inside.kind) {
-        (Some(f), InsideKind::Execute) => format!("run by EXECUTE in function `{f}`, called at line {line}"),
+        (Some(f), InsideKind::Execute) => {
+            format!("run by EXECUTE in function `{f}`, called at line {line}")
+        }
         (Some(f), InsideKind::Prepare) => {
             format!("a prepared statement run by EXECUTE in `{f}`, called at line {line}")
         }
         (Some(f), _) => format!("in function `{f}`, called at line {line}"),
         (None, InsideKind::Execute) => format!("run by EXECUTE in the {block} at line {line}"),
-        (None, InsideKind::Prepare) => format!("a prepared statement run by EXECUTE at line {line}"),
+        (None, InsideKind::Prepare) => {
+            format!("a prepared statement run by EXECUTE at line {line}")
+        }
         (None, _) => format!("inside the {block} at line {line}"),
     };
     let when = match inside.condition {

@@ -9,9 +9,11 @@
 //! - MySQL/MariaDB `SET @v = '<literal>'` (or `IF(…)`, `CASE`, `CONCAT` of literals), then
 //!   `PREPARE s FROM @v` and `EXECUTE s`; MariaDB `BEGIN NOT ATOMIC … END`.
 //!
-//! Reads bodies with sqlparser's tokenizer. Text that cannot be known statically (a query
-//! built from variables, a `format` with placeholders) yields nothing. Does not parse or
-//! classify the statements it finds, and never fails: unreadable code yields nothing.
+//! Reads bodies with sqlparser's tokenizer and cuts them at its `;` tokens (the file splitter
+//! keeps compound statements whole, which is the opposite of what a body needs). Text that
+//! cannot be known statically (a query built from variables, a `format` with placeholders)
+//! yields nothing. Does not parse or classify the statements it finds, and never fails:
+//! unreadable code yields nothing.
 
 use crate::classify::op::Name;
 use crate::dialect::Dialect;
@@ -23,6 +25,10 @@ use std::ops::Range;
 
 /// How deep calls and nested bodies are followed (a function calling itself stops here).
 const MAX_DEPTH: usize = 8;
+
+/// At most this many inner statements per top-level statement (functions calling many
+/// functions that call many functions stop here).
+const MAX_INNER: usize = 10_000;
 
 /// What an inner statement runs inside of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +105,11 @@ impl InnerStatement {
 
 /// For each statement of the file (in order), the statements that run inside it, in the
 /// order they run.
-pub fn expand(text: &str, statements: &[RawStatement], dialect: Dialect) -> Vec<Vec<InnerStatement>> {
+pub fn expand(
+    text: &str,
+    statements: &[RawStatement],
+    dialect: Dialect,
+) -> Vec<Vec<InnerStatement>> {
     let mut expander = Expander {
         dialect,
         functions: HashMap::new(),
@@ -110,7 +120,10 @@ pub fn expand(text: &str, statements: &[RawStatement], dialect: Dialect) -> Vec<
     statements
         .iter()
         .map(|raw| {
-            if raw.kind != RawKind::Sql || raw.unclosed.is_some() || !expander.worth_reading(text, raw) {
+            if raw.kind != RawKind::Sql
+                || raw.unclosed.is_some()
+                || !expander.worth_reading(text, raw)
+            {
                 return Vec::new();
             }
             let stmt = Mapped::identity(&text[raw.span.clone()], raw.span.start);
@@ -165,8 +178,16 @@ impl Mapped {
         self.map.extend_from_slice(&other.map);
     }
 
+    /// The bytes of the file the text starts with: up to where the mapping jumps back (text
+    /// joined from literals written in different places spans the first of them).
     fn span(&self) -> Range<usize> {
-        self.map[0]..self.map[self.text.len()]
+        let start = self.map[0];
+        let end = self
+            .map
+            .windows(2)
+            .position(|w| w[1] < w[0])
+            .map_or(self.map[self.text.len()], |i| self.map[i]);
+        start..end.max(start)
     }
 }
 
@@ -388,11 +409,15 @@ impl Expander {
         match first.as_str() {
             "DO" => self.pg(),
             "CREATE" => {
-                let head = body.get(..body.len().min(200)).unwrap_or(body).to_ascii_uppercase();
+                let head = body
+                    .get(..body.len().min(200))
+                    .unwrap_or(body)
+                    .to_ascii_uppercase();
                 head.contains("FUNCTION") || head.contains("PROCEDURE")
             }
-            "SELECT" | "CALL" | "WITH" | "VALUES" => {
-                !self.functions.is_empty() || (!self.pg() && body.contains('@'))
+            "SELECT" | "CALL" | "WITH" | "VALUES" | "INSERT" | "UPDATE" | "DELETE" => {
+                !self.functions.is_empty()
+                    || (!self.pg() && first == "SELECT" && body.contains('@'))
             }
             "SET" | "PREPARE" | "EXECUTE" => !self.pg(),
             "BEGIN" => !self.pg(),
@@ -417,7 +442,7 @@ impl Expander {
                 self.body(stmt, cx, InsideKind::DoBlock, out)
             }
             "CREATE" => self.create_function(stmt, &tokens),
-            "SELECT" | "CALL" | "WITH" | "VALUES" => {
+            "SELECT" | "CALL" | "WITH" | "VALUES" | "INSERT" | "UPDATE" | "DELETE" => {
                 if !self.pg() && first == "SELECT" {
                     self.select_into(stmt, &tokens);
                 }
@@ -459,6 +484,9 @@ impl Expander {
         let Some(kind) = cx.kind else {
             return;
         };
+        if out.len() >= MAX_INNER {
+            return;
+        }
         out.push(InnerStatement {
             text: stmt.text.clone(),
             span: stmt.span(),
@@ -500,10 +528,11 @@ impl Expander {
         else {
             return;
         };
-        if tokens[..kw]
-            .iter()
-            .any(|t| ["TRIGGER", "EVENT", "VIEW", "TABLE", "INDEX"].iter().any(|w| t.is(w)))
-        {
+        if tokens[..kw].iter().any(|t| {
+            ["TRIGGER", "EVENT", "VIEW", "TABLE", "INDEX"]
+                .iter()
+                .any(|w| t.is(w))
+        }) {
             return;
         }
         let mut i = kw + 1;
@@ -533,7 +562,10 @@ impl Expander {
         };
         let body = if self.pg() {
             if let Some(l) = tokens[after..].iter().position(|t| t.is("LANGUAGE")) {
-                let language = tokens.get(after + l + 1).map(language_name).unwrap_or_default();
+                let language = tokens
+                    .get(after + l + 1)
+                    .map(language_name)
+                    .unwrap_or_default();
                 if language != "plpgsql" && language != "sql" {
                     return;
                 }
@@ -593,7 +625,10 @@ impl Expander {
                 _ => None,
             });
             let name = Name::from_parts(parts, self.dialect);
-            if self.functions.contains_key(&name) && !self.calls.contains(&name) {
+            if self.functions.contains_key(&name)
+                && !self.calls.contains(&name)
+                && !called.contains(&name)
+            {
                 called.push(name);
             }
         }
@@ -665,7 +700,9 @@ impl Expander {
         }
         let source = &tokens[3..];
         let candidates = match source.first().and_then(var_name) {
-            Some(var) if source.len() == 1 && var.starts_with('@') => self.variables.get(&var).cloned(),
+            Some(var) if source.len() == 1 && var.starts_with('@') => {
+                self.variables.get(&var).cloned()
+            }
             _ => self.candidates(stmt, source),
         };
         match candidates {
@@ -692,6 +729,11 @@ impl Expander {
                 text: literal(stmt, first, self.dialect)?,
                 condition: None,
             }]);
+        }
+        // A MySQL user variable set to known text earlier in the file.
+        if tokens.len() == 1 && !self.pg() {
+            let var = var_name(first).filter(|v| v.starts_with('@'))?;
+            return self.variables.get(&var).cloned();
         }
         // `(SELECT expr [INTO …] [FROM …])`
         if first.is("SELECT") {
@@ -945,7 +987,8 @@ fn literal(outer: &Mapped, tok: &Tok, dialect: Dialect) -> Option<Mapped> {
         return None;
     }
     let content = tok.at.start + open..tok.at.end.checked_sub(close)?;
-    let backslash = matches!(tok.token, Token::EscapedStringLiteral(_)) || dialect == Dialect::Mysql;
+    let backslash =
+        matches!(tok.token, Token::EscapedStringLiteral(_)) || dialect == Dialect::Mysql;
     let mut out = Mapped {
         text: String::new(),
         map: Vec::new(),
@@ -968,7 +1011,13 @@ fn literal(outer: &Mapped, tok: &Tok, dialect: Dialect) -> Option<Mapped> {
                     'Z' if dialect == Dialect::Mysql => '\u{1a}',
                     '\\' | '\'' | '"' => e,
                     // `\x41`, octal, `\u`, MySQL `\%` …: the tokenizer's value is used.
-                    _ => return Some(approximate(value, outer.map[content.start], outer.map[content.end])),
+                    _ => {
+                        return Some(approximate(
+                            value,
+                            outer.map[content.start],
+                            outer.map[content.end],
+                        ))
+                    }
                 },
                 None => c,
             }
@@ -980,7 +1029,11 @@ fn literal(outer: &Mapped, tok: &Tok, dialect: Dialect) -> Option<Mapped> {
     }
     out.map.push(outer.map[content.end]);
     if out.text != *value {
-        return Some(approximate(value, outer.map[content.start], outer.map[content.end]));
+        return Some(approximate(
+            value,
+            outer.map[content.start],
+            outer.map[content.end],
+        ));
     }
     // Each byte maps to the start of its source; the next byte's entry ends it.
     Some(out)
@@ -1174,7 +1227,10 @@ mod tests {
         let text = "DO $$\nBEGIN\n  IF EXISTS (SELECT 1 FROM t) THEN\n    ALTER TABLE comments DROP COLUMN legacy_html;\n  END IF;\n  UPDATE t SET a = 1;\nEND $$;";
         let found = inner(text, Dialect::Postgres);
         assert_eq!(found.len(), 2, "{found:#?}");
-        assert_eq!(found[0].text, "ALTER TABLE comments DROP COLUMN legacy_html");
+        assert_eq!(
+            found[0].text,
+            "ALTER TABLE comments DROP COLUMN legacy_html"
+        );
         assert_eq!(&text[found[0].span.clone()], found[0].text);
         assert_eq!(found[0].inside.condition, Some("IF"));
         assert_eq!(found[0].inside.kind, InsideKind::DoBlock);
@@ -1249,13 +1305,35 @@ mod tests {
     }
 
     #[test]
+    fn mysql_concat_of_variables() {
+        let text = "SET @table = \"orders\";\nSET @db = DATABASE();\nSET @s = (SELECT IF(\n  (SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = @db) > 0,\n  \"SELECT 1\",\n  CONCAT(\"ALTER TABLE \", @table, \" ADD note INT(11);\")\n));\nPREPARE q FROM @s;\nEXECUTE q;\nSET @s = CONCAT('DROP TABLE ', @db);\nPREPARE q FROM @s;\nEXECUTE q;";
+        let found = inner(text, Dialect::Mysql);
+        let texts: Vec<&str> = found.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(texts, ["SELECT 1", "ALTER TABLE orders ADD note INT(11)"]);
+        assert_eq!(found[1].span.start, text.find("ALTER").unwrap());
+        assert_eq!(found[1].inside.condition, Some("IF()"));
+        // A variable set earlier ends the span: it covers the first literal.
+        let set_later = "SET @c = 'note';\nSET @s = CONCAT('ALTER TABLE t DROP COLUMN ', @c);\nPREPARE q FROM @s;\nEXECUTE q;";
+        let found = inner(set_later, Dialect::Mysql);
+        assert_eq!(found[0].text, "ALTER TABLE t DROP COLUMN note");
+        assert_eq!(
+            &set_later[found[0].span.clone()],
+            "ALTER TABLE t DROP COLUMN"
+        );
+    }
+
+    #[test]
     fn mysql_procedure_and_compound_block() {
         let text = "DELIMITER $$\nCREATE PROCEDURE p()\nBEGIN\n  DECLARE CONTINUE HANDLER FOR SQLSTATE '42S21' BEGIN END;\n  IF NOT EXISTS (SELECT 1) THEN\n    ALTER TABLE t ADD COLUMN c int;\n  END IF;\nEND$$\nCALL p()$$\nBEGIN NOT ATOMIC\n  DECLARE EXIT HANDLER FOR SQLEXCEPTION DELETE FROM log;\n  ALTER TABLE t DROP COLUMN c;\nEND$$";
         let found = inner(text, Dialect::Mysql);
         let texts: Vec<&str> = found.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(
             texts,
-            ["ALTER TABLE t ADD COLUMN c int", "DELETE FROM log", "ALTER TABLE t DROP COLUMN c"],
+            [
+                "ALTER TABLE t ADD COLUMN c int",
+                "DELETE FROM log",
+                "ALTER TABLE t DROP COLUMN c"
+            ],
             "{found:#?}"
         );
         assert_eq!(found[0].inside.condition, Some("IF"));
