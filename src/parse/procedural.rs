@@ -376,15 +376,10 @@ impl Cx {
     }
 }
 
-/// A function or procedure created by the file.
-#[derive(Debug, Clone)]
-struct Function {
-    body: Mapped,
-}
-
 struct Expander {
     dialect: Dialect,
-    functions: HashMap<Name, Function>,
+    /// The bodies of the functions and procedures the file has created so far.
+    functions: HashMap<Name, Mapped>,
     /// MySQL user variables holding statements.
     variables: HashMap<String, Vec<Candidate>>,
     /// MySQL prepared statements.
@@ -591,7 +586,7 @@ impl Expander {
             })
         };
         if let Some(body) = body {
-            self.functions.insert(name, Function { body });
+            self.functions.insert(name, body);
         }
     }
 
@@ -633,14 +628,14 @@ impl Expander {
             }
         }
         for name in called {
-            let Some(function) = self.functions.get(&name).cloned() else {
+            let Some(body) = self.functions.get(&name).cloned() else {
                 continue;
             };
             let mut inner = cx.clone();
             inner.function = Some(name.to_string());
             inner.depth += 1;
             self.calls.push(name);
-            self.body(&function.body, &inner, InsideKind::FunctionCall, out);
+            self.body(&body, &inner, InsideKind::FunctionCall, out);
             self.calls.pop();
         }
     }
