@@ -4,7 +4,8 @@
 //! removing or tightening contracts, and anything done to a table created in the same
 //! migration expands. Needs a little context the caller derives from the schema model.
 
-use super::op::{ConstraintKind, ObjectKind, Op};
+use super::op::{ConstraintKind, Name, ObjectKind, Op};
+use std::collections::HashSet;
 use std::fmt;
 
 /// The phase of one change, or of a file (the union of its statements' phases).
@@ -67,11 +68,45 @@ pub struct PhaseContext {
     pub adds_not_null: bool,
     /// For a MySQL column redefinition: the type changes at all.
     pub type_changes: bool,
+    /// For a create or drop of a function, view, type …: the migration both creates and
+    /// later drops it (a helper), so nothing of it remains.
+    pub object_is_temporary: bool,
+}
+
+/// The names a `CREATE`/`DROP` of a function, procedure, view, type … acts on.
+pub fn object_names(op: &Op) -> Vec<&Name> {
+    match op {
+        Op::CreateObject { name, .. } => vec![name],
+        Op::DropObject { names, .. } => names.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The objects that `ops` (one migration, in order) create and later drop.
+pub fn temporary_objects<'a>(ops: impl IntoIterator<Item = &'a Op>) -> HashSet<Name> {
+    let mut created: HashSet<&Name> = HashSet::new();
+    let mut temporary = HashSet::new();
+    for op in ops {
+        match op {
+            Op::CreateObject { name, .. } => {
+                created.insert(name);
+            }
+            Op::DropObject { names, .. } => {
+                temporary.extend(names.iter().filter(|n| created.contains(n)).cloned());
+            }
+            _ => {}
+        }
+    }
+    temporary
 }
 
 /// The phase of one operation.
 pub fn phase_of(op: &Op, cx: PhaseContext) -> Phase {
     use Op::*;
+    if cx.object_is_temporary && matches!(op, CreateObject { .. } | DropObject { .. }) {
+        // A helper created and dropped by one migration leaves nothing behind.
+        return Phase::None;
+    }
     let base = match op {
         Transaction(_)
         | Set { .. }
@@ -177,5 +212,29 @@ mod tests {
         assert_eq!(Phase::Expand.union(Phase::Expand), Phase::Expand);
         assert_eq!(Phase::Expand.union(Phase::Contract), Phase::Mixed);
         assert_eq!(Phase::Mixed.union(Phase::None), Phase::Mixed);
+    }
+
+    #[test]
+    fn helpers_created_and_dropped_are_temporary() {
+        let f = Name::new("tmp");
+        let create = Op::CreateObject {
+            kind: ObjectKind::Function,
+            name: f.clone(),
+            on_table: None,
+        };
+        let drop = Op::DropObject {
+            kind: ObjectKind::Function,
+            names: vec![f.clone()],
+        };
+        assert!(temporary_objects([&create, &drop]).contains(&f));
+        // Dropping first and creating again replaces an existing function.
+        assert!(temporary_objects([&drop, &create]).is_empty());
+        let cx = PhaseContext {
+            object_is_temporary: true,
+            ..PhaseContext::default()
+        };
+        assert_eq!(phase_of(&drop, cx), Phase::None);
+        assert_eq!(phase_of(&create, cx), Phase::None);
+        assert_eq!(phase_of(&drop, PhaseContext::default()), Phase::Contract);
     }
 }

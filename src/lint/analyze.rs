@@ -5,8 +5,9 @@ use super::suppress::{parse_directive, Directive, RuleRef};
 use super::{FileOptions, FileResult, LintSettings};
 use crate::classify::locks::{lock_facts, LockContext, LockFacts};
 use crate::classify::op::{ConstraintKind, Name, Op, TxControl};
-use crate::classify::phase::{phase_of, Phase, PhaseContext};
+use crate::classify::phase::{object_names, phase_of, temporary_objects, Phase, PhaseContext};
 use crate::dialect::Dialect;
+use crate::parse::procedural::{self, InnerStatement, Inside};
 use crate::parse::split::{split, Comment, RawStatement};
 use crate::parse::{parse_statement, Parsed};
 use crate::rules::{self, FileContext, Finding};
@@ -30,6 +31,8 @@ pub(super) enum Read {
 #[derive(Debug, Clone)]
 pub(super) struct ParsedFile {
     statements: Vec<(RawStatement, Read)>,
+    /// For each statement, the readable statements that run inside it, in order.
+    inner: Vec<Vec<(InnerStatement, Read)>>,
     comments: Vec<Comment>,
 }
 
@@ -65,6 +68,9 @@ pub struct AnalyzedStatement {
     pub transaction: Option<usize>,
     /// The statement could not be read as SQL: message and byte offset.
     pub invalid: Option<(String, usize)>,
+    /// Set for a statement that runs inside procedural code (a DO block, an EXECUTE, a
+    /// prepared statement, a called function); it follows the statement that runs it.
+    pub inside: Option<Inside>,
 }
 
 impl AnalyzedStatement {
@@ -97,16 +103,13 @@ pub(super) fn parse_file(source: &SourceFile, dialect: Dialect) -> ParsedFile {
     if matches!(source.encoding, Encoding::Binary { .. }) {
         return ParsedFile {
             statements: Vec::new(),
+            inner: Vec::new(),
             comments: Vec::new(),
         };
     }
     let text: &str = &source.text;
     let split = split(text, dialect);
-    let read = |raw: &RawStatement| match parse_statement(text, raw, dialect) {
-        Parsed::Ast(stmt) => Read::Ops(crate::classify::ast::classify(&stmt, dialect)),
-        Parsed::Fallback(ops) => Read::Ops(ops),
-        Parsed::Invalid { message, offset } => Read::Invalid { message, offset },
-    };
+    let read = |raw: &RawStatement| read_statement(text, raw, dialect);
     let reads: Vec<Read> = if split.statements.len() > PARSE_CHUNK {
         split
             .statements
@@ -117,9 +120,31 @@ pub(super) fn parse_file(source: &SourceFile, dialect: Dialect) -> ParsedFile {
     } else {
         split.statements.iter().map(read).collect()
     };
+    // Procedural code the parser cannot see into; what cannot be read is left out.
+    let inner = procedural::expand(text, &split.statements, dialect)
+        .into_iter()
+        .map(|found| {
+            found
+                .into_iter()
+                .filter_map(|s| match read_statement(&s.text, &s.raw(), dialect) {
+                    Read::Ops(ops) => Some((s, Read::Ops(ops))),
+                    Read::Invalid { .. } => None,
+                })
+                .collect()
+        })
+        .collect();
     ParsedFile {
         statements: split.statements.into_iter().zip(reads).collect(),
+        inner,
         comments: split.comments,
+    }
+}
+
+fn read_statement(text: &str, raw: &RawStatement, dialect: Dialect) -> Read {
+    match parse_statement(text, raw, dialect) {
+        Parsed::Ast(stmt) => Read::Ops(crate::classify::ast::classify(&stmt, dialect)),
+        Parsed::Fallback(ops) => Read::Ops(ops),
+        Parsed::Invalid { message, offset } => Read::Invalid { message, offset },
     }
 }
 
@@ -204,7 +229,7 @@ pub(super) fn finish_file(
     }
     let assumed = (settings.assume_in_transaction || options.transaction == Some(true))
         && !directives.no_transaction;
-    let mut statements = Vec::with_capacity(parsed.statements.len());
+    let mut statements: Vec<AnalyzedStatement> = Vec::with_capacity(parsed.statements.len());
     let mut created: HashSet<Name> = HashSet::new();
     let mut depth_block: Option<usize> = None;
     let mut runner_ended = false;
@@ -213,7 +238,25 @@ pub(super) fn finish_file(
     let mut foreign_key_checks_off = false;
     // PostgreSQL: the session `TimeZone` was set to UTC.
     let mut time_zone_utc = false;
-    for (raw, read) in parsed.statements {
+    // Each statement, then what runs inside it.
+    let in_order: Vec<(Range<usize>, Read, Option<Inside>)> = parsed
+        .statements
+        .into_iter()
+        .zip(parsed.inner)
+        .flat_map(|((raw, read), inner)| {
+            std::iter::once((raw.span, read, None)).chain(
+                inner
+                    .into_iter()
+                    .map(|(s, read)| (s.span, read, Some(s.inside))),
+            )
+        })
+        .collect();
+    let temporary = temporary_objects(in_order.iter().flat_map(|(_, read, _)| match read {
+        Read::Ops(ops) => ops.as_slice(),
+        Read::Invalid { .. } => &[],
+    }));
+    let mut site = 0usize;
+    for (span, read, inside) in in_order {
         let (ops, invalid) = match read {
             Read::Ops(ops) => (ops, None),
             Read::Invalid { message, offset } => (Vec::new(), Some((message, offset))),
@@ -248,10 +291,7 @@ pub(super) fn finish_file(
             }
             if let Op::Set { name, value, .. } = &op {
                 // `SET GLOBAL` leaves the session's value alone.
-                let global = source
-                    .slice(&raw.span)
-                    .to_ascii_lowercase()
-                    .contains("global");
+                let global = source.slice(&span).to_ascii_lowercase().contains("global");
                 if name == "timezone" && !global {
                     time_zone_utc = crate::schema::widening::is_utc_time_zone(value);
                 }
@@ -268,7 +308,7 @@ pub(super) fn finish_file(
                 adds_primary_key,
                 time_zone_utc,
             };
-            let info = op_info(op, schema, &created, settings, session);
+            let info = op_info(op, schema, &created, &temporary, settings, session);
             if let Op::CreateTable {
                 table,
                 if_not_exists,
@@ -293,13 +333,19 @@ pub(super) fn finish_file(
             infos.push(info);
         }
         let phase = infos.iter().fold(Phase::None, |acc, i| acc.union(i.phase));
+        // A DO block (or a call) has the phases of what runs inside it.
+        match &inside {
+            Some(_) => statements[site].phase = statements[site].phase.union(phase),
+            None => site = statements.len(),
+        }
         statements.push(AnalyzedStatement {
-            span: raw.span,
+            span,
             in_transaction: transaction.is_some(),
             transaction,
             ops: infos,
             phase,
             invalid,
+            inside,
         });
     }
     let phase = statements
@@ -313,6 +359,7 @@ pub(super) fn finish_file(
         no_transaction: directives.no_transaction,
     };
     let mut findings = rules::run_rules(&cx);
+    super::procedural::note_inside(&mut findings, &statements, &source);
     for s in &statements {
         if let Some((message, offset)) = &s.invalid {
             let end = (*offset + 1).min(s.span.end.max(*offset));
@@ -399,6 +446,7 @@ fn op_info(
     op: Op,
     schema: &Schema,
     created: &HashSet<Name>,
+    temporary: &HashSet<Name>,
     settings: &LintSettings,
     session: Session,
 ) -> OpInfo {
@@ -456,6 +504,10 @@ fn op_info(
             safe_widening,
             adds_not_null,
             type_changes,
+            object_is_temporary: {
+                let names = object_names(&op);
+                !names.is_empty() && names.iter().all(|n| temporary.contains(*n))
+            },
         },
     );
     let lock = lock_facts(
@@ -497,6 +549,9 @@ fn apply_suppressions(
     let mut used_file = vec![false; directives.file_ignores.len()];
     let mut used_stmt = vec![false; directives.stmt_ignores.len()];
     let mut kept = Vec::with_capacity(findings.len());
+    // Directives name the file's own statements; inner ones lie inside them.
+    let statements: Vec<&AnalyzedStatement> =
+        statements.iter().filter(|s| s.inside.is_none()).collect();
     for f in findings {
         let stmt_index = statements
             .partition_point(|s| s.span.end < f.span.start)

@@ -7,6 +7,7 @@
 
 mod analyze;
 pub mod baseline;
+mod procedural;
 pub mod scope;
 pub mod seed;
 mod suppress;

@@ -5,6 +5,7 @@
 //! panics on input; does not classify phases or run rules.
 
 pub mod fallback;
+pub mod procedural;
 pub mod split;
 
 use crate::dialect::Dialect;

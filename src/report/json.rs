@@ -24,6 +24,13 @@ pub struct JsonStatement {
     pub column: usize,
     pub phase: &'static str,
     pub op: String,
+    /// What procedural code the statement runs inside (`do-block`, `execute`, `prepare`,
+    /// `function-call`); absent for the file's own statements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inside: Option<&'static str>,
+    /// It runs only when a condition holds (under IF, CASE, a loop, a handler).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub conditional: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -37,6 +44,11 @@ pub struct JsonDiagnostic<'a> {
     pub end_column: usize,
     pub message: &'a str,
     pub help: &'a str,
+    /// As for statements: the finding is on a statement inside procedural code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inside: Option<&'static str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub conditional: bool,
 }
 
 impl<'a> JsonReport<'a> {
@@ -57,6 +69,8 @@ impl<'a> JsonReport<'a> {
                             column: p.column,
                             phase: s.phase.as_str(),
                             op: s.op_names(),
+                            inside: s.inside.as_ref().map(|i| i.kind.as_str()),
+                            conditional: s.inside.as_ref().is_some_and(|i| i.conditional()),
                         }
                     })
                     .collect(),
@@ -68,6 +82,7 @@ impl<'a> JsonReport<'a> {
                 r.findings.iter().map(move |f| {
                     let start = r.source.position(f.span.start);
                     let end = r.source.end_position(&f.span);
+                    let inside = r.inside_of(f);
                     JsonDiagnostic {
                         rule: f.rule,
                         severity: f.severity.as_str(),
@@ -78,6 +93,8 @@ impl<'a> JsonReport<'a> {
                         end_column: end.column,
                         message: &f.message,
                         help: &f.help,
+                        inside: inside.map(|i| i.kind.as_str()),
+                        conditional: inside.is_some_and(|i| i.conditional()),
                     }
                 })
             })

@@ -154,7 +154,10 @@ pub(super) fn write(
             "{}: {} ({}: {}) — {}",
             r.source.path,
             r.phase,
-            plural(r.statements.len(), "statement"),
+            plural(
+                r.statements.iter().filter(|s| s.inside.is_none()).count(),
+                "statement"
+            ),
             if ops.is_empty() {
                 "-".to_owned()
             } else {
