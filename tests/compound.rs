@@ -99,7 +99,11 @@ fn lint_reads_goose_statement_blocks_whole() {
 fn lint_tells_begin_not_atomic_from_a_transaction() {
     let (statements, rules) = lint("anonymous-mariadb.sql", "mysql");
     let ops: Vec<&str> = statements.iter().map(|(_, op)| op.as_str()).collect();
-    assert_eq!(ops, vec!["procedural", "begin", "insert", "commit"]);
+    // The block's own statements follow it, in the order they run.
+    assert_eq!(
+        ops,
+        vec!["procedural", "select", "create-table", "begin", "insert", "commit"]
+    );
     assert_eq!(statements[0].0, 2);
     assert!(
         !rules
