@@ -1,9 +1,11 @@
 //! The result of `bellows migrate verify` as text or JSON.
 //!
-//! Owns how a [`VerifyRun`] looks: one line per migration (✓ proven, ↑ up only, ✗ failed
-//! with its stage, message and snapshot diff), the migrations left unverified, and a
-//! summary line; or one stable JSON object. It writes only to the writer it is given and
-//! decides nothing (the exit code is the command's).
+//! Owns how a [`VerifyRun`] looks: one line per migration (✓ proven, with its accepted
+//! differences; ↑ up only; ⊘ irreversible; ✗ refuted or failed up, with the stage, message
+//! and snapshot diff; · not checked, with why), stale accept entries under their
+//! migration, and a summary line with the counts per outcome and the time; or one stable
+//! JSON object. It writes only to the writer it is given and decides nothing (the exit
+//! code is the command's).
 //!
 //! JSON shape:
 //!
@@ -12,13 +14,21 @@
 //!   "engine": "postgresql-15.19",
 //!   "database": "bellows_verify_…",
 //!   "migrations": [
-//!     { "id": "…", "outcome": "proven" | "up-only" | "failed",
+//!     { "id": "…",
+//!       "outcome": "proven" | "up-only" | "irreversible" | "refuted" | "failed-up" | "not-checked",
 //!       "proof": { "line": "proof …", "up": "sha256:…", "down": "sha256:…",
-//!                  "s0": "sha256:…", "s1": "sha256:…", "engine": "…" } | null,
-//!       "failure": { "stage": "…", "message": "…", "diff": "…" | null } | null }
+//!                  "s0": "sha256:…", "s1": "sha256:…", "engine": "…",
+//!                  "accept": "sha256:…" | null } | null,
+//!       "failure": { "stage": "…", "message": "…", "differences": ["…"],
+//!                    "diff": "…" | null } | null,
+//!       "accepted": ["view v: definition"],
+//!       "stale_accepts": ["index i on t"],
+//!       "reason": "an earlier up failed (…)" | null,
+//!       "elapsed_ms": 12 }
 //!   ],
-//!   "not_verified": ["…"],
-//!   "summary": { "proven": 1, "up_only": 0, "failed": 0, "not_verified": 0 }
+//!   "summary": { "migrations": 7, "proven": 2, "with_accepted_differences": 1,
+//!                "refuted": 1, "failed_up": 1, "up_only": 1, "irreversible": 1,
+//!                "not_checked": 1, "stale_accepts": 1, "rebuilds": 1, "seconds": 3.2 }
 //! }
 //! ```
 
@@ -45,26 +55,73 @@ pub fn write_verify(out: &mut dyn Write, run: &VerifyRun, format: VerifyFormat) 
     }
 }
 
+#[derive(Default)]
 struct Counts {
     proven: usize,
+    with_accepted: usize,
+    refuted: usize,
+    failed_up: usize,
     up_only: usize,
-    failed: usize,
+    irreversible: usize,
+    not_checked: usize,
+    stale_accepts: usize,
 }
 
 fn counts(run: &VerifyRun) -> Counts {
-    let mut c = Counts {
-        proven: 0,
-        up_only: 0,
-        failed: 0,
-    };
+    let mut c = Counts::default();
     for v in &run.verdicts {
         match v.outcome {
             Verdict::Proven => c.proven += 1,
             Verdict::UpOnly => c.up_only += 1,
-            Verdict::Failed(_) => c.failed += 1,
+            Verdict::Irreversible => c.irreversible += 1,
+            Verdict::Refuted(_) => c.refuted += 1,
+            Verdict::FailedUp(_) => c.failed_up += 1,
+            Verdict::NotChecked(_) => c.not_checked += 1,
         }
+        if !v.accepted.is_empty() {
+            c.with_accepted += 1;
+        }
+        c.stale_accepts += v.stale_accepts.len();
     }
     c
+}
+
+/// `1 difference` / `3 differences`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `2 proven (1 with accepted differences), 1 refuted, … — 7 migrations in 3.2 s`.
+fn summary(run: &VerifyRun) -> String {
+    let c = counts(run);
+    let mut proven = format!("{} proven", c.proven);
+    if c.with_accepted > 0 {
+        proven.push_str(&format!(" ({} with accepted differences)", c.with_accepted));
+    }
+    let mut parts = vec![
+        proven,
+        format!("{} refuted", c.refuted),
+        format!("{} failed up", c.failed_up),
+        format!("{} up only", c.up_only),
+        format!("{} irreversible", c.irreversible),
+        format!("{} not checked", c.not_checked),
+    ];
+    if c.stale_accepts > 0 {
+        parts.push(plural(c.stale_accepts, "stale accept", "stale accepts"));
+    }
+    let mut text = format!(
+        "{} in {:.1} s: {}",
+        plural(run.verdicts.len(), "migration", "migrations"),
+        run.elapsed.as_secs_f64(),
+        parts.join(", ")
+    );
+    if run.rebuilds > 0 {
+        text.push_str(&format!(
+            " ({} after refutations)",
+            plural(run.rebuilds, "state rebuilt", "states rebuilt")
+        ));
+    }
+    text
 }
 
 fn write_text(out: &mut dyn Write, run: &VerifyRun) -> io::Result<()> {
@@ -77,47 +134,52 @@ fn write_text(out: &mut dyn Write, run: &VerifyRun) -> io::Result<()> {
     for v in &run.verdicts {
         write_verdict(out, v, width)?;
     }
-    if !run.not_verified.is_empty() {
-        writeln!(
-            out,
-            "  not verified (they build on the failed migration): {}",
-            run.not_verified.join(", ")
-        )?;
-    }
-    let c = counts(run);
-    let mut summary = vec![
-        format!("{} proven", c.proven),
-        format!("{} up only", c.up_only),
-        format!("{} failed", c.failed),
-    ];
-    if !run.not_verified.is_empty() {
-        summary.push(format!("{} not verified", run.not_verified.len()));
-    }
     writeln!(out)?;
-    writeln!(out, "{}", summary.join(", "))
+    writeln!(out, "{}", summary(run))
 }
 
 fn write_verdict(out: &mut dyn Write, v: &MigrationVerdict, width: usize) -> io::Result<()> {
-    match &v.outcome {
-        Verdict::Proven => writeln!(out, "  ✓ {:width$}  proven", v.id),
-        Verdict::UpOnly => writeln!(
-            out,
-            "  ↑ {:width$}  up only (contract or no down script: nothing to roll back)",
-            v.id
-        ),
-        Verdict::Failed(f) => {
-            writeln!(out, "  ✗ {:width$}  failed at {}", v.id, f.stage)?;
-            for line in f.message.lines() {
-                writeln!(out, "      {line}")?;
-            }
-            if let Some(diff) = &f.diff {
-                for line in diff.lines() {
-                    writeln!(out, "      {line}")?;
-                }
-            }
-            Ok(())
+    let indent = |out: &mut dyn Write, text: &str| -> io::Result<()> {
+        for line in text.lines() {
+            writeln!(out, "      {line}")?;
         }
+        Ok(())
+    };
+    match &v.outcome {
+        Verdict::Proven if v.accepted.is_empty() => writeln!(out, "  ✓ {:width$}  proven", v.id)?,
+        Verdict::Proven => writeln!(
+            out,
+            "  ✓ {:width$}  proven, with {}: {}",
+            v.id,
+            plural(v.accepted.len(), "accepted difference", "accepted differences"),
+            v.accepted.join(", ")
+        )?,
+        Verdict::UpOnly => writeln!(out, "  ↑ {:width$}  up only (no down script)", v.id)?,
+        Verdict::Irreversible => writeln!(
+            out,
+            "  ⊘ {:width$}  irreversible (declared in migration.toml; down not run)",
+            v.id
+        )?,
+        Verdict::Refuted(f) | Verdict::FailedUp(f) => {
+            let what = match &v.outcome {
+                Verdict::FailedUp(_) => "failed up".to_owned(),
+                _ => format!("refuted at {}", f.stage),
+            };
+            writeln!(out, "  ✗ {:width$}  {what}", v.id)?;
+            indent(out, &f.message)?;
+            if let Some(diff) = &f.diff {
+                indent(out, diff)?;
+            }
+        }
+        Verdict::NotChecked(why) => writeln!(out, "  · {:width$}  not checked: {why}", v.id)?,
     }
+    for stale in &v.stale_accepts {
+        writeln!(
+            out,
+            "      stale accept: \"{stale}\" matches no difference; remove it from migration.toml"
+        )?;
+    }
+    Ok(())
 }
 
 fn proof_json(p: &Proof) -> Value {
@@ -128,6 +190,7 @@ fn proof_json(p: &Proof) -> Value {
         "s0": hash_text(&p.s0),
         "s1": hash_text(&p.s1),
         "engine": p.engine,
+        "accept": p.accept.as_ref().map(hash_text),
     })
 }
 
@@ -136,19 +199,28 @@ fn to_json(run: &VerifyRun) -> Value {
         .verdicts
         .iter()
         .map(|v| {
-            let (outcome, failure) = match &v.outcome {
-                Verdict::Proven => ("proven", Value::Null),
-                Verdict::UpOnly => ("up-only", Value::Null),
-                Verdict::Failed(f) => (
-                    "failed",
-                    json!({ "stage": f.stage, "message": f.message, "diff": f.diff }),
-                ),
+            let failure = match &v.outcome {
+                Verdict::Refuted(f) | Verdict::FailedUp(f) => json!({
+                    "stage": f.stage,
+                    "message": f.message,
+                    "differences": f.differences,
+                    "diff": f.diff,
+                }),
+                _ => Value::Null,
+            };
+            let reason = match &v.outcome {
+                Verdict::NotChecked(why) => Value::from(why.as_str()),
+                _ => Value::Null,
             };
             json!({
                 "id": v.id,
-                "outcome": outcome,
+                "outcome": v.outcome.name(),
                 "proof": v.proof.as_ref().map(proof_json),
                 "failure": failure,
+                "accepted": v.accepted,
+                "stale_accepts": v.stale_accepts,
+                "reason": reason,
+                "elapsed_ms": u64::try_from(v.elapsed.as_millis()).unwrap_or(u64::MAX),
             })
         })
         .collect();
@@ -157,12 +229,18 @@ fn to_json(run: &VerifyRun) -> Value {
         "engine": run.engine,
         "database": run.database,
         "migrations": migrations,
-        "not_verified": run.not_verified,
         "summary": {
+            "migrations": run.verdicts.len(),
             "proven": c.proven,
+            "with_accepted_differences": c.with_accepted,
+            "refuted": c.refuted,
+            "failed_up": c.failed_up,
             "up_only": c.up_only,
-            "failed": c.failed,
-            "not_verified": run.not_verified.len(),
+            "irreversible": c.irreversible,
+            "not_checked": c.not_checked,
+            "stale_accepts": c.stale_accepts,
+            "rebuilds": run.rebuilds,
+            "seconds": (run.elapsed.as_secs_f64() * 10.0).round() / 10.0,
         },
     })
 }

@@ -1,9 +1,11 @@
 //! `migrate verify`: rollback proven on a scratch database, not hoped for.
 //!
-//! Owns the verification walk: creating a scratch database (and always dropping it again),
-//! running each migration up → down → up with schema snapshots compared in between,
-//! checking `verify.sql`, and making the [`Proof`] of each migration whose rollback holds.
-//! It does not write `bellows.sum` (the command records the proofs with
+//! Owns the verification walk: creating scratch databases (and always dropping them
+//! again), running each migration up → down → up with schema snapshots compared in
+//! between, checking `verify.sql`, applying the migration's `[verify] accept` list, making
+//! the [`Proof`] of each migration whose rollback holds, and rebuilding the expected state
+//! after a refutation so the walk goes on to the end. It does not write `bellows.sum` (the
+//! command records the proofs with
 //! [`SumFile::set_proof`](crate::catalog::sum::SumFile::set_proof)) and prints nothing:
 //! progress goes through the caller's callback, results to `report/verify.rs`.
 //!
@@ -15,26 +17,29 @@
 //!    → up   → snapshot must equal S1                       → proof
 //! ```
 //!
-//! A migration without a down script, or a contract (declared `phase = "contract"`, or
-//! inferred from its statements when it declares no phase: irreversible by nature), stops
-//! after the first line ([`Verdict::UpOnly`]). The walk stops at the first
-//! failed migration: later ones would build on a schema that is already wrong.
+//! S0 is the snapshot the previous migration ended with. A migration without a down
+//! script ([`Verdict::UpOnly`]) or declared `irreversible = true`
+//! ([`Verdict::Irreversible`]) stops after the first line; a contract with a down script
+//! is verified like any other. A refuted migration leaves its database in an unknown
+//! state: the walk continues on a new database where every up script up to and including
+//! the refuted one has run (on PostgreSQL a copy of a template database that follows the
+//! walk; on MySQL a replay from the start). Only a failed up script ends the walk: the
+//! migrations after it are [`Verdict::NotChecked`].
 
 use super::backend::{quote_ident, Backend, DbError, DbErrorKind, Snapshot, SnapshotItem};
 use super::script::{self, ScriptError, Statement};
 use super::url::{redact, DbUrl};
 use super::AnyBackend;
-use crate::catalog::analysis::analyze;
+use crate::catalog::accept::{object_name, Accept, Difference};
 use crate::catalog::layout::{Catalog, Migration};
-use crate::catalog::sum::{script_hash, Hash, Proof};
-use crate::catalog::{BackfillSpec, DeclaredPhase};
-use crate::classify::phase::Phase;
+use crate::catalog::sum::{accept_hash, script_hash, Hash, Proof};
+use crate::catalog::BackfillSpec;
 use crate::dialect::Dialect;
-use crate::lint::LintSettings;
 use sha2::{Digest, Sha256};
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// The history table, left out of every snapshot (a scratch database has none, but a
 /// migration's own statements never see it either way).
@@ -66,16 +71,56 @@ pub struct MigrationVerdict {
     pub outcome: Verdict,
     /// The proof, for a [`Verdict::Proven`] migration.
     pub proof: Option<Proof>,
+    /// The differences `[verify] accept` accepted, by name (`view v: definition`).
+    pub accepted: Vec<String>,
+    /// `[verify] accept` entries that matched no difference (for a proven migration), or
+    /// that could not (a migration whose down script did not run).
+    pub stale_accepts: Vec<String>,
+    /// How long verifying it took.
+    pub elapsed: Duration,
 }
 
 /// What verifying one migration showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Down restored the schema exactly and up could run again: the proof holds.
+    /// Down restored the schema (up to accepted differences) and up could run again: the
+    /// proof holds.
     Proven,
-    /// A contract or a migration without a down script: up ran, nothing to roll back.
+    /// No down script: up ran, nothing to roll back.
     UpOnly,
-    Failed(VerifyFailure),
+    /// Declared `irreversible = true` in migration.toml: up ran, its down script did not.
+    Irreversible,
+    /// The rollback does not hold: a script failed, a snapshot differed, or verify.sql
+    /// disagreed.
+    Refuted(VerifyFailure),
+    /// Its up script failed: the migrations after it cannot be checked.
+    FailedUp(VerifyFailure),
+    /// Not checked, and why (an earlier up failed; the expected state could not be
+    /// rebuilt).
+    NotChecked(String),
+}
+
+impl Verdict {
+    /// The outcome's stable name: `proven`, `up-only`, `irreversible`, `refuted`,
+    /// `failed-up`, `not-checked`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Proven => "proven",
+            Verdict::UpOnly => "up-only",
+            Verdict::Irreversible => "irreversible",
+            Verdict::Refuted(_) => "refuted",
+            Verdict::FailedUp(_) => "failed-up",
+            Verdict::NotChecked(_) => "not-checked",
+        }
+    }
+
+    /// A refutation or a failed up script: the run exits 1.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Refuted(_) | Verdict::FailedUp(_) | Verdict::NotChecked(_)
+        )
+    }
 }
 
 /// Where and how a migration failed verification.
@@ -87,31 +132,47 @@ pub struct VerifyFailure {
     pub stage: &'static str,
     /// What went wrong, with the script, line and server message where a statement failed.
     pub message: String,
-    /// For the two snapshot comparisons: a unified diff of the snapshots.
+    /// For the two snapshot comparisons: a unified diff of the snapshots (accepted
+    /// differences left out).
     pub diff: Option<String>,
+    /// For the two snapshot comparisons: the names of the differences not accepted.
+    pub differences: Vec<String>,
 }
 
-/// The result of a verification run. The scratch database is gone by the time it is
+/// The result of a verification run. The scratch databases are gone by the time it is
 /// returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyRun {
     /// The engine and version verified on (`postgresql-15.19`).
     pub engine: String,
-    /// The scratch database's name (`bellows_verify_<pid>_<unix-nanos>`), already dropped.
+    /// The first scratch database's name (`bellows_verify_<pid>_<unix-nanos>`), already
+    /// dropped.
     pub database: String,
-    /// In the order verified; ends at the first failure.
+    /// Every migration verified, in order, each with its outcome.
     pub verdicts: Vec<MigrationVerdict>,
-    /// The migrations not verified because an earlier one failed, in order.
-    pub not_verified: Vec<String>,
+    /// How many times the expected state was rebuilt after a refutation.
+    pub rebuilds: usize,
+    /// The whole run, scratch databases created and dropped included.
+    pub elapsed: Duration,
 }
 
 impl VerifyRun {
-    /// The failed migration and its failure, if one failed.
+    /// The first refuted or failed migration and its failure, if any.
     pub fn failure(&self) -> Option<(&str, &VerifyFailure)> {
-        self.verdicts.iter().find_map(|v| match &v.outcome {
-            Verdict::Failed(f) => Some((v.id.as_str(), f)),
+        self.failures().next()
+    }
+
+    /// The refuted and failed migrations with their failures, in order.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &VerifyFailure)> {
+        self.verdicts.iter().filter_map(|v| match &v.outcome {
+            Verdict::Refuted(f) | Verdict::FailedUp(f) => Some((v.id.as_str(), f)),
             _ => None,
         })
+    }
+
+    /// Whether any migration was refuted, failed or left unchecked (exit 1).
+    pub fn failed(&self) -> bool {
+        self.verdicts.iter().any(|v| v.outcome.is_failure())
     }
 
     /// The proofs of the proven migrations, in order.
@@ -198,9 +259,9 @@ pub enum VerifyError {
     DropDatabase { name: String, error: DbError },
 }
 
-/// Verifies the migrations named in `order` (ids, in dependency order) on a fresh database
+/// Verifies the migrations named in `order` (ids, in dependency order) on fresh databases
 /// created through `scratch`, an admin connection to a server where bellows may
-/// `CREATE DATABASE`. The scratch database is dropped afterwards, on success, failure,
+/// `CREATE DATABASE`. Every scratch database is dropped afterwards, on success, failure,
 /// error and Ctrl-C alike.
 ///
 /// Every script is read and split before the server is touched, so a missing file or a
@@ -212,31 +273,29 @@ pub async fn verify(
     options: &VerifyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<VerifyRun, VerifyError> {
+    let started = Instant::now();
     let dialect = scratch.dialect();
     let steps = prepare(catalog, order, options, dialect)?;
     let total = steps.iter().filter(|s| !s.replay_only).count();
 
-    let mut admin = AnyBackend::connect(scratch)
+    let admin = AnyBackend::connect(scratch)
         .await
         .map_err(|e| VerifyError::Connect {
             url: scratch.redacted(),
             error: scrubbed(e),
         })?;
-    let name = scratch_name();
-    progress(&format!("creating scratch database {name}"));
-    admin
-        .execute(&format!("CREATE DATABASE {}", quote_ident(dialect, &name)))
-        .await
-        .map_err(|e| VerifyError::CreateDatabase {
-            help: privilege_help(dialect, &scratch.user()),
-            name: name.clone(),
-            error: scrubbed(e),
-        })?;
+    let mut server = Server {
+        admin,
+        url: scratch,
+        created: Vec::new(),
+        current: String::new(),
+        base: None,
+    };
+    let first = server.create(progress).await?;
 
-    let url = scratch.with_database(&name);
     let done = Cell::new(0);
     let outcome = {
-        let walked = walk_in(&url, &steps, &done, progress);
+        let walked = walk_in(&mut server, &steps, &done, progress);
         let interrupted = async {
             // Without a handler (no signal support) there is nothing to wait for.
             if tokio::signal::ctrl_c().await.is_err() {
@@ -248,27 +307,30 @@ pub async fn verify(
             () = interrupted => Err(VerifyError::Interrupted { done: done.get(), total }),
         }
     };
-    // The scratch connection is closed here (`walk_in` owned it), before the drop.
+    // Every scratch connection is closed here (the walk owned them), before the drops.
 
-    progress(&format!("dropping scratch database {name}"));
-    let dropped = drop_database(&mut admin, scratch, &name)
-        .await
-        .map_err(scrubbed);
-    match (outcome, dropped) {
-        (Ok((engine, verdicts, not_verified)), Ok(())) => Ok(VerifyRun {
-            engine,
-            database: name,
-            verdicts,
-            not_verified,
-        }),
-        (Ok(_), Err(error)) => Err(VerifyError::DropDatabase { name, error }),
-        (Err(e), Ok(())) => Err(e),
-        (Err(e), Err(error)) => {
+    let mut dropped = Ok(());
+    for name in std::mem::take(&mut server.created) {
+        progress(&format!("dropping scratch database {name}"));
+        if let Err(error) = drop_database(&mut server.admin, scratch, &name).await {
+            let error = scrubbed(error);
             progress(&format!(
                 "cannot drop the scratch database {name}: {error}; drop it by hand"
             ));
-            Err(e)
+            if dropped.is_ok() {
+                dropped = Err(VerifyError::DropDatabase { name, error });
+            }
         }
+    }
+    match (outcome, dropped) {
+        (Ok((engine, verdicts, rebuilds)), Ok(())) => Ok(VerifyRun {
+            engine,
+            database: first,
+            verdicts,
+            rebuilds,
+            elapsed: started.elapsed(),
+        }),
+        (Ok(_), Err(e)) | (Err(e), _) => Err(e),
     }
 }
 
@@ -360,19 +422,22 @@ async fn drop_once(admin: &mut AnyBackend, dialect: Dialect, quoted: &str) -> Re
     }
 }
 
+
 /// A migration with its scripts read and split.
 struct Step<'c> {
     migration: &'c Migration,
     /// Replayed (up only, no checks) before the migration `--only` names.
     replay_only: bool,
+    /// Declared `irreversible = true`: verified up only.
+    irreversible: bool,
     /// Where up's line numbers count from: `up.sql`, or a dbmate file's up section.
     up_name: String,
     up_text: String,
     up: Vec<Statement>,
-    /// Skipped for contracts: they are verified up only.
     down: Option<Script>,
     verify: Option<Script>,
     backfill: Option<&'c BackfillSpec>,
+    accepts: &'c [Accept],
 }
 
 struct Script {
@@ -399,7 +464,7 @@ fn prepare<'c>(
             .ok_or_else(|| unknown(only))?,
         None => migrations.len().saturating_sub(1),
     };
-    let mut steps = migrations
+    migrations
         .into_iter()
         .take(last + 1)
         .enumerate()
@@ -407,31 +472,7 @@ fn prepare<'c>(
             let replay_only = options.only.is_some() && i < last;
             step(m, replay_only, dialect)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    // A contract is irreversible by nature, declared or not: it is verified up only, as
-    // `migrate apply` asks no proof of it. Its phase is decided as the plan decides it.
-    if steps
-        .iter()
-        .any(|s| s.down.is_some() && s.migration.meta.phase.is_none())
-    {
-        let analysis =
-            analyze(catalog, &LintSettings::new(dialect)).map_err(|error| VerifyError::Read {
-                id: "(catalog)".to_owned(),
-                path: catalog.root.clone(),
-                error,
-            })?;
-        for s in &mut steps {
-            let at = catalog
-                .migrations
-                .iter()
-                .position(|m| m.id == s.migration.id);
-            let inferred = at.and_then(|i| analysis.results.get(i)).map(|r| r.phase);
-            if s.migration.meta.phase.is_none() && inferred == Some(Phase::Contract) {
-                s.down = None;
-            }
-        }
-    }
-    Ok(steps)
+        .collect()
 }
 
 fn step(m: &Migration, replay_only: bool, dialect: Dialect) -> Result<Step<'_>, VerifyError> {
@@ -457,8 +498,8 @@ fn step(m: &Migration, replay_only: bool, dialect: Dialect) -> Result<Step<'_>, 
     };
     let up_text = m.up_text().map_err(read(&m.up))?;
     let up = split(&m.up, &up_text)?;
-    let contract = m.meta.phase == Some(DeclaredPhase::Contract);
-    let down = match (&m.down, contract || replay_only) {
+    let irreversible = m.meta.irreversible == Some(true);
+    let down = match (&m.down, irreversible || replay_only) {
         (Some(path), false) => match m.down_text().map_err(read(path))? {
             Some(text) => Some(Script {
                 name: section(path, "down"),
@@ -484,12 +525,14 @@ fn step(m: &Migration, replay_only: bool, dialect: Dialect) -> Result<Step<'_>, 
     Ok(Step {
         migration: m,
         replay_only,
+        irreversible,
         up_name: section(&m.up, "up"),
         up_text,
         up,
         down,
         verify,
         backfill: m.meta.backfill.as_ref(),
+        accepts: m.meta.accepts(),
     })
 }
 
@@ -499,25 +542,185 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-type Walked = (String, Vec<MigrationVerdict>, Vec<String>);
+/// Where the walk gets a database in a known state after a refutation left its own in an
+/// unknown one.
+#[allow(async_fn_in_trait)]
+trait Rebuild {
+    type Conn: Backend;
 
-/// Connects to the scratch database and walks the steps; the connection is closed when
-/// this returns.
+    /// A connection to a new database where the up scripts of `steps[..=last]` have run;
+    /// `old` (the database the refutation left) is given up.
+    async fn rebuild(
+        &mut self,
+        old: Self::Conn,
+        steps: &[Step<'_>],
+        last: usize,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Self::Conn, Stop>;
+}
+
+/// The scratch server: its admin connection and the databases made on it.
+struct Server<'u> {
+    admin: AnyBackend,
+    url: &'u DbUrl,
+    /// Every database created and not yet dropped (the walk's, and the template).
+    created: Vec<String>,
+    /// The database the walk runs on now.
+    current: String,
+    /// PostgreSQL: the template database rebuilt states are copied from, and how many
+    /// steps' up scripts have run on it.
+    base: Option<(String, usize)>,
+}
+
+impl Server<'_> {
+    /// Creates a new, empty scratch database; returns its name.
+    async fn create(&mut self, progress: &mut dyn FnMut(&str)) -> Result<String, VerifyError> {
+        let dialect = self.url.dialect();
+        let name = scratch_name();
+        progress(&format!("creating scratch database {name}"));
+        self.admin
+            .execute(&format!("CREATE DATABASE {}", quote_ident(dialect, &name)))
+            .await
+            .map_err(|e| VerifyError::CreateDatabase {
+                help: privilege_help(dialect, &self.url.user()),
+                name: name.clone(),
+                error: scrubbed(e),
+            })?;
+        self.created.push(name.clone());
+        Ok(name)
+    }
+
+    async fn drop(&mut self, name: &str) -> Result<(), VerifyError> {
+        drop_database(&mut self.admin, self.url, name)
+            .await
+            .map_err(|error| VerifyError::DropDatabase {
+                name: name.to_owned(),
+                error: scrubbed(error),
+            })?;
+        self.created.retain(|n| n != name);
+        Ok(())
+    }
+
+    /// A connection to a scratch database, set up for speed: nothing on it needs to
+    /// survive a crash, so PostgreSQL does not wait for the disk at each commit.
+    async fn connect(&self, name: &str) -> Result<AnyBackend, VerifyError> {
+        let url = self.url.with_database(name);
+        let mut conn = AnyBackend::connect(&url)
+            .await
+            .map_err(|e| VerifyError::Connect {
+                url: url.redacted(),
+                error: scrubbed(e),
+            })?;
+        if conn.dialect() == Dialect::Postgres {
+            conn.execute("SET synchronous_commit = off")
+                .await
+                .map_err(|error| database_error("setting up the scratch connection", error))?;
+        }
+        Ok(conn)
+    }
+}
+
+impl Rebuild for Server<'_> {
+    type Conn = AnyBackend;
+
+    /// PostgreSQL: the template catches up to `last` (its own up scripts run once each
+    /// over the whole walk) and is copied (`CREATE DATABASE … TEMPLATE`). MySQL, which
+    /// cannot copy a database: a new database replays every up script up to `last`.
+    async fn rebuild(
+        &mut self,
+        old: AnyBackend,
+        steps: &[Step<'_>],
+        last: usize,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<AnyBackend, Stop> {
+        drop(old);
+        let previous = std::mem::take(&mut self.current);
+        self.drop(&previous).await.map_err(Stop::Tool)?;
+        let dialect = self.url.dialect();
+        if dialect == Dialect::Mysql {
+            let name = self.create(progress).await.map_err(Stop::Tool)?;
+            let mut conn = self.connect(&name).await.map_err(Stop::Tool)?;
+            self.current = name;
+            replay(&mut conn, &steps[..=last], progress).await?;
+            return Ok(conn);
+        }
+        let (base, ran) = match self.base.take() {
+            Some(base) => base,
+            None => (self.create(progress).await.map_err(Stop::Tool)?, 0),
+        };
+        if ran <= last {
+            let mut conn = self.connect(&base).await.map_err(Stop::Tool)?;
+            let replayed = replay(&mut conn, &steps[ran..=last], progress).await;
+            drop(conn);
+            if let Err(e) = replayed {
+                // The template is in an unknown state too.
+                self.drop(&base).await.map_err(Stop::Tool)?;
+                return Err(e);
+            }
+        }
+        self.base = Some((base.clone(), last + 1));
+        let name = scratch_name();
+        progress(&format!("copying the state after {} into {name}", steps[last].migration.id));
+        let copy = format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_ident(dialect, &name),
+            quote_ident(dialect, &base)
+        );
+        self.admin
+            .execute(&copy)
+            .await
+            .map_err(|error| Stop::Tool(database_error("copying the template database", error)))?;
+        self.created.push(name.clone());
+        let conn = self.connect(&name).await.map_err(Stop::Tool)?;
+        self.current = name;
+        Ok(conn)
+    }
+}
+
+/// Runs the up scripts of `steps`, in order, to rebuild a state.
+async fn replay<B: Backend>(
+    conn: &mut B,
+    steps: &[Step<'_>],
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), Stop> {
+    for s in steps {
+        progress(&format!("{}: replaying up", s.migration.id));
+        run_up(conn, s).await.map_err(|e| match e {
+            Stop::Failed(message) => Stop::Failed(format!(
+                "replaying {}'s up script on a new database failed: {message}",
+                s.migration.id
+            )),
+            tool => tool,
+        })?;
+    }
+    Ok(())
+}
+
+fn database_error(during: &str, error: DbError) -> VerifyError {
+    VerifyError::Database {
+        during: during.to_owned(),
+        done: 0,
+        total: 0,
+        error: scrubbed(error),
+    }
+}
+
+type Walked = (String, Vec<MigrationVerdict>, usize);
+
+/// Connects to the first scratch database and walks the steps; every connection is
+/// closed when this returns.
 async fn walk_in(
-    url: &DbUrl,
+    server: &mut Server<'_>,
     steps: &[Step<'_>],
     done: &Cell<usize>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Walked, VerifyError> {
-    let mut conn = AnyBackend::connect(url)
-        .await
-        .map_err(|e| VerifyError::Connect {
-            url: url.redacted(),
-            error: scrubbed(e),
-        })?;
+    let first = server.created.last().cloned().unwrap_or_default();
+    let conn = server.connect(&first).await?;
+    server.current = first;
     let engine = conn.engine().to_owned();
-    let (verdicts, not_verified) = walk(&mut conn, steps, done, progress).await?;
-    Ok((engine, verdicts, not_verified))
+    let (verdicts, rebuilds) = walk(conn, server, steps, done, progress).await?;
+    Ok((engine, verdicts, rebuilds))
 }
 
 /// How one step went wrong: the migration failed, or the tool did.
@@ -526,13 +729,26 @@ enum Stop {
     Tool(VerifyError),
 }
 
+/// The state a migration's verification left the database in.
+enum After {
+    /// Every up script so far has run, and this is its snapshot.
+    Known(Snapshot),
+    /// Unknown: rebuild it before the next migration.
+    Unknown,
+    /// The migration's up script failed: nothing after it can run.
+    UpFailed,
+}
+
 /// The walk itself, over any backend. `done` counts the migrations verified so far.
-async fn walk<B: Backend>(
-    conn: &mut B,
+/// Returns every step's verdict (the replayed ones only when their replay failed) and how
+/// many times the state was rebuilt.
+async fn walk<R: Rebuild>(
+    mut conn: R::Conn,
+    rebuild: &mut R,
     steps: &[Step<'_>],
     done: &Cell<usize>,
     progress: &mut dyn FnMut(&str),
-) -> Result<(Vec<MigrationVerdict>, Vec<String>), VerifyError> {
+) -> Result<(Vec<MigrationVerdict>, usize), VerifyError> {
     let total = steps.iter().filter(|s| !s.replay_only).count();
     // A database error says how far the run got.
     let counted = |e: VerifyError| match e {
@@ -545,147 +761,225 @@ async fn walk<B: Backend>(
         e => e,
     };
     let mut verdicts = Vec::new();
+    let mut rebuilds = 0;
+    let mut state: Option<Snapshot> = None;
+    let mut stopped: Option<String> = None;
     for (i, step) in steps.iter().enumerate() {
         let id = &step.migration.id;
-        let verdict = if step.replay_only {
+        if let Some(why) = &stopped {
+            if !step.replay_only {
+                verdicts.push(verdict(id, Verdict::NotChecked(why.clone())));
+            }
+            continue;
+        }
+        let started = Instant::now();
+        let (mut result, after) = if step.replay_only {
             progress(&format!("{id}: replaying up"));
-            match run_up(conn, step).await {
+            match run_up(&mut conn, step).await {
                 Ok(()) => continue,
                 Err(Stop::Tool(e)) => return Err(counted(e)),
-                Err(Stop::Failed(message)) => MigrationVerdict {
-                    id: id.clone(),
-                    outcome: Verdict::Failed(VerifyFailure {
-                        stage: stage::UP,
-                        message: format!("replaying it before the migration to verify: {message}"),
-                        diff: None,
-                    }),
-                    proof: None,
-                },
+                Err(Stop::Failed(message)) => (
+                    verdict(
+                        id,
+                        Verdict::FailedUp(failure(
+                            stage::UP,
+                            format!("replaying it before the migration to verify: {message}"),
+                        )),
+                    ),
+                    After::UpFailed,
+                ),
             }
         } else {
-            let verdict = verify_one(conn, step, progress).await.map_err(counted)?;
+            let known = state.take();
+            let result = verify_one(&mut conn, step, known, progress)
+                .await
+                .map_err(counted)?;
             done.set(done.get() + 1);
-            verdict
+            result
         };
-        progress(&format!(
-            "{id}: {}",
-            match &verdict.outcome {
-                Verdict::Proven => "proven",
-                Verdict::UpOnly => "up only",
-                Verdict::Failed(f) => f.stage,
+        result.elapsed = started.elapsed();
+        progress(&format!("{id}: {}", progress_word(&result.outcome)));
+        verdicts.push(result);
+        match after {
+            After::Known(snapshot) => state = Some(snapshot),
+            After::UpFailed => stopped = Some(format!("an earlier up failed ({id})")),
+            After::Unknown if i + 1 == steps.len() => {}
+            After::Unknown => {
+                progress(&format!("{id}: rebuilding the state after it"));
+                rebuilds += 1;
+                match rebuild.rebuild(conn, steps, i, progress).await {
+                    Ok(new) => conn = new,
+                    Err(Stop::Tool(e)) => return Err(counted(e)),
+                    Err(Stop::Failed(message)) => {
+                        // Nothing runs any more (the connection is gone): the remaining
+                        // steps are only labelled.
+                        let why = format!("the state after {id} could not be rebuilt: {message}");
+                        verdicts.extend(
+                            steps[i + 1..]
+                                .iter()
+                                .filter(|s| !s.replay_only)
+                                .map(|s| verdict(&s.migration.id, Verdict::NotChecked(why.clone()))),
+                        );
+                        return Ok((verdicts, rebuilds));
+                    }
+                }
             }
-        ));
-        let failed = matches!(verdict.outcome, Verdict::Failed(_));
-        verdicts.push(verdict);
-        if failed {
-            let not_verified = steps[i + 1..]
-                .iter()
-                .map(|s| s.migration.id.clone())
-                .collect();
-            return Ok((verdicts, not_verified));
         }
     }
-    Ok((verdicts, Vec::new()))
+    Ok((verdicts, rebuilds))
 }
 
+fn verdict(id: &str, outcome: Verdict) -> MigrationVerdict {
+    MigrationVerdict {
+        id: id.to_owned(),
+        outcome,
+        proof: None,
+        accepted: Vec::new(),
+        stale_accepts: Vec::new(),
+        elapsed: Duration::ZERO,
+    }
+}
+
+fn failure(stage: &'static str, message: String) -> VerifyFailure {
+    VerifyFailure {
+        stage,
+        message,
+        diff: None,
+        differences: Vec::new(),
+    }
+}
+
+/// The word a progress line ends with.
+fn progress_word(outcome: &Verdict) -> &'static str {
+    match outcome {
+        Verdict::Refuted(f) | Verdict::FailedUp(f) => f.stage,
+        other => other.name(),
+    }
+}
+
+/// Verifies one migration from the state `known` (its snapshot, when the previous
+/// migration left one).
 async fn verify_one<B: Backend>(
     conn: &mut B,
     step: &Step<'_>,
+    known: Option<Snapshot>,
     progress: &mut dyn FnMut(&str),
-) -> Result<MigrationVerdict, VerifyError> {
+) -> Result<(MigrationVerdict, After), VerifyError> {
     let id = &step.migration.id;
-    let verdict = |outcome: Verdict, proof: Option<Proof>| MigrationVerdict {
-        id: id.clone(),
-        outcome,
-        proof,
-    };
-    let failed = |stage: &'static str, message: String, diff: Option<String>| {
-        verdict(
-            Verdict::Failed(VerifyFailure {
-                stage,
-                message,
-                diff,
-            }),
-            None,
-        )
-    };
-    // `check!(expr, stage)`: a failed step ends the migration's verification.
+    let mut result = verdict(id, Verdict::Proven);
+    // `check!(expr, stage, after)`: a failed step ends the migration's verification.
     macro_rules! check {
-        ($e:expr, $stage:expr) => {
+        ($e:expr, $stage:expr, $after:expr) => {
             match $e {
                 Ok(v) => v,
-                Err(Stop::Failed(message)) => return Ok(failed($stage, message, None)),
+                Err(Stop::Failed(message)) => {
+                    let f = failure($stage, message);
+                    result.outcome = if $stage == stage::UP {
+                        Verdict::FailedUp(f)
+                    } else {
+                        Verdict::Refuted(f)
+                    };
+                    return Ok((result, $after));
+                }
                 Err(Stop::Tool(e)) => return Err(e),
             }
         };
     }
 
-    let s0 = take_snapshot(conn, &format!("taking the snapshot before {id}")).await?;
+    let s0 = match known {
+        Some(s) => s,
+        None => take_snapshot(conn, &format!("taking the snapshot before {id}")).await?,
+    };
     progress(&format!("{id}: up"));
-    check!(run_up(conn, step).await, stage::UP);
+    check!(run_up(conn, step).await, stage::UP, After::UpFailed);
     let s1 = take_snapshot(conn, &format!("taking the snapshot after {id}")).await?;
     if let Some(verify) = &step.verify {
         check!(
             verify_after_up(conn, verify, step.backfill.is_some()).await,
-            stage::VERIFY_AFTER_UP
+            stage::VERIFY_AFTER_UP,
+            After::Known(s1)
         );
     }
-    let Some(down) = &step.down else {
-        return Ok(verdict(Verdict::UpOnly, None));
+    let down = match (&step.down, step.irreversible) {
+        (_, true) => {
+            result.outcome = Verdict::Irreversible;
+            result.stale_accepts = texts(step.accepts);
+            return Ok((result, After::Known(s1)));
+        }
+        (None, false) => {
+            result.outcome = Verdict::UpOnly;
+            result.stale_accepts = texts(step.accepts);
+            return Ok((result, After::Known(s1)));
+        }
+        (Some(down), false) => down,
     };
 
+    let mut used = vec![false; step.accepts.len()];
     progress(&format!("{id}: down"));
-    check!(run_bound(conn, step, down).await, stage::DOWN);
+    check!(run_bound(conn, step, down).await, stage::DOWN, After::Unknown);
     let s0_again = take_snapshot(conn, &format!("taking the snapshot after {id}'s down")).await?;
-    if s0_again != s0 {
-        return Ok(failed(
-            stage::DOWN_DIFFERS,
-            format!(
-                "down did not bring the schema back to what it was before up: {}",
-                describe_difference(&s0, &s0_again, "left behind", "not restored")
-            ),
-            Some(diff(&s0, &s0_again, "before up (S0)", "after down")),
-        ));
+    let restored = compare(&s0, &s0_again, step.accepts, &mut used);
+    if let Some(f) = restored.refutation(
+        stage::DOWN_DIFFERS,
+        "down did not bring the schema back to what it was before up",
+        ("left behind", "not restored"),
+        ("before up (S0)", "after down"),
+    ) {
+        result.outcome = Verdict::Refuted(f);
+        return Ok((result, After::Unknown));
     }
     if let (Some(verify), None) = (&step.verify, step.backfill) {
         check!(
             verify_after_down(conn, verify).await,
-            stage::VERIFY_AFTER_DOWN
+            stage::VERIFY_AFTER_DOWN,
+            After::Unknown
         );
     }
 
     progress(&format!("{id}: up again"));
-    check!(run_up(conn, step).await, stage::SECOND_UP);
+    check!(run_up(conn, step).await, stage::SECOND_UP, After::Unknown);
     let s1_again = take_snapshot(conn, &format!("taking the snapshot after {id} again")).await?;
-    if s1_again != s1 {
-        return Ok(failed(
-            stage::SECOND_UP_DIFFERS,
-            format!(
-                "up after down did not build the schema the first up built: {}",
-                describe_difference(
-                    &s1,
-                    &s1_again,
-                    "only after the second up",
-                    "only after the first up"
-                )
-            ),
-            Some(diff(
-                &s1,
-                &s1_again,
-                "after first up (S1)",
-                "after second up",
-            )),
-        ));
+    let rebuilt = compare(&s1, &s1_again, step.accepts, &mut used);
+    if let Some(f) = rebuilt.refutation(
+        stage::SECOND_UP_DIFFERS,
+        "up after down did not build the schema the first up built",
+        ("only after the second up", "only after the first up"),
+        ("after first up (S1)", "after second up"),
+    ) {
+        result.outcome = Verdict::Refuted(f);
+        return Ok((result, After::Unknown));
     }
-    let proof = Proof {
+
+    let mut accepted: Vec<String> = restored
+        .accepted
+        .iter()
+        .chain(&rebuilt.accepted)
+        .map(Difference::name)
+        .collect();
+    accepted.sort();
+    accepted.dedup();
+    result.accepted = accepted;
+    result.stale_accepts = step
+        .accepts
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(a, _)| a.text.clone())
+        .collect();
+    result.proof = Some(Proof {
         id: id.clone(),
         up: script_hash(&step.up_text),
         down: script_hash(&down.text),
         s0: snapshot_hash(&s0),
         s1: snapshot_hash(&s1),
         engine: conn.engine().to_owned(),
-    };
-    Ok(verdict(Verdict::Proven, Some(proof)))
+        accept: accept_hash(step.accepts),
+    });
+    Ok((result, After::Known(s1_again)))
+}
+
+fn texts(accepts: &[Accept]) -> Vec<String> {
+    accepts.iter().map(|a| a.text.clone()).collect()
 }
 
 async fn take_snapshot<B: Backend>(conn: &mut B, during: &str) -> Result<Snapshot, VerifyError> {
@@ -714,48 +1008,177 @@ pub fn diff(a: &Snapshot, b: &Snapshot, from: &str, to: &str) -> String {
         .to_string()
 }
 
-/// `"left behind: index users.users_name_idx; not restored: column users.email"`.
-fn describe_difference(before: &Snapshot, after: &Snapshot, extra: &str, missing: &str) -> String {
-    let key = |i: &SnapshotItem| format!("{} {}", i.kind, i.name);
-    let index = |s: &Snapshot| -> BTreeMap<String, String> {
-        s.items.iter().map(|i| (key(i), i.detail.clone())).collect()
+/// Two snapshots compared object by object, with the accept list applied.
+struct Comparison {
+    /// Objects only in the second snapshot.
+    added: Vec<Difference>,
+    /// Objects only in the first.
+    removed: Vec<Difference>,
+    /// Objects in both, defined differently.
+    changed: Vec<Difference>,
+    accepted: Vec<Difference>,
+    /// The snapshots without the accepted objects, for the diff.
+    before: Snapshot,
+    after: Snapshot,
+}
+
+/// Compares two snapshots; `used[i]` is set when `accepts[i]` accepted a difference.
+fn compare(before: &Snapshot, after: &Snapshot, accepts: &[Accept], used: &mut [bool]) -> Comparison {
+    let mut c = Comparison {
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+        accepted: Vec::new(),
+        before: Snapshot::default(),
+        after: Snapshot::default(),
     };
-    let (b, a) = (index(before), index(after));
-    let list = |names: Vec<&String>| {
-        const SHOWN: usize = 5;
-        let mut text = names
-            .iter()
-            .take(SHOWN)
-            .map(|n| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if names.len() > SHOWN {
-            text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    if before == after {
+        return c;
+    }
+    let owners = owners(before, after);
+    let (b, a) = (by_object(before, &owners), by_object(after, &owners));
+    let mut skipped = BTreeSet::new();
+    let objects: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    for object in objects {
+        let (old, new) = (b.get(object), a.get(object));
+        if old == new {
+            continue;
         }
-        text
+        let d = Difference {
+            object: object.clone(),
+            changed: old.is_some() && new.is_some(),
+        };
+        let mut accepted = false;
+        for (entry, used) in accepts.iter().zip(used.iter_mut()) {
+            if entry.accepts(&d) {
+                *used = true;
+                accepted = true;
+            }
+        }
+        if accepted {
+            skipped.insert(object.clone());
+            c.accepted.push(d);
+        } else if old.is_none() {
+            c.added.push(d);
+        } else if new.is_none() {
+            c.removed.push(d);
+        } else {
+            c.changed.push(d);
+        }
+    }
+    let keep = |s: &Snapshot| {
+        Snapshot::new(
+            s.items
+                .iter()
+                .filter(|i| !skipped.contains(&object_of(i, &owners)))
+                .cloned()
+                .collect(),
+        )
     };
-    let mut parts = Vec::new();
-    let added: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
-    let removed: Vec<&String> = b.keys().filter(|k| !a.contains_key(*k)).collect();
-    let changed: Vec<&String> = a
+    c.before = keep(before);
+    c.after = keep(after);
+    c
+}
+
+/// A snapshot's items grouped by the object they describe.
+fn by_object<'s>(
+    s: &'s Snapshot,
+    owners: &BTreeSet<String>,
+) -> BTreeMap<String, Vec<&'s SnapshotItem>> {
+    let mut map: BTreeMap<String, Vec<&SnapshotItem>> = BTreeMap::new();
+    for item in &s.items {
+        map.entry(object_of(item, owners)).or_default().push(item);
+    }
+    map
+}
+
+impl Comparison {
+    /// The failure when a difference is left that no accept entry covers.
+    fn refutation(
+        &self,
+        stage: &'static str,
+        what: &str,
+        (extra, missing): (&str, &str),
+        (from, to): (&str, &str),
+    ) -> Option<VerifyFailure> {
+        if self.before == self.after {
+            return None;
+        }
+        let mut parts = Vec::new();
+        for (label, list) in [
+            (extra, &self.added),
+            (missing, &self.removed),
+            ("changed", &self.changed),
+        ] {
+            if !list.is_empty() {
+                parts.push(format!("{label}: {}", names(list)));
+            }
+        }
+        if parts.is_empty() {
+            // Same objects, different order or duplicates: only the diff can tell.
+            parts.push("see the diff".to_owned());
+        }
+        Some(VerifyFailure {
+            stage,
+            message: format!("{what}: {}", parts.join("; ")),
+            diff: Some(diff(&self.before, &self.after, from, to)),
+            differences: self
+                .added
+                .iter()
+                .chain(&self.removed)
+                .chain(&self.changed)
+                .map(Difference::name)
+                .collect(),
+        })
+    }
+}
+
+/// `index a on t, table t: column c and 3 more`.
+fn names(list: &[Difference]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = list
         .iter()
-        .filter(|(k, d)| b.get(*k).is_some_and(|old| old != *d))
-        .map(|(k, _)| k)
-        .collect();
-    if !added.is_empty() {
-        parts.push(format!("{extra}: {}", list(added)));
+        .take(SHOWN)
+        .map(Difference::name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if list.len() > SHOWN {
+        text.push_str(&format!(" and {} more", list.len() - SHOWN));
     }
-    if !removed.is_empty() {
-        parts.push(format!("{missing}: {}", list(removed)));
+    text
+}
+
+/// The relations (tables, views) of either snapshot: a column, index, constraint or
+/// trigger item is named `<relation>.<name>`.
+fn owners(a: &Snapshot, b: &Snapshot) -> BTreeSet<String> {
+    a.items
+        .iter()
+        .chain(&b.items)
+        .filter(|i| matches!(i.kind.as_str(), "table" | "view" | "materialized view"))
+        .map(|i| i.name.clone())
+        .collect()
+}
+
+/// The object an item describes, in the vocabulary of `[verify] accept`.
+fn object_of(item: &SnapshotItem, owners: &BTreeSet<String>) -> String {
+    if matches!(
+        item.kind.as_str(),
+        "column" | "index" | "constraint" | "trigger"
+    ) {
+        // The longest relation name that prefixes the item's name at a dot (schemas and
+        // names may hold dots); without one, the part before the last dot.
+        let name = item.name.as_str();
+        let split = name
+            .match_indices('.')
+            .rev()
+            .map(|(at, _)| at)
+            .find(|&at| owners.contains(&name[..at]))
+            .or_else(|| name.rfind('.'));
+        if let Some(at) = split {
+            return object_name(&item.kind, &name[at + 1..], Some(&name[..at]));
+        }
     }
-    if !changed.is_empty() {
-        parts.push(format!("changed: {}", list(changed)));
-    }
-    if parts.is_empty() {
-        // Same items, different order or duplicates: only the diff can tell.
-        parts.push("see the diff".to_owned());
-    }
-    parts.join("; ")
+    object_name(&item.kind, &item.name, None)
 }
 
 /// Runs up; a backfill's batch placeholders are bound to its whole key range, and an
