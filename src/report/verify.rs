@@ -250,40 +250,78 @@ mod tests {
     use super::*;
     use crate::catalog::sum::script_hash;
     use crate::runner::verify::{stage, VerifyFailure};
+    use std::time::Duration;
+
+    fn verdict(id: &str, outcome: Verdict) -> MigrationVerdict {
+        MigrationVerdict {
+            id: id.into(),
+            outcome,
+            proof: None,
+            accepted: Vec::new(),
+            stale_accepts: Vec::new(),
+            elapsed: Duration::from_millis(12),
+        }
+    }
+
+    fn proof(id: &str) -> Proof {
+        Proof {
+            id: id.into(),
+            up: script_hash("up"),
+            down: script_hash("down"),
+            s0: script_hash(""),
+            s1: script_hash("table users\n"),
+            engine: "postgresql-15.19".into(),
+            accept: None,
+        }
+    }
 
     fn run() -> VerifyRun {
+        let proven = MigrationVerdict {
+            proof: Some(proof("0001_users")),
+            ..verdict("0001_users", Verdict::Proven)
+        };
+        let accepted = MigrationVerdict {
+            proof: Some(Proof {
+                accept: Some(script_hash("view v: definition\n")),
+                ..proof("0002_views")
+            }),
+            accepted: vec!["view latest_posts: definition".into()],
+            stale_accepts: vec!["index gone on t".into()],
+            ..verdict("0002_views", Verdict::Proven)
+        };
         VerifyRun {
             engine: "postgresql-15.19".into(),
             database: "bellows_verify_1_2".into(),
             verdicts: vec![
-                MigrationVerdict {
-                    id: "0001_users".into(),
-                    outcome: Verdict::Proven,
-                    proof: Some(Proof {
-                        id: "0001_users".into(),
-                        up: script_hash("up"),
-                        down: script_hash("down"),
-                        s0: script_hash(""),
-                        s1: script_hash("table users\n"),
-                        engine: "postgresql-15.19".into(),
-                    }),
-                },
-                MigrationVerdict {
-                    id: "0002_drop".into(),
-                    outcome: Verdict::UpOnly,
-                    proof: None,
-                },
-                MigrationVerdict {
-                    id: "0003_index".into(),
-                    outcome: Verdict::Failed(VerifyFailure {
+                proven,
+                accepted,
+                verdict("0003_drop", Verdict::UpOnly),
+                verdict("0004_purge", Verdict::Irreversible),
+                verdict(
+                    "0005_index",
+                    Verdict::Refuted(VerifyFailure {
                         stage: stage::DOWN_DIFFERS,
-                        message: "down did not bring the schema back to what it was before up: left behind: index users_name_idx".into(),
-                        diff: Some("--- before up (S0)\n+++ after down\n@@ -1 +1,2 @@\n column users.id bigint\n+index users_name_idx CREATE INDEX users_name_idx ON users (name)\n".into()),
+                        message: "down did not bring the schema back to what it was before up: left behind: index users_name_idx on users".into(),
+                        diff: Some("--- before up (S0)\n+++ after down\n@@ -1 +1,2 @@\n column users.id bigint\n+index users.users_name_idx CREATE INDEX users_name_idx ON users (name)\n".into()),
+                        differences: vec!["index users_name_idx on users".into()],
                     }),
-                    proof: None,
-                },
+                ),
+                verdict(
+                    "0006_broken",
+                    Verdict::FailedUp(VerifyFailure {
+                        stage: stage::UP,
+                        message: "up.sql line 3 (`SELEC 1`): syntax error".into(),
+                        diff: None,
+                        differences: Vec::new(),
+                    }),
+                ),
+                verdict(
+                    "0007_later",
+                    Verdict::NotChecked("an earlier up failed (0006_broken)".into()),
+                ),
             ],
-            not_verified: vec!["0004_later".into()],
+            rebuilds: 1,
+            elapsed: Duration::from_millis(3_240),
         }
     }
 
@@ -299,18 +337,23 @@ mod tests {
         assert_eq!(
             t,
             "verified on postgresql-15.19 (scratch database bellows_verify_1_2, dropped)
-  ✓ 0001_users  proven
-  ↑ 0002_drop   up only (contract or no down script: nothing to roll back)
-  ✗ 0003_index  failed at down != before up
-      down did not bring the schema back to what it was before up: left behind: index users_name_idx
+  ✓ 0001_users   proven
+  ✓ 0002_views   proven, with 1 accepted difference: view latest_posts: definition
+      stale accept: \"index gone on t\" matches no difference; remove it from migration.toml
+  ↑ 0003_drop    up only (no down script)
+  ⊘ 0004_purge   irreversible (declared in migration.toml; down not run)
+  ✗ 0005_index   refuted at down != before up
+      down did not bring the schema back to what it was before up: left behind: index users_name_idx on users
       --- before up (S0)
       +++ after down
       @@ -1 +1,2 @@
        column users.id bigint
-      +index users_name_idx CREATE INDEX users_name_idx ON users (name)
-  not verified (they build on the failed migration): 0004_later
+      +index users.users_name_idx CREATE INDEX users_name_idx ON users (name)
+  ✗ 0006_broken  failed up
+      up.sql line 3 (`SELEC 1`): syntax error
+  · 0007_later   not checked: an earlier up failed (0006_broken)
 
-1 proven, 1 up only, 1 failed, 1 not verified
+7 migrations in 3.2 s: 2 proven (1 with accepted differences), 1 refuted, 1 failed up, 1 up only, 1 irreversible, 1 not checked, 1 stale accept (1 state rebuilt after refutations)
 "
         );
     }
@@ -320,24 +363,35 @@ mod tests {
         let v: Value = serde_json::from_str(&text(&run(), VerifyFormat::Json)).unwrap();
         assert_eq!(v["engine"], "postgresql-15.19");
         assert_eq!(v["database"], "bellows_verify_1_2");
-        assert_eq!(v["migrations"][0]["outcome"], "proven");
-        let line = v["migrations"][0]["proof"]["line"].as_str().unwrap();
+        let m = &v["migrations"];
+        assert_eq!(m[0]["outcome"], "proven");
+        let line = m[0]["proof"]["line"].as_str().unwrap();
         assert!(line.starts_with("proof 0001_users up=sha256:"));
+        assert_eq!(Proof::parse(line).as_ref(), run().verdicts[0].proof.as_ref());
+        assert!(m[0]["proof"]["accept"].is_null());
+        assert_eq!(m[0]["elapsed_ms"], 12);
+        assert!(m[1]["proof"]["accept"].as_str().unwrap().starts_with("sha256:"));
+        assert_eq!(m[1]["accepted"], json!(["view latest_posts: definition"]));
+        assert_eq!(m[1]["stale_accepts"], json!(["index gone on t"]));
+        let outcomes: Vec<&str> = (0..7).map(|i| m[i]["outcome"].as_str().unwrap()).collect();
         assert_eq!(
-            Proof::parse(line).as_ref(),
-            run().verdicts[0].proof.as_ref()
+            outcomes,
+            ["proven", "proven", "up-only", "irreversible", "refuted", "failed-up", "not-checked"]
         );
-        assert_eq!(v["migrations"][1]["outcome"], "up-only");
-        assert!(v["migrations"][1]["proof"].is_null());
-        assert_eq!(v["migrations"][2]["failure"]["stage"], "down != before up");
-        assert!(v["migrations"][2]["failure"]["diff"]
-            .as_str()
-            .unwrap()
-            .contains("+index users_name_idx"));
-        assert_eq!(v["not_verified"][0], "0004_later");
+        assert!(m[2]["proof"].is_null() && m[2]["failure"].is_null());
+        let f = &m[4]["failure"];
+        assert_eq!(f["stage"], "down != before up");
+        assert_eq!(f["differences"], json!(["index users_name_idx on users"]));
+        assert!(f["diff"].as_str().unwrap().contains("+index users.users_name_idx"));
+        assert_eq!(m[5]["failure"]["stage"], "up");
+        assert!(m[5]["failure"]["diff"].is_null());
+        assert_eq!(m[6]["reason"], "an earlier up failed (0006_broken)");
+        assert!(m[0]["reason"].is_null());
         assert_eq!(
             v["summary"],
-            json!({"proven": 1, "up_only": 1, "failed": 1, "not_verified": 1})
+            json!({"migrations": 7, "proven": 2, "with_accepted_differences": 1, "refuted": 1,
+                   "failed_up": 1, "up_only": 1, "irreversible": 1, "not_checked": 1,
+                   "stale_accepts": 1, "rebuilds": 1, "seconds": 3.2})
         );
     }
 }

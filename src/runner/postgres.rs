@@ -216,11 +216,12 @@ impl PgBackend {
     /// The snapshot proper; output settings are pinned by the caller.
     async fn read_schema(&self, exclude: &[&str]) -> Result<Snapshot, DbError> {
         let mut items = Vec::new();
+        let days = recent_days();
         let mut push = |kind: &str, name: String, detail: String| {
             items.push(SnapshotItem {
                 kind: kind.to_owned(),
                 name,
-                detail,
+                detail: mask_creation_times(&detail, &days),
             })
         };
 
@@ -1480,6 +1481,57 @@ fn qualify(schema: &str, name: &str) -> String {
     }
 }
 
+/// Yesterday, today and tomorrow (UTC) as `YYYY-MM-DD`: the dates a literal that
+/// PostgreSQL folded from `'now'` can carry, whatever the session's time zone.
+fn recent_days() -> [String; 3] {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let today = i64::try_from(secs / 86_400).unwrap_or(0) - 10_957;
+    [today - 1, today, today + 1].map(date_text)
+}
+
+/// Timestamp and date literals dated `days` shown as `'<now>'`. PostgreSQL folds
+/// `'now'::timestamp`, `'today'` and the like into the moment the DDL ran, so a view,
+/// default, check or index predicate written with them prints another literal each time
+/// it is created; without this, every rebuild would differ. A literal typed into a
+/// migration is kept unless it happens to be dated yesterday, today or tomorrow.
+fn mask_creation_times(text: &str, days: &[String; 3]) -> String {
+    if !text.contains("'::") {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\'') {
+        out.push_str(&rest[..at]);
+        let literal = &rest[at + 1..];
+        let folded = literal.find('\'').filter(|&end| {
+            let value = &literal[..end];
+            let cast = &literal[end + 1..];
+            (cast.starts_with("::timestamp") || cast.starts_with("::date"))
+                && days.iter().any(|d| value.starts_with(d.as_str()))
+                && value[10..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b" :.+-".contains(&b))
+        });
+        match folded {
+            Some(end) => {
+                out.push_str("'<now>'");
+                rest = &literal[end + 1..];
+            }
+            None => {
+                // Not a folded literal: copy the quoted text through unchanged.
+                let end = literal.find('\'').map_or(literal.len(), |e| e + 1);
+                out.push('\'');
+                out.push_str(&literal[..end]);
+                rest = &literal[end..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Whitespace runs collapsed to one space, ends trimmed.
 fn squash(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -1767,6 +1819,28 @@ mod tests {
             raw.extend_from_slice(&v.to_be_bytes());
         }
         assert_eq!(numeric_text(&raw).expect("valid"), "0.00");
+    }
+
+    #[test]
+    fn literals_folded_from_now_are_masked() {
+        let days = ["2026-12-06".to_owned(), "2026-12-07".to_owned(), "2026-12-08".to_owned()];
+        let view = "CASE WHEN (p.published < ('2026-12-07 03:14:30.918531'::timestamp without time zone - '1 mon'::interval)) THEN 'x''y' END";
+        assert_eq!(
+            mask_creation_times(view, &days),
+            "CASE WHEN (p.published < ('<now>'::timestamp without time zone - '1 mon'::interval)) THEN 'x''y' END"
+        );
+        for (text, masked) in [
+            ("'2026-12-08 00:00:00+00'::timestamp with time zone", "'<now>'::timestamp with time zone"),
+            ("'2026-12-06'::date", "'<now>'::date"),
+            // Typed into the migration: another date, another type, or not a date at all.
+            ("'2020-01-01'::date", "'2020-01-01'::date"),
+            ("'2026-12-07'::text", "'2026-12-07'::text"),
+            ("'2026-12-07 tomorrow'::date", "'2026-12-07 tomorrow'::date"),
+            ("'it''s'::text, 'unterminated", "'it''s'::text, 'unterminated"),
+        ] {
+            assert_eq!(mask_creation_times(text, &days), masked, "{text}");
+        }
+        assert_eq!(recent_days()[1].len(), 10);
     }
 
     #[test]

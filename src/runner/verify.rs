@@ -1375,6 +1375,7 @@ mod tests {
         keys: Vec<i64>,
         rows_to_do: String,
         log: Vec<String>,
+        snapshots: usize,
     }
 
     fn err(message: &str) -> DbError {
@@ -1466,6 +1467,7 @@ mod tests {
             Ok(())
         }
         async fn snapshot(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
+            self.snapshots += 1;
             Ok(Snapshot::new(
                 self.objects
                     .iter()
@@ -1483,6 +1485,63 @@ mod tests {
         }
     }
 
+    /// A model the test keeps reading after the walk.
+    impl Backend for &mut Model {
+        fn dialect(&self) -> Dialect {
+            Dialect::Postgres
+        }
+        fn engine(&self) -> &str {
+            "postgresql-15.19"
+        }
+        async fn execute(&mut self, sql: &str) -> Result<u64, DbError> {
+            (**self).execute(sql).await
+        }
+        async fn execute_with(&mut self, sql: &str, p: &[Value]) -> Result<u64, DbError> {
+            (**self).execute_with(sql, p).await
+        }
+        async fn query(&mut self, sql: &str, p: &[Value]) -> Result<Vec<Row>, DbError> {
+            (**self).query(sql, p).await
+        }
+        async fn try_lock(&mut self, name: &str) -> Result<bool, DbError> {
+            (**self).try_lock(name).await
+        }
+        async fn unlock(&mut self, name: &str) -> Result<(), DbError> {
+            (**self).unlock(name).await
+        }
+        async fn lock_holder(&mut self, name: &str) -> Result<Option<String>, DbError> {
+            (**self).lock_holder(name).await
+        }
+        async fn set_lock_timeout(&mut self, ms: u64) -> Result<(), DbError> {
+            (**self).set_lock_timeout(ms).await
+        }
+        async fn snapshot(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
+            (**self).snapshot(exclude).await
+        }
+        async fn applications(&mut self) -> Result<Vec<String>, DbError> {
+            (**self).applications().await
+        }
+    }
+
+    /// For walks that must not rebuild (the test reads the one model afterwards).
+    struct NoRebuild<'m>(std::marker::PhantomData<&'m mut Model>);
+
+    fn no_rebuild<'m>() -> NoRebuild<'m> {
+        NoRebuild(std::marker::PhantomData)
+    }
+
+    impl<'m> Rebuild for NoRebuild<'m> {
+        type Conn = &'m mut Model;
+        async fn rebuild(
+            &mut self,
+            _: &'m mut Model,
+            _: &[Step<'_>],
+            last: usize,
+            _: &mut dyn FnMut(&str),
+        ) -> Result<&'m mut Model, Stop> {
+            panic!("no rebuild expected (after step {last})")
+        }
+    }
+
     /// A native catalog from `(path, text)` pairs.
     fn catalog(files: &[(&str, &str)]) -> (tempfile::TempDir, Catalog) {
         let dir = tempfile::tempdir().unwrap();
@@ -1495,11 +1554,45 @@ mod tests {
         (dir, c)
     }
 
-    async fn walk_model(
-        model: &mut Model,
+    /// Rebuilds a state on a fresh [`Model`] with the same answers, replaying the ups;
+    /// `fail` makes a rebuild fail as a replay would.
+    #[derive(Default)]
+    struct ModelServer {
+        keys: Vec<i64>,
+        rows_to_do: String,
+        rebuilt: Vec<usize>,
+        fail: bool,
+    }
+
+    impl Rebuild for ModelServer {
+        type Conn = Model;
+        async fn rebuild(
+            &mut self,
+            _old: Model,
+            steps: &[Step<'_>],
+            last: usize,
+            progress: &mut dyn FnMut(&str),
+        ) -> Result<Model, Stop> {
+            self.rebuilt.push(last);
+            if self.fail {
+                return Err(Stop::Failed("replaying it failed".into()));
+            }
+            let mut fresh = Model {
+                keys: self.keys.clone(),
+                rows_to_do: self.rows_to_do.clone(),
+                ..Model::default()
+            };
+            replay(&mut fresh, &steps[..=last], progress).await?;
+            Ok(fresh)
+        }
+    }
+
+    async fn walk_with(
+        model: Model,
+        server: &mut ModelServer,
         catalog: &Catalog,
         only: Option<&str>,
-    ) -> Result<(Vec<MigrationVerdict>, Vec<String>), VerifyError> {
+    ) -> Result<Vec<MigrationVerdict>, VerifyError> {
         let order: Vec<&str> = catalog.migrations.iter().map(|m| m.id.as_str()).collect();
         let options = VerifyOptions {
             only: only.map(str::to_owned),
@@ -1507,16 +1600,36 @@ mod tests {
         let steps = prepare(catalog, &order, &options, Dialect::Postgres)?;
         let done = Cell::new(0);
         let mut lines = Vec::new();
-        let result = walk(model, &steps, &done, &mut |l| lines.push(l.to_owned())).await;
+        let result = walk(model, server, &steps, &done, &mut |l| lines.push(l.to_owned())).await;
         assert!(!lines.is_empty());
-        result
+        result.map(|(verdicts, rebuilds)| {
+            assert_eq!(rebuilds, server.rebuilt.len());
+            verdicts
+        })
+    }
+
+    /// Walks a fresh model; returns the verdicts and the log of the model the walk began
+    /// on (until a rebuild replaced it).
+    async fn walk_model(catalog: &Catalog) -> Vec<MigrationVerdict> {
+        walk_with(Model::default(), &mut ModelServer::default(), catalog, None)
+            .await
+            .unwrap()
     }
 
     fn failure(v: &MigrationVerdict) -> &VerifyFailure {
         match &v.outcome {
-            Verdict::Failed(f) => f,
+            Verdict::Refuted(f) | Verdict::FailedUp(f) => f,
             other => panic!("{} is {other:?}", v.id),
         }
+    }
+
+    fn outcomes(verdicts: &[MigrationVerdict]) -> Vec<&'static str> {
+        verdicts.iter().map(|v| v.outcome.name()).collect()
+    }
+
+    /// Counts the statements of the log equal to `sql`.
+    fn ran(log: &[String], sql: &str) -> usize {
+        log.iter().filter(|l| *l == sql).count()
     }
 
     #[tokio::test]
@@ -1531,14 +1644,26 @@ mod tests {
             ("0002_contract/down.sql", "CREATE index users_email;\n"),
             ("0002_contract/migration.toml", "phase = \"contract\"\n"),
             ("0003_no_down/up.sql", "CREATE table orders;\n"),
+            ("0004_gone/up.sql", "DROP table orders;\n"),
+            ("0004_gone/down.sql", "CREATE table orders;\n"),
+            ("0004_gone/migration.toml", "irreversible = true\n"),
         ]);
+        let order: Vec<&str> = c.migrations.iter().map(|m| m.id.as_str()).collect();
+        let steps = prepare(&c, &order, &VerifyOptions::default(), Dialect::Postgres).unwrap();
         let mut model = Model::default();
-        let (verdicts, not_verified) = walk_model(&mut model, &c, None).await.unwrap();
-        assert!(not_verified.is_empty());
-        let outcomes: Vec<&Verdict> = verdicts.iter().map(|v| &v.outcome).collect();
+        let done = Cell::new(0);
+        let (verdicts, rebuilds) = walk(&mut model, &mut no_rebuild(), &steps, &done, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!((rebuilds, done.get()), (0, 4));
+        // up, down, up again for 0001 and 0002; up only for 0003 and 0004.
+        assert_eq!(ran(&model.log, "CREATE table users"), 2);
+        assert_eq!(ran(&model.log, "CREATE index users_email"), 3);
+        assert_eq!(ran(&model.log, "CREATE table orders"), 1);
+        // A contract with a down script is verified like any other migration.
         assert_eq!(
-            outcomes,
-            vec![&Verdict::Proven, &Verdict::UpOnly, &Verdict::UpOnly]
+            outcomes(&verdicts),
+            ["proven", "proven", "up-only", "irreversible"]
         );
         let proof = verdicts[0].proof.as_ref().unwrap();
         assert_eq!(proof.id, "0001_users");
@@ -1546,68 +1671,58 @@ mod tests {
         assert_eq!(proof.down, script_hash(&down.replace("\r\n", "\n")));
         assert_eq!(proof.s0, snapshot_hash(&Snapshot::default()));
         assert_eq!(proof.engine, "postgresql-15.19");
+        assert_eq!(proof.accept, None);
         assert_ne!(proof.s0, proof.s1);
-        assert!(verdicts[1].proof.is_none());
-        // up, down, up again for 0001; the contract's down never runs.
-        assert_eq!(
-            model
-                .log
-                .iter()
-                .filter(|l| l.starts_with("CREATE table users"))
-                .count(),
-            2
-        );
-        assert!(!model.log.iter().any(|l| l == "CREATE index users_email"
-            && model
-                .log
-                .iter()
-                .filter(|l| l.starts_with("DROP index"))
-                .count()
-                > 2));
-        assert_eq!(
-            model
-                .log
-                .iter()
-                .filter(|l| *l == "CREATE index users_email")
-                .count(),
-            2
-        );
+        assert!(verdicts[1].proof.is_some());
+        assert!(verdicts[2].proof.is_none() && verdicts[3].proof.is_none());
+        assert!(verdicts.iter().all(|v| v.accepted.is_empty() && v.stale_accepts.is_empty()));
     }
 
     #[tokio::test]
-    async fn an_inferred_contract_is_verified_up_only() {
+    async fn the_previous_snapshot_is_reused_and_irreversible_downs_never_run() {
         let (_d, c) = catalog(&[
-            (
-                "0001_users/up.sql",
-                "CREATE TABLE users (id int, email text);\n",
-            ),
-            ("0001_users/down.sql", "DROP TABLE users;\n"),
-            ("0002_drop/up.sql", "ALTER TABLE users DROP COLUMN email;\n"),
-            (
-                "0002_drop/down.sql",
-                "ALTER TABLE users ADD COLUMN email text;\n",
-            ),
+            ("0001_a/up.sql", "CREATE table a;\n"),
+            ("0001_a/down.sql", "DROP table a;\n"),
+            ("0002_b/up.sql", "DROP table a;\n"),
+            ("0002_b/down.sql", "CREATE table a;\n"),
+            ("0002_b/migration.toml", "irreversible = true\n"),
         ]);
+        let order = ["0001_a", "0002_b"];
+        let steps = prepare(&c, &order, &VerifyOptions::default(), Dialect::Postgres).unwrap();
         let mut model = Model::default();
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
-        assert_eq!(verdicts[1].outcome, Verdict::UpOnly);
-        assert!(!model.log.iter().any(|l| l.contains("ADD COLUMN")));
+        let (verdicts, _) = walk(
+            &mut model,
+            &mut no_rebuild(),
+            &steps,
+            &Cell::new(0),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcomes(&verdicts), ["proven", "irreversible"]);
+        // S0, S1, after down, after up again for 0001; only S1 for 0002.
+        assert_eq!(model.snapshots, 5);
+        assert_eq!(ran(&model.log, "CREATE table a"), 2);
+        assert_eq!(ran(&model.log, "DROP table a"), 2);
     }
 
     #[tokio::test]
-    async fn a_forgotten_index_fails_with_a_diff_and_stops_the_walk() {
+    async fn a_refuted_rollback_is_rebuilt_and_the_walk_goes_on() {
         let (_d, c) = catalog(&[
             (
                 "0001_a/up.sql",
                 "CREATE table users;\nCREATE index users_name_idx;\n",
             ),
             ("0001_a/down.sql", "DROP table users;\n"),
-            ("0002_b/up.sql", "CREATE table later;\n"),
+            ("0002_b/up.sql", "CHECK index users_name_idx;\nCREATE table later;\n"),
+            ("0002_b/down.sql", "DROP table later;\n"),
         ]);
-        let mut model = Model::default();
-        let (verdicts, not_verified) = walk_model(&mut model, &c, None).await.unwrap();
-        assert_eq!(verdicts.len(), 1);
-        assert_eq!(not_verified, vec!["0002_b"]);
+        let mut server = ModelServer::default();
+        let verdicts = walk_with(Model::default(), &mut server, &c, None)
+            .await
+            .unwrap();
+        assert_eq!(outcomes(&verdicts), ["refuted", "proven"]);
+        assert_eq!(server.rebuilt, [0]);
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::DOWN_DIFFERS);
         assert!(
@@ -1615,6 +1730,7 @@ mod tests {
             "{}",
             f.message
         );
+        assert_eq!(f.differences, ["index users_name_idx"]);
         let diff = f.diff.as_deref().unwrap();
         assert!(
             diff.starts_with("--- before up (S0)\n+++ after down\n"),
@@ -1622,7 +1738,93 @@ mod tests {
         );
         assert!(diff.contains("+index users_name_idx"), "{diff}");
         assert!(verdicts[0].proof.is_none());
-        assert!(!model.log.iter().any(|l| l.contains("later")));
+        // 0002 ran on the rebuilt state (its CHECK needs 0001's index) and was proven.
+        assert!(verdicts[1].proof.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_failed_up_ends_the_walk_and_a_failed_rebuild_too() {
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table a;\nFAIL no such thing;\n"),
+            ("0001_a/down.sql", "DROP table a;\n"),
+            ("0002_b/up.sql", "CREATE table b;\n"),
+        ]);
+        let verdicts = walk_model(&c).await;
+        assert_eq!(outcomes(&verdicts), ["failed-up", "not-checked"]);
+        assert_eq!(failure(&verdicts[0]).stage, stage::UP);
+        assert_eq!(
+            verdicts[1].outcome,
+            Verdict::NotChecked("an earlier up failed (0001_a)".into())
+        );
+
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table a;\n"),
+            ("0001_a/down.sql", "SELECT 1;\n"),
+            ("0002_b/up.sql", "CREATE table b;\n"),
+            ("0003_c/up.sql", "CREATE table c;\n"),
+        ]);
+        let mut server = ModelServer {
+            fail: true,
+            ..ModelServer::default()
+        };
+        let verdicts = walk_with(Model::default(), &mut server, &c, None)
+            .await
+            .unwrap();
+        assert_eq!(outcomes(&verdicts), ["refuted", "not-checked", "not-checked"]);
+        assert_eq!(
+            verdicts[2].outcome,
+            Verdict::NotChecked(
+                "the state after 0001_a could not be rebuilt: replaying it failed".into()
+            )
+        );
+        // The last migration's refutation needs no rebuild.
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table a;\n"),
+            ("0001_a/down.sql", "SELECT 1;\n"),
+        ]);
+        let mut server = ModelServer::default();
+        walk_with(Model::default(), &mut server, &c, None)
+            .await
+            .unwrap();
+        assert!(server.rebuilt.is_empty());
+    }
+
+    #[tokio::test]
+    async fn accepted_differences_prove_with_a_note_and_stale_ones_are_named() {
+        let (_d, c) = catalog(&[
+            ("0000_base/up.sql", "CREATE view v;\n"),
+            ("0000_base/down.sql", "DROP view v;\n"),
+            // Down brings the view back with another definition.
+            ("0001_a/up.sql", "ALTER view v y;\nCREATE table t;\n"),
+            ("0001_a/down.sql", "DROP table t;\nALTER view v x;\n"),
+            (
+                "0001_a/migration.toml",
+                "[verify]\naccept = [\"view v\", \"index i on t\"]\n",
+            ),
+            ("0002_b/up.sql", "CREATE table b;\n"),
+            ("0002_b/migration.toml", "[verify]\naccept = [\"table b\"]\n"),
+            // Down leaves the view behind: `: definition` accepts only a change.
+            ("0003_c/up.sql", "CREATE view w;\n"),
+            ("0003_c/down.sql", "SELECT 1;\n"),
+            (
+                "0003_c/migration.toml",
+                "[verify]\naccept = [\"view w: definition\"]\n",
+            ),
+        ]);
+        let verdicts = walk_model(&c).await;
+        assert_eq!(outcomes(&verdicts), ["proven", "proven", "up-only", "refuted"]);
+        assert_eq!(verdicts[1].accepted, ["view v: definition"]);
+        assert_eq!(verdicts[1].stale_accepts, ["index i on t"]);
+        assert_eq!(verdicts[2].stale_accepts, ["table b"]);
+        let proof = verdicts[1].proof.as_ref().unwrap();
+        assert_eq!(proof.accept, accept_hash(c.migrations[1].meta.accepts()));
+        assert!(proof.accept.is_some());
+        assert_eq!(verdicts[0].proof.as_ref().unwrap().accept, None);
+
+        let f = failure(&verdicts[3]);
+        assert_eq!(f.stage, stage::DOWN_DIFFERS);
+        assert!(f.message.contains("left behind: view w"), "{}", f.message);
+        assert!(verdicts[3].stale_accepts.is_empty());
     }
 
     #[tokio::test]
@@ -1631,8 +1833,12 @@ mod tests {
             ("0001_a/up.sql", "CREATE table t;\n"),
             ("0001_a/down.sql", "DROP table t;\n"),
             ("0001_a/verify.sql", "SELECT 1;\nCHECK table other;\n"),
+            ("0002_b/up.sql", "CHECK table t;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let mut server = ModelServer::default();
+        let verdicts = walk_with(Model::default(), &mut server, &c, None)
+            .await
+            .unwrap();
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::VERIFY_AFTER_UP);
         assert!(
@@ -1641,13 +1847,16 @@ mod tests {
             "{}",
             f.message
         );
+        // The state after up is the expected one: no rebuild, and 0002 goes on from it.
+        assert!(server.rebuilt.is_empty());
+        assert_eq!(verdicts[1].outcome, Verdict::UpOnly);
 
         let (_d, c) = catalog(&[
             ("0001_a/up.sql", "CREATE table t;\n"),
             ("0001_a/down.sql", "DROP table t;\n"),
             ("0001_a/verify.sql", "SELECT 1;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let verdicts = walk_model(&c).await;
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::VERIFY_AFTER_DOWN);
         assert!(f.diff.is_none());
@@ -1662,7 +1871,7 @@ mod tests {
             ),
             ("0001_a/down.sql", "DROP table t;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let verdicts = walk_model(&c).await;
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::UP);
         assert_eq!(
@@ -1674,22 +1883,27 @@ mod tests {
             ("0001_a/up.sql", "CREATE table t;\n"),
             ("0001_a/down.sql", "DROP table t;\nDROP table t;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let verdicts = walk_model(&c).await;
         let f = failure(&verdicts[0]);
+        assert_eq!(verdicts[0].outcome.name(), "refuted");
         assert_eq!(f.stage, stage::DOWN);
         assert!(f.message.starts_with("down.sql line 2"), "{}", f.message);
     }
 
     #[tokio::test]
-    async fn a_second_up_that_builds_something_else_fails() {
+    async fn a_second_up_that_builds_something_else_is_refuted() {
         let (_d, c) = catalog(&[
             ("0001_a/up.sql", "NEXTVAL ids;\n"),
             ("0001_a/down.sql", "DROP sequence ids;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let verdicts = walk_model(&c).await;
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::SECOND_UP_DIFFERS);
-        assert!(f.message.contains("changed: sequence ids"), "{}", f.message);
+        assert!(
+            f.message.contains("changed: sequence ids: definition"),
+            "{}",
+            f.message
+        );
         let diff = f.diff.as_deref().unwrap();
         assert!(diff.contains("-sequence ids 1\n+sequence ids 2"), "{diff}");
     }
@@ -1703,12 +1917,18 @@ mod tests {
             ("0002_b/down.sql", "DROP table b;\n"),
             ("0003_c/up.sql", "CREATE table c;\n"),
         ]);
+        let order: Vec<&str> = c.migrations.iter().map(|m| m.id.as_str()).collect();
+        let options = VerifyOptions {
+            only: Some("0002_b".into()),
+        };
+        let steps = prepare(&c, &order, &options, Dialect::Postgres).unwrap();
         let mut model = Model::default();
-        let (verdicts, not_verified) = walk_model(&mut model, &c, Some("0002_b")).await.unwrap();
+        let (verdicts, _) = walk(&mut model, &mut no_rebuild(), &steps, &Cell::new(0), &mut |_| {})
+            .await
+            .unwrap();
         assert_eq!(verdicts.len(), 1);
         assert_eq!(verdicts[0].id, "0002_b");
         assert_eq!(verdicts[0].outcome, Verdict::Proven);
-        assert!(not_verified.is_empty());
         assert!(!model
             .log
             .iter()
@@ -1719,10 +1939,12 @@ mod tests {
         model
             .objects
             .insert(("table".into(), "a".into()), String::new());
-        let (verdicts, not_verified) = walk_model(&mut model, &c, Some("0002_b")).await.unwrap();
+        let verdicts = walk_with(model, &mut ModelServer::default(), &c, Some("0002_b"))
+            .await
+            .unwrap();
+        assert_eq!(outcomes(&verdicts), ["failed-up", "not-checked"]);
         assert_eq!(verdicts[0].id, "0001_a");
         assert!(failure(&verdicts[0]).message.starts_with("replaying it"));
-        assert_eq!(not_verified, vec!["0002_b"]);
 
         let order = ["0001_a"];
         let err = prepare(
@@ -1765,37 +1987,39 @@ mod tests {
             ),
         ];
         let (_d, c) = catalog(&files);
+        let order = ["0001_fill"];
+        let steps = prepare(&c, &order, &VerifyOptions::default(), Dialect::Postgres).unwrap();
         let mut model = Model {
             keys: vec![7, 3, 5],
             rows_to_do: "0".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        let (verdicts, _) = walk(&mut model, &mut no_rebuild(), &steps, &Cell::new(0), &mut |_| {})
+            .await
+            .unwrap();
         assert_eq!(verdicts[0].outcome, Verdict::Proven);
         assert!(model
             .log
             .contains(&"SELECT min(\"id\"), max(\"id\") FROM \"public\".\"users\"".to_owned()));
         assert_eq!(
-            model
-                .log
-                .iter()
-                .filter(|l| l.as_str() == "UPDATE users SET x = 1 WHERE id >= 3 AND id < 8")
-                .count(),
+            ran(&model.log, "UPDATE users SET x = 1 WHERE id >= 3 AND id < 8"),
             2
         );
-        assert!(model
-            .log
-            .iter()
-            .any(|l| l == "UPDATE users SET x = NULL WHERE id >= 3 AND id < 8"));
+        assert_eq!(
+            ran(&model.log, "UPDATE users SET x = NULL WHERE id >= 3 AND id < 8"),
+            1
+        );
         // After down, a backfill's verify.sql is not expected to fail.
         assert_eq!(model.log.iter().filter(|l| l.contains("ROWS")).count(), 1);
 
-        let mut model = Model {
+        let model = Model {
             keys: vec![1, 2],
             rows_to_do: "2".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        let verdicts = walk_with(model, &mut ModelServer::default(), &c, None)
+            .await
+            .unwrap();
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::VERIFY_AFTER_UP);
         assert!(
@@ -1804,12 +2028,14 @@ mod tests {
             f.message
         );
 
-        let mut model = Model {
+        let model = Model {
             keys: vec![1],
             rows_to_do: "lots".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        let verdicts = walk_with(model, &mut ModelServer::default(), &c, None)
+            .await
+            .unwrap();
         assert!(failure(&verdicts[0])
             .message
             .contains("must return one number"));
@@ -1819,7 +2045,9 @@ mod tests {
             rows_to_do: "0".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        let (verdicts, _) = walk(&mut model, &mut no_rebuild(), &steps, &Cell::new(0), &mut |_| {})
+            .await
+            .unwrap();
         assert_eq!(verdicts[0].outcome, Verdict::Proven);
         assert!(!model.log.iter().any(|l| l.starts_with("UPDATE")));
     }
@@ -1831,7 +2059,7 @@ mod tests {
             ("0002_b/up.sql", "LOST;\n"),
             ("0003_c/up.sql", "CREATE table c;\n"),
         ]);
-        let err = walk_model(&mut Model::default(), &c, None)
+        let err = walk_with(Model::default(), &mut ModelServer::default(), &c, None)
             .await
             .unwrap_err();
         match err {
@@ -1845,6 +2073,30 @@ mod tests {
                 assert_eq!(during, "running up.sql line 1");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn items_are_named_in_the_accept_vocabulary() {
+        let item = |kind: &str, name: &str| SnapshotItem {
+            kind: kind.into(),
+            name: name.into(),
+            detail: String::new(),
+        };
+        let owners: BTreeSet<String> = ["users", "audit.events", "odd.name"]
+            .map(str::to_owned)
+            .into();
+        for (kind, name, object) in [
+            ("table", "users", "table users"),
+            ("column", "users.email", "table users: column email"),
+            ("column", "audit.events.at", "table audit.events: column at"),
+            ("index", "odd.name.odd.idx", "index odd.idx on odd.name"),
+            ("constraint", "users.users_pkey", "constraint users_pkey on users"),
+            ("trigger", "gone.t", "trigger t on gone"),
+            ("view", "audit.v", "view audit.v"),
+            ("function", "touch(integer)", "function touch(integer)"),
+        ] {
+            assert_eq!(object_of(&item(kind, name), &owners), object, "{kind} {name}");
         }
     }
 
