@@ -161,7 +161,9 @@ fn check_object(object: &str) -> Result<(), String> {
         if let Some(rest) = object.strip_prefix(kind).and_then(|r| r.strip_prefix(' ')) {
             check_name(rest, kind)?;
             if rest.contains(": ") {
-                return Err(format!("after `{kind} <name>` only `: definition` may follow"));
+                return Err(format!(
+                    "after `{kind} <name>` only `: definition` may follow"
+                ));
             }
             if matches!(*kind, "function" | "procedure") && !rest.ends_with(')') {
                 return Err(format!(
@@ -243,9 +245,14 @@ mod tests {
             ("function f", "argument types"),
             ("view  v", "surrounding spaces"),
             ("", "a name begins with"),
-            ("view v: definition: definition", "only `: definition` may follow"),
+            (
+                "view v: definition: definition",
+                "only `: definition` may follow",
+            ),
         ] {
-            let err = Accept::parse(text).err().unwrap_or_else(|| panic!("{text}"));
+            let err = Accept::parse(text)
+                .err()
+                .unwrap_or_else(|| panic!("{text}"));
             assert!(err.contains(why), "{text}: {err}");
         }
     }

@@ -159,12 +159,19 @@ mod tests {
         )
         .unwrap();
         let texts: Vec<&str> = m.accepts().iter().map(|a| a.text.as_str()).collect();
-        assert_eq!(texts, ["view latest_posts: definition", "table t: column c"]);
+        assert_eq!(
+            texts,
+            ["view latest_posts: definition", "table t: column c"]
+        );
         assert!(MigrationMeta::default().accepts().is_empty());
 
         let text = "phase = \"expand\"\n[verify]\naccept = [\"view v\", \"indx i\"]\n";
         let err = MigrationMeta::parse(Path::new("m.toml"), text).unwrap_err();
-        assert!(err.message.contains("`indx i` is not a difference"), "{}", err.message);
+        assert!(
+            err.message.contains("`indx i` is not a difference"),
+            "{}",
+            err.message
+        );
         let span = err.span.expect("a span");
         assert!(text[span.offset()..span.offset() + span.len()].contains("\"indx i\""));
 

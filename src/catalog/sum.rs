@@ -35,8 +35,8 @@
 //! snapshot details (how a default or a type is printed) may, so the snapshot hashes are
 //! recorded but not compared across versions. MySQL and MariaDB are separate families.
 
-use super::layout::{Catalog, Migration};
 use super::accept::Accept;
+use super::layout::{Catalog, Migration};
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -843,7 +843,10 @@ mod tests {
             ("0004_d/migration.toml", "phase = \"contract\"\n"),
             ("0005_e/up.sql", "CREATE VIEW e AS SELECT 1;\n"),
             ("0005_e/down.sql", "DROP VIEW e;\n"),
-            ("0005_e/migration.toml", "[verify]\naccept = [\"view e: definition\"]\n"),
+            (
+                "0005_e/migration.toml",
+                "[verify]\naccept = [\"view e: definition\"]\n",
+            ),
         ] {
             std::fs::create_dir_all(dir.path().join(rel).parent().unwrap()).unwrap();
             write(dir.path(), rel, text);
@@ -858,13 +861,23 @@ mod tests {
         assert_eq!(proof_status(c, &[], pg).unwrap(), ProofStatus::NoDown);
         // A contract's down script is proven like any other.
         assert_eq!(proof_status(d, &[], pg).unwrap(), ProofStatus::Missing);
-        let contract = proof("0004_d", "DROP TABLE a;\n", "CREATE TABLE a (id int);\n", pg);
+        let contract = proof(
+            "0004_d",
+            "DROP TABLE a;\n",
+            "CREATE TABLE a (id int);\n",
+            pg,
+        );
         assert_eq!(
             proof_status(d, &[contract], pg).unwrap(),
             ProofStatus::Proven
         );
         // The accept list is part of the proof: without it, or with another, it is stale.
-        let bare = proof("0005_e", "CREATE VIEW e AS SELECT 1;\n", "DROP VIEW e;\n", pg);
+        let bare = proof(
+            "0005_e",
+            "CREATE VIEW e AS SELECT 1;\n",
+            "DROP VIEW e;\n",
+            pg,
+        );
         assert_eq!(
             proof_status(e, &[bare.clone()], pg).unwrap(),
             ProofStatus::Stale
@@ -873,10 +886,9 @@ mod tests {
             accept: accept_hash(e.meta.accepts()),
             ..bare.clone()
         };
-        assert!(accepted.render().ends_with(&format!(
-            " accept={}",
-            hash_text(&accepted.accept.unwrap())
-        )));
+        assert!(accepted
+            .render()
+            .ends_with(&format!(" accept={}", hash_text(&accepted.accept.unwrap()))));
         assert_eq!(Proof::parse(&accepted.render()), Some(accepted.clone()));
         assert_eq!(
             proof_status(e, &[accepted.clone()], pg).unwrap(),

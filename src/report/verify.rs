@@ -151,7 +151,11 @@ fn write_verdict(out: &mut dyn Write, v: &MigrationVerdict, width: usize) -> io:
             out,
             "  ✓ {:width$}  proven, with {}: {}",
             v.id,
-            plural(v.accepted.len(), "accepted difference", "accepted differences"),
+            plural(
+                v.accepted.len(),
+                "accepted difference",
+                "accepted differences"
+            ),
             v.accepted.join(", ")
         )?,
         Verdict::UpOnly => writeln!(out, "  ↑ {:width$}  up only (no down script)", v.id)?,
@@ -367,22 +371,39 @@ mod tests {
         assert_eq!(m[0]["outcome"], "proven");
         let line = m[0]["proof"]["line"].as_str().unwrap();
         assert!(line.starts_with("proof 0001_users up=sha256:"));
-        assert_eq!(Proof::parse(line).as_ref(), run().verdicts[0].proof.as_ref());
+        assert_eq!(
+            Proof::parse(line).as_ref(),
+            run().verdicts[0].proof.as_ref()
+        );
         assert!(m[0]["proof"]["accept"].is_null());
         assert_eq!(m[0]["elapsed_ms"], 12);
-        assert!(m[1]["proof"]["accept"].as_str().unwrap().starts_with("sha256:"));
+        assert!(m[1]["proof"]["accept"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:"));
         assert_eq!(m[1]["accepted"], json!(["view latest_posts: definition"]));
         assert_eq!(m[1]["stale_accepts"], json!(["index gone on t"]));
         let outcomes: Vec<&str> = (0..7).map(|i| m[i]["outcome"].as_str().unwrap()).collect();
         assert_eq!(
             outcomes,
-            ["proven", "proven", "up-only", "irreversible", "refuted", "failed-up", "not-checked"]
+            [
+                "proven",
+                "proven",
+                "up-only",
+                "irreversible",
+                "refuted",
+                "failed-up",
+                "not-checked"
+            ]
         );
         assert!(m[2]["proof"].is_null() && m[2]["failure"].is_null());
         let f = &m[4]["failure"];
         assert_eq!(f["stage"], "down != before up");
         assert_eq!(f["differences"], json!(["index users_name_idx on users"]));
-        assert!(f["diff"].as_str().unwrap().contains("+index users.users_name_idx"));
+        assert!(f["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+index users.users_name_idx"));
         assert_eq!(m[5]["failure"]["stage"], "up");
         assert!(m[5]["failure"]["diff"].is_null());
         assert_eq!(m[6]["reason"], "an earlier up failed (0006_broken)");

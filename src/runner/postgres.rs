@@ -239,7 +239,8 @@ impl PgBackend {
             SQL_EXTENSIONS.to_owned(),
         ];
         let [relation_rows, column_rows, index_rows, constraint_rows, trigger_rows, sequence_rows, type_rows, function_rows, extension_rows] =
-            self.catalog_rows(sqls.each_ref().map(String::as_str)).await?;
+            self.catalog_rows(sqls.each_ref().map(String::as_str))
+                .await?;
         let mut relations: HashMap<String, Relation> = HashMap::new();
         for r in relation_rows {
             let (schema, name, relkind) = (cell(&r, 1), cell(&r, 2), cell(&r, 3));
@@ -409,7 +410,12 @@ impl PgBackend {
     }
     /// [`Backend::query`], with the statement prepared once per session when `cache` (a
     /// catalog query run at every snapshot is planned once).
-    async fn rows(&mut self, sql: &str, params: &[Value], cache: bool) -> Result<Vec<Row>, DbError> {
+    async fn rows(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        cache: bool,
+    ) -> Result<Vec<Row>, DbError> {
         let mut fresh = false;
         let rows = loop {
             let (statement, text_params) = self.run_extended(sql, params, cache, fresh).await?;
@@ -433,7 +439,9 @@ impl PgBackend {
         let c = &self.client;
         let q = |i: usize| c.query(&statements[i], &[]);
         let all = tokio::join!(q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7), q(8));
-        let all = [all.0, all.1, all.2, all.3, all.4, all.5, all.6, all.7, all.8];
+        let all = [
+            all.0, all.1, all.2, all.3, all.4, all.5, all.6, all.7, all.8,
+        ];
         let mut out: [Vec<Row>; 9] = Default::default();
         for (slot, rows) in out.iter_mut().zip(all) {
             *slot = text_rows(&rows.map_err(|e| self.error(e))?)?;
@@ -1872,20 +1880,30 @@ mod tests {
 
     #[test]
     fn literals_folded_from_now_are_masked() {
-        let days = ["2026-12-06".to_owned(), "2026-12-07".to_owned(), "2026-12-08".to_owned()];
+        let days = [
+            "2026-12-06".to_owned(),
+            "2026-12-07".to_owned(),
+            "2026-12-08".to_owned(),
+        ];
         let view = "CASE WHEN (p.published < ('2026-12-07 03:14:30.918531'::timestamp without time zone - '1 mon'::interval)) THEN 'x''y' END";
         assert_eq!(
             mask_creation_times(view, &days),
             "CASE WHEN (p.published < ('<now>'::timestamp without time zone - '1 mon'::interval)) THEN 'x''y' END"
         );
         for (text, masked) in [
-            ("'2026-12-08 00:00:00+00'::timestamp with time zone", "'<now>'::timestamp with time zone"),
+            (
+                "'2026-12-08 00:00:00+00'::timestamp with time zone",
+                "'<now>'::timestamp with time zone",
+            ),
             ("'2026-12-06'::date", "'<now>'::date"),
             // Typed into the migration: another date, another type, or not a date at all.
             ("'2020-01-01'::date", "'2020-01-01'::date"),
             ("'2026-12-07'::text", "'2026-12-07'::text"),
             ("'2026-12-07 tomorrow'::date", "'2026-12-07 tomorrow'::date"),
-            ("'it''s'::text, 'unterminated", "'it''s'::text, 'unterminated"),
+            (
+                "'it''s'::text, 'unterminated",
+                "'it''s'::text, 'unterminated",
+            ),
         ] {
             assert_eq!(mask_creation_times(text, &days), masked, "{text}");
         }

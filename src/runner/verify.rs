@@ -422,7 +422,6 @@ async fn drop_once(admin: &mut AnyBackend, dialect: Dialect, quoted: &str) -> Re
     }
 }
 
-
 /// A migration with its scripts read and split.
 struct Step<'c> {
     migration: &'c Migration,
@@ -660,7 +659,10 @@ impl Rebuild for Server<'_> {
         }
         self.base = Some((base.clone(), last + 1));
         let name = scratch_name();
-        progress(&format!("copying the state after {} into {name}", steps[last].migration.id));
+        progress(&format!(
+            "copying the state after {} into {name}",
+            steps[last].migration.id
+        ));
         let copy = format!(
             "CREATE DATABASE {} TEMPLATE {}",
             quote_ident(dialect, &name),
@@ -815,10 +817,9 @@ async fn walk<R: Rebuild>(
                         // steps are only labelled.
                         let why = format!("the state after {id} could not be rebuilt: {message}");
                         verdicts.extend(
-                            steps[i + 1..]
-                                .iter()
-                                .filter(|s| !s.replay_only)
-                                .map(|s| verdict(&s.migration.id, Verdict::NotChecked(why.clone()))),
+                            steps[i + 1..].iter().filter(|s| !s.replay_only).map(|s| {
+                                verdict(&s.migration.id, Verdict::NotChecked(why.clone()))
+                            }),
                         );
                         return Ok((verdicts, rebuilds));
                     }
@@ -916,7 +917,11 @@ async fn verify_one<B: Backend>(
 
     let mut used = vec![false; step.accepts.len()];
     progress(&format!("{id}: down"));
-    check!(run_bound(conn, step, down).await, stage::DOWN, After::Unknown);
+    check!(
+        run_bound(conn, step, down).await,
+        stage::DOWN,
+        After::Unknown
+    );
     let s0_again = take_snapshot(conn, &format!("taking the snapshot after {id}'s down")).await?;
     let restored = compare(&s0, &s0_again, step.accepts, &mut used);
     if let Some(f) = restored.refutation(
@@ -1023,7 +1028,12 @@ struct Comparison {
 }
 
 /// Compares two snapshots; `used[i]` is set when `accepts[i]` accepted a difference.
-fn compare(before: &Snapshot, after: &Snapshot, accepts: &[Accept], used: &mut [bool]) -> Comparison {
+fn compare(
+    before: &Snapshot,
+    after: &Snapshot,
+    accepts: &[Accept],
+    used: &mut [bool],
+) -> Comparison {
     let mut c = Comparison {
         added: Vec::new(),
         removed: Vec::new(),
@@ -1600,7 +1610,10 @@ mod tests {
         let steps = prepare(catalog, &order, &options, Dialect::Postgres)?;
         let done = Cell::new(0);
         let mut lines = Vec::new();
-        let result = walk(model, server, &steps, &done, &mut |l| lines.push(l.to_owned())).await;
+        let result = walk(model, server, &steps, &done, &mut |l| {
+            lines.push(l.to_owned())
+        })
+        .await;
         assert!(!lines.is_empty());
         result.map(|(verdicts, rebuilds)| {
             assert_eq!(rebuilds, server.rebuilt.len());
@@ -1675,7 +1688,9 @@ mod tests {
         assert_ne!(proof.s0, proof.s1);
         assert!(verdicts[1].proof.is_some());
         assert!(verdicts[2].proof.is_none() && verdicts[3].proof.is_none());
-        assert!(verdicts.iter().all(|v| v.accepted.is_empty() && v.stale_accepts.is_empty()));
+        assert!(verdicts
+            .iter()
+            .all(|v| v.accepted.is_empty() && v.stale_accepts.is_empty()));
     }
 
     #[tokio::test]
@@ -1714,7 +1729,10 @@ mod tests {
                 "CREATE table users;\nCREATE index users_name_idx;\n",
             ),
             ("0001_a/down.sql", "DROP table users;\n"),
-            ("0002_b/up.sql", "CHECK index users_name_idx;\nCREATE table later;\n"),
+            (
+                "0002_b/up.sql",
+                "CHECK index users_name_idx;\nCREATE table later;\n",
+            ),
             ("0002_b/down.sql", "DROP table later;\n"),
         ]);
         let mut server = ModelServer::default();
@@ -1770,7 +1788,10 @@ mod tests {
         let verdicts = walk_with(Model::default(), &mut server, &c, None)
             .await
             .unwrap();
-        assert_eq!(outcomes(&verdicts), ["refuted", "not-checked", "not-checked"]);
+        assert_eq!(
+            outcomes(&verdicts),
+            ["refuted", "not-checked", "not-checked"]
+        );
         assert_eq!(
             verdicts[2].outcome,
             Verdict::NotChecked(
@@ -1802,7 +1823,10 @@ mod tests {
                 "[verify]\naccept = [\"view v\", \"index i on t\"]\n",
             ),
             ("0002_b/up.sql", "CREATE table b;\n"),
-            ("0002_b/migration.toml", "[verify]\naccept = [\"table b\"]\n"),
+            (
+                "0002_b/migration.toml",
+                "[verify]\naccept = [\"table b\"]\n",
+            ),
             // Down leaves the view behind: `: definition` accepts only a change.
             ("0003_c/up.sql", "CREATE view w;\n"),
             ("0003_c/down.sql", "SELECT 1;\n"),
@@ -1812,7 +1836,10 @@ mod tests {
             ),
         ]);
         let verdicts = walk_model(&c).await;
-        assert_eq!(outcomes(&verdicts), ["proven", "proven", "up-only", "refuted"]);
+        assert_eq!(
+            outcomes(&verdicts),
+            ["proven", "proven", "up-only", "refuted"]
+        );
         assert_eq!(verdicts[1].accepted, ["view v: definition"]);
         assert_eq!(verdicts[1].stale_accepts, ["index i on t"]);
         assert_eq!(verdicts[2].stale_accepts, ["table b"]);
@@ -1923,9 +1950,15 @@ mod tests {
         };
         let steps = prepare(&c, &order, &options, Dialect::Postgres).unwrap();
         let mut model = Model::default();
-        let (verdicts, _) = walk(&mut model, &mut no_rebuild(), &steps, &Cell::new(0), &mut |_| {})
-            .await
-            .unwrap();
+        let (verdicts, _) = walk(
+            &mut model,
+            &mut no_rebuild(),
+            &steps,
+            &Cell::new(0),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
         assert_eq!(verdicts.len(), 1);
         assert_eq!(verdicts[0].id, "0002_b");
         assert_eq!(verdicts[0].outcome, Verdict::Proven);
@@ -1994,19 +2027,31 @@ mod tests {
             rows_to_do: "0".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk(&mut model, &mut no_rebuild(), &steps, &Cell::new(0), &mut |_| {})
-            .await
-            .unwrap();
+        let (verdicts, _) = walk(
+            &mut model,
+            &mut no_rebuild(),
+            &steps,
+            &Cell::new(0),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
         assert_eq!(verdicts[0].outcome, Verdict::Proven);
         assert!(model
             .log
             .contains(&"SELECT min(\"id\"), max(\"id\") FROM \"public\".\"users\"".to_owned()));
         assert_eq!(
-            ran(&model.log, "UPDATE users SET x = 1 WHERE id >= 3 AND id < 8"),
+            ran(
+                &model.log,
+                "UPDATE users SET x = 1 WHERE id >= 3 AND id < 8"
+            ),
             2
         );
         assert_eq!(
-            ran(&model.log, "UPDATE users SET x = NULL WHERE id >= 3 AND id < 8"),
+            ran(
+                &model.log,
+                "UPDATE users SET x = NULL WHERE id >= 3 AND id < 8"
+            ),
             1
         );
         // After down, a backfill's verify.sql is not expected to fail.
@@ -2045,9 +2090,15 @@ mod tests {
             rows_to_do: "0".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk(&mut model, &mut no_rebuild(), &steps, &Cell::new(0), &mut |_| {})
-            .await
-            .unwrap();
+        let (verdicts, _) = walk(
+            &mut model,
+            &mut no_rebuild(),
+            &steps,
+            &Cell::new(0),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
         assert_eq!(verdicts[0].outcome, Verdict::Proven);
         assert!(!model.log.iter().any(|l| l.starts_with("UPDATE")));
     }
@@ -2091,12 +2142,20 @@ mod tests {
             ("column", "users.email", "table users: column email"),
             ("column", "audit.events.at", "table audit.events: column at"),
             ("index", "odd.name.odd.idx", "index odd.idx on odd.name"),
-            ("constraint", "users.users_pkey", "constraint users_pkey on users"),
+            (
+                "constraint",
+                "users.users_pkey",
+                "constraint users_pkey on users",
+            ),
             ("trigger", "gone.t", "trigger t on gone"),
             ("view", "audit.v", "view audit.v"),
             ("function", "touch(integer)", "function touch(integer)"),
         ] {
-            assert_eq!(object_of(&item(kind, name), &owners), object, "{kind} {name}");
+            assert_eq!(
+                object_of(&item(kind, name), &owners),
+                object,
+                "{kind} {name}"
+            );
         }
     }
 
