@@ -15,6 +15,8 @@
 //! trigger users_touch on users     extension ltree
 //! ```
 //!
+//! (PostgreSQL names functions with their argument types, MySQL without.)
+//!
 //! A difference is an object that exists on one side only (named as the object), or that
 //! exists on both sides with another definition (the object's name and `: definition`).
 //! An accept entry naming an object accepts every difference of it; one ending in
@@ -165,11 +167,6 @@ fn check_object(object: &str) -> Result<(), String> {
                     "after `{kind} <name>` only `: definition` may follow"
                 ));
             }
-            if matches!(*kind, "function" | "procedure") && !rest.ends_with(')') {
-                return Err(format!(
-                    "a {kind} is named with its argument types: `{kind} <name>(<types>)`"
-                ));
-            }
             return Ok(());
         }
     }
@@ -242,7 +239,7 @@ mod tests {
             ("constraint c", "a constraint is named"),
             ("table ", "the table name is missing"),
             ("table t: colum c", "only `: column <name>`"),
-            ("function f", "argument types"),
+            ("functions f", "a name begins with"),
             ("view  v", "surrounding spaces"),
             ("", "a name begins with"),
             (

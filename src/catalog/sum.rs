@@ -879,7 +879,7 @@ mod tests {
             pg,
         );
         assert_eq!(
-            proof_status(e, &[bare.clone()], pg).unwrap(),
+            proof_status(e, std::slice::from_ref(&bare), pg).unwrap(),
             ProofStatus::Stale
         );
         let accepted = Proof {
@@ -891,7 +891,7 @@ mod tests {
             .ends_with(&format!(" accept={}", hash_text(&accepted.accept.unwrap()))));
         assert_eq!(Proof::parse(&accepted.render()), Some(accepted.clone()));
         assert_eq!(
-            proof_status(e, &[accepted.clone()], pg).unwrap(),
+            proof_status(e, std::slice::from_ref(&accepted), pg).unwrap(),
             ProofStatus::Proven
         );
         let other = Proof {
