@@ -1,8 +1,9 @@
 //! The migration catalog: migrations on disk and their metadata.
 //!
 //! Owns reading `migration.toml` (declared phase, dependencies, transaction mode, backfill
-//! settings). Unknown keys are errors with the line.
+//! settings, `[verify]`). Unknown keys are errors with the line.
 
+pub mod accept;
 pub mod analysis;
 pub mod coexist;
 pub mod layout;
@@ -72,6 +73,24 @@ pub struct MigrationMeta {
     /// `bellows migrate rollback` refuses it without `--force`.
     #[serde(default)]
     pub irreversible: Option<bool>,
+    #[serde(default)]
+    pub verify: Option<VerifySpec>,
+}
+
+/// `[verify]`: what `bellows migrate verify` accepts for this migration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    /// Reviewed differences that do not refute the rollback (see [`accept`]).
+    #[serde(default)]
+    pub accept: Vec<accept::Accept>,
+}
+
+impl MigrationMeta {
+    /// The `[verify] accept` entries (none when there is no `[verify]`).
+    pub fn accepts(&self) -> &[accept::Accept] {
+        self.verify.as_ref().map_or(&[], |v| v.accept.as_slice())
+    }
 }
 
 /// A `migration.toml` that cannot be used.
@@ -79,7 +98,7 @@ pub struct MigrationMeta {
 #[error("{message}")]
 #[diagnostic(
     code(bellows::catalog::migration_toml),
-    help("keys: phase, requires, replaces, purpose, owner, transaction, irreversible, [backfill]")
+    help("keys: phase, requires, replaces, purpose, owner, transaction, irreversible, [backfill], [verify] accept")
 )]
 pub struct MetaError {
     pub message: String,
@@ -140,5 +159,33 @@ mod tests {
         .unwrap_err();
         assert!(err.message.contains("reqires"));
         assert!(MigrationMeta::parse(Path::new("m.toml"), "phase = \"later\"\n").is_err());
+    }
+
+    #[test]
+    fn verify_accept_is_read_strictly() {
+        let m = MigrationMeta::parse(
+            Path::new("m.toml"),
+            "[verify]\naccept = [\"view latest_posts: definition\", \"table t: column c\"]\n",
+        )
+        .unwrap();
+        let texts: Vec<&str> = m.accepts().iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["view latest_posts: definition", "table t: column c"]
+        );
+        assert!(MigrationMeta::default().accepts().is_empty());
+
+        let text = "phase = \"expand\"\n[verify]\naccept = [\"view v\", \"indx i\"]\n";
+        let err = MigrationMeta::parse(Path::new("m.toml"), text).unwrap_err();
+        assert!(
+            err.message.contains("`indx i` is not a difference"),
+            "{}",
+            err.message
+        );
+        let span = err.span.expect("a span");
+        assert!(text[span.offset()..span.offset() + span.len()].contains("\"indx i\""));
+
+        let err = MigrationMeta::parse(Path::new("m.toml"), "[verify]\naccpt = []\n").unwrap_err();
+        assert!(err.message.contains("accpt"), "{}", err.message);
     }
 }

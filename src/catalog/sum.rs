@@ -35,8 +35,8 @@
 //! snapshot details (how a default or a type is printed) may, so the snapshot hashes are
 //! recorded but not compared across versions. MySQL and MariaDB are separate families.
 
+use super::accept::Accept;
 use super::layout::{Catalog, Migration};
-use super::DeclaredPhase;
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -343,7 +343,9 @@ pub fn check(catalog: &Catalog, sum: &SumFile) -> Result<Vec<SumProblem>, SumErr
 ///
 /// `up` and `down` are the [`script_hash`]es of the scripts that were run, `s0` / `s1` the
 /// sha256 of the schema snapshot's text before and after up, `engine` the engine and
-/// version they ran on (`postgresql-15.19`, `mariadb-10.11.19`, `mysql-8.0.36`).
+/// version they ran on (`postgresql-15.19`, `mariadb-10.11.19`, `mysql-8.0.36`). `accept`,
+/// written only when the migration's `[verify] accept` list is not empty, is its
+/// [`accept_hash`]: changing the list makes the proof stale.
 ///
 /// ```
 /// use bellows::catalog::sum::{script_hash, Proof};
@@ -354,6 +356,7 @@ pub fn check(catalog: &Catalog, sum: &SumFile) -> Result<Vec<SumProblem>, SumErr
 ///     s0: script_hash(""),
 ///     s1: script_hash("table users\n"),
 ///     engine: "postgresql-16.4".into(),
+///     accept: None,
 /// };
 /// assert_eq!(Proof::parse(&proof.render()), Some(proof));
 /// ```
@@ -365,6 +368,7 @@ pub struct Proof {
     pub s0: Hash,
     pub s1: Hash,
     pub engine: String,
+    pub accept: Option<Hash>,
 }
 
 impl Proof {
@@ -381,6 +385,7 @@ impl Proof {
             return None;
         }
         let (mut up, mut down, mut s0, mut s1, mut engine) = (None, None, None, None, None);
+        let mut accept = None;
         for word in words {
             let (key, value) = word.split_once('=')?;
             let slot = match key {
@@ -395,6 +400,7 @@ impl Proof {
                 "down" => &mut down,
                 "s0" => &mut s0,
                 "s1" => &mut s1,
+                "accept" => &mut accept,
                 _ => return None,
             };
             if slot.is_some() {
@@ -409,12 +415,13 @@ impl Proof {
             s0: s0?,
             s1: s1?,
             engine: engine?,
+            accept,
         })
     }
 
     /// The line's text (without a newline), fields in the documented order.
     pub fn render(&self) -> String {
-        format!(
+        let mut line = format!(
             "proof {} up={} down={} s0={} s1={} engine={}",
             self.id,
             hash_text(&self.up),
@@ -422,7 +429,12 @@ impl Proof {
             hash_text(&self.s0),
             hash_text(&self.s1),
             self.engine
-        )
+        );
+        if let Some(accept) = &self.accept {
+            line.push_str(" accept=");
+            line.push_str(&hash_text(accept));
+        }
+        line
     }
 
     /// The engine family the proof counts for (see [`engine_family`]).
@@ -449,13 +461,30 @@ pub fn script_hash(text: &str) -> Hash {
     Sha256::digest(normalise(text.as_bytes())).into()
 }
 
+/// The hash a proof records for a `[verify] accept` list: sha256 of the entries, sorted,
+/// one a line; `None` for an empty list (a proof without `accept=`).
+pub fn accept_hash(accepts: &[Accept]) -> Option<Hash> {
+    if accepts.is_empty() {
+        return None;
+    }
+    let mut texts: Vec<&str> = accepts.iter().map(|a| a.text.as_str()).collect();
+    texts.sort_unstable();
+    texts.dedup();
+    let mut hasher = Sha256::new();
+    for t in texts {
+        hasher.update(t.as_bytes());
+        hasher.update(b"\n");
+    }
+    Some(hasher.finalize().into())
+}
+
 /// Whether a migration's rollback is proven for an engine (`postgresql-15.19`,
 /// `mariadb-10.11.19`, `mysql-8.0.36`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProofStatus {
     /// A proof for this engine family names the current up and down scripts.
     Proven,
-    /// No down script (or a declared contract, irreversible by nature): nothing to prove.
+    /// No down script (or one declared irreversible): nothing to prove.
     NoDown,
     /// No proof for this migration at all.
     Missing,
@@ -469,8 +498,10 @@ pub enum ProofStatus {
 /// Whether `migration`'s rollback is proven for `engine` by one of `proofs`.
 ///
 /// A proof on any version of the engine's family counts (`postgresql-15.19` proves for
-/// `postgresql-16.1`). A migration without a down script, or declared `phase = "contract"`
-/// (which `migrate verify` runs up only), is [`ProofStatus::NoDown`]. When the family's
+/// `postgresql-16.1`). A migration without a down script, or declared `irreversible = true`
+/// (which `migrate verify` runs up only), is [`ProofStatus::NoDown`]; a contract's down
+/// script is proven like any other. The proof must name the current `[verify] accept`
+/// list too ([`accept_hash`]). When the family's
 /// proofs all name other scripts the status is [`ProofStatus::Stale`]; when only another
 /// family's proof names the current scripts, [`ProofStatus::OtherEngine`]; a stale proof on
 /// another family alone is also [`ProofStatus::Stale`].
@@ -479,7 +510,7 @@ pub fn proof_status(
     proofs: &[Proof],
     engine: &str,
 ) -> Result<ProofStatus, SumError> {
-    if migration.meta.phase == Some(DeclaredPhase::Contract) {
+    if migration.meta.irreversible == Some(true) {
         return Ok(ProofStatus::NoDown);
     }
     let read_err = |path: &PathBuf| {
@@ -499,7 +530,8 @@ pub fn proof_status(
     if mine.is_empty() {
         return Ok(ProofStatus::Missing);
     }
-    let current = |p: &&&Proof| p.up == up && p.down == down;
+    let accept = accept_hash(migration.meta.accepts());
+    let current = |p: &&&Proof| p.up == up && p.down == down && p.accept == accept;
     if mine
         .iter()
         .filter(|p| p.family() == family)
@@ -678,6 +710,7 @@ mod tests {
             s0: script_hash(""),
             s1: script_hash("table t\n"),
             engine: engine.into(),
+            accept: None,
         }
     }
 
@@ -804,19 +837,68 @@ mod tests {
             ("0002_b/up.sql", "CREATE TABLE b (id int);\n"),
             ("0003_c/up.sql", "DROP TABLE b;\n"),
             ("0003_c/down.sql", "CREATE TABLE b (id int);\n"),
-            ("0003_c/migration.toml", "phase = \"contract\"\n"),
+            ("0003_c/migration.toml", "irreversible = true\n"),
+            ("0004_d/up.sql", "DROP TABLE a;\n"),
+            ("0004_d/down.sql", "CREATE TABLE a (id int);\n"),
+            ("0004_d/migration.toml", "phase = \"contract\"\n"),
+            ("0005_e/up.sql", "CREATE VIEW e AS SELECT 1;\n"),
+            ("0005_e/down.sql", "DROP VIEW e;\n"),
+            (
+                "0005_e/migration.toml",
+                "[verify]\naccept = [\"view e: definition\"]\n",
+            ),
         ] {
             std::fs::create_dir_all(dir.path().join(rel).parent().unwrap()).unwrap();
             write(dir.path(), rel, text);
         }
         let catalog = Catalog::load(dir.path()).unwrap();
-        let [a, b, c] = &catalog.migrations[..] else {
-            panic!("three migrations")
+        let [a, b, c, d, e] = &catalog.migrations[..] else {
+            panic!("five migrations")
         };
         let pg = "postgresql-16.1";
         assert_eq!(proof_status(a, &[], pg).unwrap(), ProofStatus::Missing);
         assert_eq!(proof_status(b, &[], pg).unwrap(), ProofStatus::NoDown);
         assert_eq!(proof_status(c, &[], pg).unwrap(), ProofStatus::NoDown);
+        // A contract's down script is proven like any other.
+        assert_eq!(proof_status(d, &[], pg).unwrap(), ProofStatus::Missing);
+        let contract = proof(
+            "0004_d",
+            "DROP TABLE a;\n",
+            "CREATE TABLE a (id int);\n",
+            pg,
+        );
+        assert_eq!(
+            proof_status(d, &[contract], pg).unwrap(),
+            ProofStatus::Proven
+        );
+        // The accept list is part of the proof: without it, or with another, it is stale.
+        let bare = proof(
+            "0005_e",
+            "CREATE VIEW e AS SELECT 1;\n",
+            "DROP VIEW e;\n",
+            pg,
+        );
+        assert_eq!(
+            proof_status(e, std::slice::from_ref(&bare), pg).unwrap(),
+            ProofStatus::Stale
+        );
+        let accepted = Proof {
+            accept: accept_hash(e.meta.accepts()),
+            ..bare.clone()
+        };
+        assert!(accepted
+            .render()
+            .ends_with(&format!(" accept={}", hash_text(&accepted.accept.unwrap()))));
+        assert_eq!(Proof::parse(&accepted.render()), Some(accepted.clone()));
+        assert_eq!(
+            proof_status(e, std::slice::from_ref(&accepted), pg).unwrap(),
+            ProofStatus::Proven
+        );
+        let other = Proof {
+            accept: accept_hash(&[crate::catalog::accept::Accept::parse("view e").unwrap()]),
+            ..bare
+        };
+        assert_eq!(proof_status(e, &[other], pg).unwrap(), ProofStatus::Stale);
 
         // CRLF in the file, LF in the proof's hash: the same script.
         let on_15 = proof(

@@ -346,7 +346,7 @@ fn resolve_command(args: &ResolveArgs) -> miette::Result<Outcome> {
 
 fn verify_command(args: &VerifyArgs) -> miette::Result<Outcome> {
     use crate::report::verify::{write_verify, VerifyFormat};
-    use crate::runner::verify::{verify, Verdict, VerifyOptions};
+    use crate::runner::verify::{verify, VerifyOptions};
     let url = DbUrl::parse(&args.scratch_url)?;
     let loaded = Loaded::read(&args.catalog)?;
     check_dialect(&loaded, &url)?;
@@ -362,10 +362,7 @@ fn verify_command(args: &VerifyArgs) -> miette::Result<Outcome> {
         &options,
         &mut progress,
     ))?;
-    let failed = run
-        .verdicts
-        .iter()
-        .any(|v| matches!(v.outcome, Verdict::Failed(_)));
+    let failed = run.failed();
     if !args.no_write {
         let mut sum = read_sum(&loaded.at.sum)?.unwrap_or_else(|| SumFile {
             entries: Vec::new(),

@@ -214,20 +214,35 @@ impl PgBackend {
     }
 
     /// The snapshot proper; output settings are pinned by the caller.
-    async fn read_schema(&self, exclude: &[&str]) -> Result<Snapshot, DbError> {
+    async fn read_schema(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
         let mut items = Vec::new();
+        let days = recent_days();
         let mut push = |kind: &str, name: String, detail: String| {
             items.push(SnapshotItem {
                 kind: kind.to_owned(),
                 name,
-                detail,
+                detail: mask_creation_times(&detail, &days),
             })
         };
 
         // Relations first: their names (by OID, used only to join here) qualify the
         // columns, indexes, constraints, triggers and sequences that belong to them.
+        let sqls = [
+            sql_relations(),
+            sql_columns(),
+            sql_indexes(),
+            sql_constraints(),
+            sql_triggers(),
+            sql_sequences(),
+            sql_types(),
+            sql_functions(),
+            SQL_EXTENSIONS.to_owned(),
+        ];
+        let [relation_rows, column_rows, index_rows, constraint_rows, trigger_rows, sequence_rows, type_rows, function_rows, extension_rows] =
+            self.catalog_rows(sqls.each_ref().map(String::as_str))
+                .await?;
         let mut relations: HashMap<String, Relation> = HashMap::new();
-        for r in self.simple_rows(&sql_relations()).await? {
+        for r in relation_rows {
             let (schema, name, relkind) = (cell(&r, 1), cell(&r, 2), cell(&r, 3));
             let qualified = qualify(schema, name);
             let excluded = is_excluded(exclude, schema, name);
@@ -250,7 +265,7 @@ impl PgBackend {
         }
         let owner = |oid: &str| relations.get(oid).filter(|r| !r.excluded);
 
-        for r in self.simple_rows(&sql_columns()).await? {
+        for r in column_rows {
             let Some(table) = owner(cell(&r, 0)) else {
                 continue;
             };
@@ -261,7 +276,7 @@ impl PgBackend {
             );
         }
 
-        for r in self.simple_rows(&sql_indexes()).await? {
+        for r in index_rows {
             let Some(table) = owner(cell(&r, 0)) else {
                 continue;
             };
@@ -272,7 +287,7 @@ impl PgBackend {
             push("index", format!("{}.{}", table.name, cell(&r, 1)), detail);
         }
 
-        for r in self.simple_rows(&sql_constraints()).await? {
+        for r in constraint_rows {
             let Some(table) = owner(cell(&r, 0)) else {
                 continue;
             };
@@ -284,7 +299,7 @@ impl PgBackend {
             );
         }
 
-        for r in self.simple_rows(&sql_triggers()).await? {
+        for r in trigger_rows {
             let Some(table) = owner(cell(&r, 0)) else {
                 continue;
             };
@@ -298,7 +313,7 @@ impl PgBackend {
             push("trigger", format!("{}.{}", table.name, cell(&r, 1)), detail);
         }
 
-        for r in self.simple_rows(&sql_sequences()).await? {
+        for r in sequence_rows {
             let (schema, name) = (cell(&r, 0), cell(&r, 1));
             if is_excluded(exclude, schema, name) {
                 continue;
@@ -326,7 +341,7 @@ impl PgBackend {
             push("sequence", qualify(schema, name), detail);
         }
 
-        for r in self.simple_rows(&sql_types()).await? {
+        for r in type_rows {
             let kind = match cell(&r, 2) {
                 "e" => "enum",
                 "d" => "domain",
@@ -335,12 +350,12 @@ impl PgBackend {
             push(kind, qualify(cell(&r, 0), cell(&r, 1)), squash(cell(&r, 3)));
         }
 
-        for r in self.simple_rows(&sql_functions()).await? {
+        for r in function_rows {
             let name = format!("{}({})", qualify(cell(&r, 0), cell(&r, 1)), cell(&r, 2));
             push("function", name, squash(cell(&r, 3)));
         }
 
-        for r in self.simple_rows(SQL_EXTENSIONS).await? {
+        for r in extension_rows {
             push(
                 "extension",
                 cell(&r, 0).to_owned(),
@@ -377,9 +392,10 @@ impl PgBackend {
         &mut self,
         sql: &str,
         params: &[Value],
+        cache: bool,
         fresh: bool,
     ) -> Result<(tokio_postgres::Statement, Vec<TextParam>), DbError> {
-        let statement = self.statement(sql, !params.is_empty(), fresh).await?;
+        let statement = self.statement(sql, cache, fresh).await?;
         for column in statement.columns() {
             if Decoder::of(column.type_()).is_none() {
                 return Err(DbError::other(format!(
@@ -392,6 +408,67 @@ impl PgBackend {
         }
         Ok((statement, params.iter().map(TextParam::from).collect()))
     }
+    /// [`Backend::query`], with the statement prepared once per session when `cache` (a
+    /// catalog query run at every snapshot is planned once).
+    async fn rows(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        cache: bool,
+    ) -> Result<Vec<Row>, DbError> {
+        let mut fresh = false;
+        let rows = loop {
+            let (statement, text_params) = self.run_extended(sql, params, cache, fresh).await?;
+            let refs: Vec<&(dyn ToSql + Sync)> = text_params.iter().map(|p| p as _).collect();
+            match self.client.query(&statement, &refs).await {
+                Ok(rows) => break rows,
+                Err(e) if !fresh && cache && stale_statement(&e) => fresh = true,
+                Err(e) => return Err(self.error(e)),
+            }
+        };
+        text_rows(&rows)
+    }
+
+    /// The snapshot's catalog queries, prepared once per session and sent together (one
+    /// round trip instead of one each); their rows in the same order.
+    async fn catalog_rows(&mut self, sqls: [&str; 9]) -> Result<[Vec<Row>; 9], DbError> {
+        let mut statements = Vec::with_capacity(sqls.len());
+        for sql in sqls {
+            statements.push(self.statement(sql, true, false).await?);
+        }
+        let c = &self.client;
+        let q = |i: usize| c.query(&statements[i], &[]);
+        let all = tokio::join!(q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7), q(8));
+        let all = [
+            all.0, all.1, all.2, all.3, all.4, all.5, all.6, all.7, all.8,
+        ];
+        let mut out: [Vec<Row>; 9] = Default::default();
+        for (slot, rows) in out.iter_mut().zip(all) {
+            *slot = text_rows(&rows.map_err(|e| self.error(e))?)?;
+        }
+        Ok(out)
+    }
+}
+
+/// Rows of the extended protocol in text form (see [`Backend::query`]).
+fn text_rows(rows: &[tokio_postgres::Row]) -> Result<Vec<Row>, DbError> {
+    rows.iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| {
+                    row.try_get::<_, Option<TextCell>>(i)
+                        .map(|c| c.map(|c| c.0))
+                        .map_err(|e| {
+                            DbError::other(redact(&format!(
+                                "reading column \"{}\": {}",
+                                row.columns()[i].name(),
+                                e.source().map_or_else(|| e.to_string(), |s| s.to_string())
+                            )))
+                        })
+                })
+                .collect()
+        })
+        .collect()
 }
 
 impl Backend for PgBackend {
@@ -447,33 +524,7 @@ impl Backend for PgBackend {
     /// time, timestamp(tz), interval, inet/cidr; any other type (arrays included) is
     /// refused before the statement runs, with a hint to cast it to text.
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
-        let mut fresh = false;
-        let rows = loop {
-            let (statement, text_params) = self.run_extended(sql, params, fresh).await?;
-            let refs: Vec<&(dyn ToSql + Sync)> = text_params.iter().map(|p| p as _).collect();
-            match self.client.query(&statement, &refs).await {
-                Ok(rows) => break rows,
-                Err(e) if !fresh && !params.is_empty() && stale_statement(&e) => fresh = true,
-                Err(e) => return Err(self.error(e)),
-            }
-        };
-        rows.iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| {
-                        row.try_get::<_, Option<TextCell>>(i)
-                            .map(|c| c.map(|c| c.0))
-                            .map_err(|e| {
-                                DbError::other(redact(&format!(
-                                    "reading column \"{}\": {}",
-                                    row.columns()[i].name(),
-                                    e.source().map_or_else(|| e.to_string(), |s| s.to_string())
-                                )))
-                            })
-                    })
-                    .collect()
-            })
-            .collect()
+        self.rows(sql, params, !params.is_empty()).await
     }
 
     /// `pg_try_advisory_lock` on a 64-bit key derived from `name` (see [`lock_key`]).
@@ -1480,6 +1531,57 @@ fn qualify(schema: &str, name: &str) -> String {
     }
 }
 
+/// Yesterday, today and tomorrow (UTC) as `YYYY-MM-DD`: the dates a literal that
+/// PostgreSQL folded from `'now'` can carry, whatever the session's time zone.
+fn recent_days() -> [String; 3] {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let today = i64::try_from(secs / 86_400).unwrap_or(0) - 10_957;
+    [today - 1, today, today + 1].map(date_text)
+}
+
+/// Timestamp and date literals dated `days` shown as `'<now>'`. PostgreSQL folds
+/// `'now'::timestamp`, `'today'` and the like into the moment the DDL ran, so a view,
+/// default, check or index predicate written with them prints another literal each time
+/// it is created; without this, every rebuild would differ. A literal typed into a
+/// migration is kept unless it happens to be dated yesterday, today or tomorrow.
+fn mask_creation_times(text: &str, days: &[String; 3]) -> String {
+    if !text.contains("'::") {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\'') {
+        out.push_str(&rest[..at]);
+        let literal = &rest[at + 1..];
+        let folded = literal.find('\'').filter(|&end| {
+            let value = &literal[..end];
+            let cast = &literal[end + 1..];
+            (cast.starts_with("::timestamp") || cast.starts_with("::date"))
+                && days.iter().any(|d| value.starts_with(d.as_str()))
+                && value[10..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b" :.+-".contains(&b))
+        });
+        match folded {
+            Some(end) => {
+                out.push_str("'<now>'");
+                rest = &literal[end + 1..];
+            }
+            None => {
+                // Not a folded literal: copy the quoted text through unchanged.
+                let end = literal.find('\'').map_or(literal.len(), |e| e + 1);
+                out.push('\'');
+                out.push_str(&literal[..end]);
+                rest = &literal[end..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Whitespace runs collapsed to one space, ends trimmed.
 fn squash(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -1491,6 +1593,11 @@ fn is_excluded(exclude: &[&str], schema: &str, name: &str) -> bool {
         None => *e == name,
     })
 }
+
+/// PostgreSQL's `FirstNormalObjectId`: every object made after `initdb` has an OID at
+/// least this, so the catalog queries read the user's rows by index instead of scanning
+/// the thousands of built-in ones.
+const FIRST_USER_OID: u32 = 16_384;
 
 /// Schemas of the user: not the catalogs, not toast or temporary ones.
 const USER_SCHEMA: &str = "n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_'";
@@ -1518,7 +1625,8 @@ fn sql_relations() -> String {
          LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid \
          LEFT JOIN pg_class pc ON pc.oid = i.inhparent \
          LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {USER_SCHEMA} AND {}",
+         WHERE c.oid >= {FIRST_USER_OID} AND c.relkind IN ('r', 'p', 'f', 'v', 'm') \
+           AND {USER_SCHEMA} AND {}",
         not_in_extension("pg_class", "c.oid")
     )
 }
@@ -1562,8 +1670,8 @@ fn sql_columns() -> String {
          JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') \
-           AND {USER_SCHEMA}"
+         WHERE a.attrelid >= {FIRST_USER_OID} AND a.attnum > 0 AND NOT a.attisdropped \
+           AND c.relkind IN ('r', 'p', 'f') AND {USER_SCHEMA}"
     )
 }
 
@@ -1604,7 +1712,7 @@ fn sql_indexes() -> String {
          FROM pg_index i \
          JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_namespace n ON n.oid = ic.relnamespace \
-         WHERE {USER_SCHEMA}"
+         WHERE i.indexrelid >= {FIRST_USER_OID} AND {USER_SCHEMA}"
     )
 }
 
@@ -1613,7 +1721,7 @@ fn sql_constraints() -> String {
         "SELECT co.conrelid, co.conname, pg_get_constraintdef(co.oid) \
          FROM pg_constraint co \
          JOIN pg_namespace n ON n.oid = co.connamespace \
-         WHERE co.conrelid <> 0 AND {USER_SCHEMA}"
+         WHERE co.oid >= {FIRST_USER_OID} AND co.conrelid <> 0 AND {USER_SCHEMA}"
     )
 }
 
@@ -1623,7 +1731,7 @@ fn sql_triggers() -> String {
          FROM pg_trigger tg \
          JOIN pg_class c ON c.oid = tg.tgrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE NOT tg.tgisinternal AND {USER_SCHEMA}"
+         WHERE tg.oid >= {FIRST_USER_OID} AND NOT tg.tgisinternal AND {USER_SCHEMA}"
     )
 }
 
@@ -1638,7 +1746,7 @@ fn sql_sequences() -> String {
               AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_class'::regclass \
               AND d.deptype IN ('a', 'i') \
          LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
-         WHERE {USER_SCHEMA} AND {}",
+         WHERE s.seqrelid >= {FIRST_USER_OID} AND {USER_SCHEMA} AND {}",
         not_in_extension("pg_class", "c.oid")
     )
 }
@@ -1666,7 +1774,8 @@ fn sql_types() -> String {
          FROM pg_type t \
          JOIN pg_namespace n ON n.oid = t.typnamespace \
          LEFT JOIN pg_class c ON c.oid = t.typrelid \
-         WHERE (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c')) \
+         WHERE t.oid >= {FIRST_USER_OID} \
+           AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c')) \
            AND {USER_SCHEMA} AND {}",
         not_in_extension("pg_type", "t.oid")
     )
@@ -1679,7 +1788,7 @@ fn sql_functions() -> String {
                 THEN 'aggregate returns ' || format_type(p.prorettype, NULL) \
                 ELSE pg_get_functiondef(p.oid) END \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-         WHERE {USER_SCHEMA} AND {}",
+         WHERE p.oid >= {FIRST_USER_OID} AND {USER_SCHEMA} AND {}",
         not_in_extension("pg_proc", "p.oid")
     )
 }
@@ -1767,6 +1876,38 @@ mod tests {
             raw.extend_from_slice(&v.to_be_bytes());
         }
         assert_eq!(numeric_text(&raw).expect("valid"), "0.00");
+    }
+
+    #[test]
+    fn literals_folded_from_now_are_masked() {
+        let days = [
+            "2026-12-06".to_owned(),
+            "2026-12-07".to_owned(),
+            "2026-12-08".to_owned(),
+        ];
+        let view = "CASE WHEN (p.published < ('2026-12-07 03:14:30.918531'::timestamp without time zone - '1 mon'::interval)) THEN 'x''y' END";
+        assert_eq!(
+            mask_creation_times(view, &days),
+            "CASE WHEN (p.published < ('<now>'::timestamp without time zone - '1 mon'::interval)) THEN 'x''y' END"
+        );
+        for (text, masked) in [
+            (
+                "'2026-12-08 00:00:00+00'::timestamp with time zone",
+                "'<now>'::timestamp with time zone",
+            ),
+            ("'2026-12-06'::date", "'<now>'::date"),
+            // Typed into the migration: another date, another type, or not a date at all.
+            ("'2020-01-01'::date", "'2020-01-01'::date"),
+            ("'2026-12-07'::text", "'2026-12-07'::text"),
+            ("'2026-12-07 tomorrow'::date", "'2026-12-07 tomorrow'::date"),
+            (
+                "'it''s'::text, 'unterminated",
+                "'it''s'::text, 'unterminated",
+            ),
+        ] {
+            assert_eq!(mask_creation_times(text, &days), masked, "{text}");
+        }
+        assert_eq!(recent_days()[1].len(), 10);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! `migrate verify`: rollback proven on a scratch database, not hoped for.
 //!
-//! Owns the verification walk: creating a scratch database (and always dropping it again),
-//! running each migration up → down → up with schema snapshots compared in between,
-//! checking `verify.sql`, and making the [`Proof`] of each migration whose rollback holds.
-//! It does not write `bellows.sum` (the command records the proofs with
+//! Owns the verification walk: creating scratch databases (and always dropping them
+//! again), running each migration up → down → up with schema snapshots compared in
+//! between, checking `verify.sql`, applying the migration's `[verify] accept` list, making
+//! the [`Proof`] of each migration whose rollback holds, and rebuilding the expected state
+//! after a refutation so the walk goes on to the end. It does not write `bellows.sum` (the
+//! command records the proofs with
 //! [`SumFile::set_proof`](crate::catalog::sum::SumFile::set_proof)) and prints nothing:
 //! progress goes through the caller's callback, results to `report/verify.rs`.
 //!
@@ -15,26 +17,29 @@
 //!    → up   → snapshot must equal S1                       → proof
 //! ```
 //!
-//! A migration without a down script, or a contract (declared `phase = "contract"`, or
-//! inferred from its statements when it declares no phase: irreversible by nature), stops
-//! after the first line ([`Verdict::UpOnly`]). The walk stops at the first
-//! failed migration: later ones would build on a schema that is already wrong.
+//! S0 is the snapshot the previous migration ended with. A migration without a down
+//! script ([`Verdict::UpOnly`]) or declared `irreversible = true`
+//! ([`Verdict::Irreversible`]) stops after the first line; a contract with a down script
+//! is verified like any other. A refuted migration leaves its database in an unknown
+//! state: the walk continues on a new database where every up script up to and including
+//! the refuted one has run (on PostgreSQL a copy of a template database that follows the
+//! walk; on MySQL a replay from the start). Only a failed up script ends the walk: the
+//! migrations after it are [`Verdict::NotChecked`].
 
 use super::backend::{quote_ident, Backend, DbError, DbErrorKind, Snapshot, SnapshotItem};
 use super::script::{self, ScriptError, Statement};
 use super::url::{redact, DbUrl};
 use super::AnyBackend;
-use crate::catalog::analysis::analyze;
+use crate::catalog::accept::{object_name, Accept, Difference};
 use crate::catalog::layout::{Catalog, Migration};
-use crate::catalog::sum::{script_hash, Hash, Proof};
-use crate::catalog::{BackfillSpec, DeclaredPhase};
-use crate::classify::phase::Phase;
+use crate::catalog::sum::{accept_hash, script_hash, Hash, Proof};
+use crate::catalog::BackfillSpec;
 use crate::dialect::Dialect;
-use crate::lint::LintSettings;
 use sha2::{Digest, Sha256};
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// The history table, left out of every snapshot (a scratch database has none, but a
 /// migration's own statements never see it either way).
@@ -66,16 +71,56 @@ pub struct MigrationVerdict {
     pub outcome: Verdict,
     /// The proof, for a [`Verdict::Proven`] migration.
     pub proof: Option<Proof>,
+    /// The differences `[verify] accept` accepted, by name (`view v: definition`).
+    pub accepted: Vec<String>,
+    /// `[verify] accept` entries that matched no difference (for a proven migration), or
+    /// that could not (a migration whose down script did not run).
+    pub stale_accepts: Vec<String>,
+    /// How long verifying it took.
+    pub elapsed: Duration,
 }
 
 /// What verifying one migration showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Down restored the schema exactly and up could run again: the proof holds.
+    /// Down restored the schema (up to accepted differences) and up could run again: the
+    /// proof holds.
     Proven,
-    /// A contract or a migration without a down script: up ran, nothing to roll back.
+    /// No down script: up ran, nothing to roll back.
     UpOnly,
-    Failed(VerifyFailure),
+    /// Declared `irreversible = true` in migration.toml: up ran, its down script did not.
+    Irreversible,
+    /// The rollback does not hold: a script failed, a snapshot differed, or verify.sql
+    /// disagreed.
+    Refuted(VerifyFailure),
+    /// Its up script failed: the migrations after it cannot be checked.
+    FailedUp(VerifyFailure),
+    /// Not checked, and why (an earlier up failed; the expected state could not be
+    /// rebuilt).
+    NotChecked(String),
+}
+
+impl Verdict {
+    /// The outcome's stable name: `proven`, `up-only`, `irreversible`, `refuted`,
+    /// `failed-up`, `not-checked`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Proven => "proven",
+            Verdict::UpOnly => "up-only",
+            Verdict::Irreversible => "irreversible",
+            Verdict::Refuted(_) => "refuted",
+            Verdict::FailedUp(_) => "failed-up",
+            Verdict::NotChecked(_) => "not-checked",
+        }
+    }
+
+    /// A refutation or a failed up script: the run exits 1.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Refuted(_) | Verdict::FailedUp(_) | Verdict::NotChecked(_)
+        )
+    }
 }
 
 /// Where and how a migration failed verification.
@@ -87,31 +132,47 @@ pub struct VerifyFailure {
     pub stage: &'static str,
     /// What went wrong, with the script, line and server message where a statement failed.
     pub message: String,
-    /// For the two snapshot comparisons: a unified diff of the snapshots.
+    /// For the two snapshot comparisons: a unified diff of the snapshots (accepted
+    /// differences left out).
     pub diff: Option<String>,
+    /// For the two snapshot comparisons: the names of the differences not accepted.
+    pub differences: Vec<String>,
 }
 
-/// The result of a verification run. The scratch database is gone by the time it is
+/// The result of a verification run. The scratch databases are gone by the time it is
 /// returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyRun {
     /// The engine and version verified on (`postgresql-15.19`).
     pub engine: String,
-    /// The scratch database's name (`bellows_verify_<pid>_<unix-nanos>`), already dropped.
+    /// The first scratch database's name (`bellows_verify_<pid>_<unix-nanos>`), already
+    /// dropped.
     pub database: String,
-    /// In the order verified; ends at the first failure.
+    /// Every migration verified, in order, each with its outcome.
     pub verdicts: Vec<MigrationVerdict>,
-    /// The migrations not verified because an earlier one failed, in order.
-    pub not_verified: Vec<String>,
+    /// How many times the expected state was rebuilt after a refutation.
+    pub rebuilds: usize,
+    /// The whole run, scratch databases created and dropped included.
+    pub elapsed: Duration,
 }
 
 impl VerifyRun {
-    /// The failed migration and its failure, if one failed.
+    /// The first refuted or failed migration and its failure, if any.
     pub fn failure(&self) -> Option<(&str, &VerifyFailure)> {
-        self.verdicts.iter().find_map(|v| match &v.outcome {
-            Verdict::Failed(f) => Some((v.id.as_str(), f)),
+        self.failures().next()
+    }
+
+    /// The refuted and failed migrations with their failures, in order.
+    pub fn failures(&self) -> impl Iterator<Item = (&str, &VerifyFailure)> {
+        self.verdicts.iter().filter_map(|v| match &v.outcome {
+            Verdict::Refuted(f) | Verdict::FailedUp(f) => Some((v.id.as_str(), f)),
             _ => None,
         })
+    }
+
+    /// Whether any migration was refuted, failed or left unchecked (exit 1).
+    pub fn failed(&self) -> bool {
+        self.verdicts.iter().any(|v| v.outcome.is_failure())
     }
 
     /// The proofs of the proven migrations, in order.
@@ -198,9 +259,9 @@ pub enum VerifyError {
     DropDatabase { name: String, error: DbError },
 }
 
-/// Verifies the migrations named in `order` (ids, in dependency order) on a fresh database
+/// Verifies the migrations named in `order` (ids, in dependency order) on fresh databases
 /// created through `scratch`, an admin connection to a server where bellows may
-/// `CREATE DATABASE`. The scratch database is dropped afterwards, on success, failure,
+/// `CREATE DATABASE`. Every scratch database is dropped afterwards, on success, failure,
 /// error and Ctrl-C alike.
 ///
 /// Every script is read and split before the server is touched, so a missing file or a
@@ -212,31 +273,29 @@ pub async fn verify(
     options: &VerifyOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<VerifyRun, VerifyError> {
+    let started = Instant::now();
     let dialect = scratch.dialect();
     let steps = prepare(catalog, order, options, dialect)?;
     let total = steps.iter().filter(|s| !s.replay_only).count();
 
-    let mut admin = AnyBackend::connect(scratch)
+    let admin = AnyBackend::connect(scratch)
         .await
         .map_err(|e| VerifyError::Connect {
             url: scratch.redacted(),
             error: scrubbed(e),
         })?;
-    let name = scratch_name();
-    progress(&format!("creating scratch database {name}"));
-    admin
-        .execute(&format!("CREATE DATABASE {}", quote_ident(dialect, &name)))
-        .await
-        .map_err(|e| VerifyError::CreateDatabase {
-            help: privilege_help(dialect, &scratch.user()),
-            name: name.clone(),
-            error: scrubbed(e),
-        })?;
+    let mut server = Server {
+        admin,
+        url: scratch,
+        created: Vec::new(),
+        current: String::new(),
+        base: None,
+    };
+    let first = server.create(progress).await?;
 
-    let url = scratch.with_database(&name);
     let done = Cell::new(0);
     let outcome = {
-        let walked = walk_in(&url, &steps, &done, progress);
+        let walked = walk_in(&mut server, &steps, &done, progress);
         let interrupted = async {
             // Without a handler (no signal support) there is nothing to wait for.
             if tokio::signal::ctrl_c().await.is_err() {
@@ -248,27 +307,30 @@ pub async fn verify(
             () = interrupted => Err(VerifyError::Interrupted { done: done.get(), total }),
         }
     };
-    // The scratch connection is closed here (`walk_in` owned it), before the drop.
+    // Every scratch connection is closed here (the walk owned them), before the drops.
 
-    progress(&format!("dropping scratch database {name}"));
-    let dropped = drop_database(&mut admin, scratch, &name)
-        .await
-        .map_err(scrubbed);
-    match (outcome, dropped) {
-        (Ok((engine, verdicts, not_verified)), Ok(())) => Ok(VerifyRun {
-            engine,
-            database: name,
-            verdicts,
-            not_verified,
-        }),
-        (Ok(_), Err(error)) => Err(VerifyError::DropDatabase { name, error }),
-        (Err(e), Ok(())) => Err(e),
-        (Err(e), Err(error)) => {
+    let mut dropped = Ok(());
+    for name in std::mem::take(&mut server.created) {
+        progress(&format!("dropping scratch database {name}"));
+        if let Err(error) = drop_database(&mut server.admin, scratch, &name).await {
+            let error = scrubbed(error);
             progress(&format!(
                 "cannot drop the scratch database {name}: {error}; drop it by hand"
             ));
-            Err(e)
+            if dropped.is_ok() {
+                dropped = Err(VerifyError::DropDatabase { name, error });
+            }
         }
+    }
+    match (outcome, dropped) {
+        (Ok((engine, verdicts, rebuilds)), Ok(())) => Ok(VerifyRun {
+            engine,
+            database: first,
+            verdicts,
+            rebuilds,
+            elapsed: started.elapsed(),
+        }),
+        (Ok(_), Err(e)) | (Err(e), _) => Err(e),
     }
 }
 
@@ -365,14 +427,16 @@ struct Step<'c> {
     migration: &'c Migration,
     /// Replayed (up only, no checks) before the migration `--only` names.
     replay_only: bool,
+    /// Declared `irreversible = true`: verified up only.
+    irreversible: bool,
     /// Where up's line numbers count from: `up.sql`, or a dbmate file's up section.
     up_name: String,
     up_text: String,
     up: Vec<Statement>,
-    /// Skipped for contracts: they are verified up only.
     down: Option<Script>,
     verify: Option<Script>,
     backfill: Option<&'c BackfillSpec>,
+    accepts: &'c [Accept],
 }
 
 struct Script {
@@ -399,7 +463,7 @@ fn prepare<'c>(
             .ok_or_else(|| unknown(only))?,
         None => migrations.len().saturating_sub(1),
     };
-    let mut steps = migrations
+    migrations
         .into_iter()
         .take(last + 1)
         .enumerate()
@@ -407,31 +471,7 @@ fn prepare<'c>(
             let replay_only = options.only.is_some() && i < last;
             step(m, replay_only, dialect)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    // A contract is irreversible by nature, declared or not: it is verified up only, as
-    // `migrate apply` asks no proof of it. Its phase is decided as the plan decides it.
-    if steps
-        .iter()
-        .any(|s| s.down.is_some() && s.migration.meta.phase.is_none())
-    {
-        let analysis =
-            analyze(catalog, &LintSettings::new(dialect)).map_err(|error| VerifyError::Read {
-                id: "(catalog)".to_owned(),
-                path: catalog.root.clone(),
-                error,
-            })?;
-        for s in &mut steps {
-            let at = catalog
-                .migrations
-                .iter()
-                .position(|m| m.id == s.migration.id);
-            let inferred = at.and_then(|i| analysis.results.get(i)).map(|r| r.phase);
-            if s.migration.meta.phase.is_none() && inferred == Some(Phase::Contract) {
-                s.down = None;
-            }
-        }
-    }
-    Ok(steps)
+        .collect()
 }
 
 fn step(m: &Migration, replay_only: bool, dialect: Dialect) -> Result<Step<'_>, VerifyError> {
@@ -456,8 +496,8 @@ fn step(m: &Migration, replay_only: bool, dialect: Dialect) -> Result<Step<'_>, 
     };
     let up_text = m.up_text().map_err(read(&m.up))?;
     let up = split(&m.up, &up_text)?;
-    let contract = m.meta.phase == Some(DeclaredPhase::Contract);
-    let down = match (&m.down, contract || replay_only) {
+    let irreversible = m.meta.irreversible == Some(true);
+    let down = match (&m.down, irreversible || replay_only) {
         (Some(path), false) => match m.down_text().map_err(read(path))? {
             Some(text) => Some(Script {
                 name: section(path, "down"),
@@ -483,12 +523,14 @@ fn step(m: &Migration, replay_only: bool, dialect: Dialect) -> Result<Step<'_>, 
     Ok(Step {
         migration: m,
         replay_only,
+        irreversible,
         up_name: section(&m.up, "up"),
         up_text,
         up,
         down,
         verify,
         backfill: m.meta.backfill.as_ref(),
+        accepts: m.meta.accepts(),
     })
 }
 
@@ -498,25 +540,188 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-type Walked = (String, Vec<MigrationVerdict>, Vec<String>);
+/// Where the walk gets a database in a known state after a refutation left its own in an
+/// unknown one.
+#[allow(async_fn_in_trait)]
+trait Rebuild {
+    type Conn: Backend;
 
-/// Connects to the scratch database and walks the steps; the connection is closed when
-/// this returns.
+    /// A connection to a new database where the up scripts of `steps[..=last]` have run;
+    /// `old` (the database the refutation left) is given up.
+    async fn rebuild(
+        &mut self,
+        old: Self::Conn,
+        steps: &[Step<'_>],
+        last: usize,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Self::Conn, Stop>;
+}
+
+/// The scratch server: its admin connection and the databases made on it.
+struct Server<'u> {
+    admin: AnyBackend,
+    url: &'u DbUrl,
+    /// Every database created and not yet dropped (the walk's, and the template).
+    created: Vec<String>,
+    /// The database the walk runs on now.
+    current: String,
+    /// PostgreSQL: the template database rebuilt states are copied from, and how many
+    /// steps' up scripts have run on it.
+    base: Option<(String, usize)>,
+}
+
+impl Server<'_> {
+    /// Creates a new, empty scratch database; returns its name.
+    async fn create(&mut self, progress: &mut dyn FnMut(&str)) -> Result<String, VerifyError> {
+        let dialect = self.url.dialect();
+        let name = scratch_name();
+        progress(&format!("creating scratch database {name}"));
+        self.admin
+            .execute(&format!("CREATE DATABASE {}", quote_ident(dialect, &name)))
+            .await
+            .map_err(|e| VerifyError::CreateDatabase {
+                help: privilege_help(dialect, &self.url.user()),
+                name: name.clone(),
+                error: scrubbed(e),
+            })?;
+        self.created.push(name.clone());
+        Ok(name)
+    }
+
+    async fn drop(&mut self, name: &str) -> Result<(), VerifyError> {
+        drop_database(&mut self.admin, self.url, name)
+            .await
+            .map_err(|error| VerifyError::DropDatabase {
+                name: name.to_owned(),
+                error: scrubbed(error),
+            })?;
+        self.created.retain(|n| n != name);
+        Ok(())
+    }
+
+    /// A connection to a scratch database, set up for speed: nothing on it needs to
+    /// survive a crash, so PostgreSQL does not wait for the disk at each commit.
+    async fn connect(&self, name: &str) -> Result<AnyBackend, VerifyError> {
+        let url = self.url.with_database(name);
+        let mut conn = AnyBackend::connect(&url)
+            .await
+            .map_err(|e| VerifyError::Connect {
+                url: url.redacted(),
+                error: scrubbed(e),
+            })?;
+        if conn.dialect() == Dialect::Postgres {
+            conn.execute("SET synchronous_commit = off")
+                .await
+                .map_err(|error| database_error("setting up the scratch connection", error))?;
+        }
+        Ok(conn)
+    }
+}
+
+impl Rebuild for Server<'_> {
+    type Conn = AnyBackend;
+
+    /// PostgreSQL: the template catches up to `last` (its own up scripts run once each
+    /// over the whole walk) and is copied (`CREATE DATABASE … TEMPLATE`). MySQL, which
+    /// cannot copy a database: a new database replays every up script up to `last`.
+    async fn rebuild(
+        &mut self,
+        old: AnyBackend,
+        steps: &[Step<'_>],
+        last: usize,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<AnyBackend, Stop> {
+        drop(old);
+        let previous = std::mem::take(&mut self.current);
+        self.drop(&previous).await.map_err(Stop::Tool)?;
+        let dialect = self.url.dialect();
+        if dialect == Dialect::Mysql {
+            let name = self.create(progress).await.map_err(Stop::Tool)?;
+            let mut conn = self.connect(&name).await.map_err(Stop::Tool)?;
+            self.current = name;
+            replay(&mut conn, &steps[..=last], progress).await?;
+            return Ok(conn);
+        }
+        let (base, ran) = match self.base.take() {
+            Some(base) => base,
+            None => (self.create(progress).await.map_err(Stop::Tool)?, 0),
+        };
+        if ran <= last {
+            let mut conn = self.connect(&base).await.map_err(Stop::Tool)?;
+            let replayed = replay(&mut conn, &steps[ran..=last], progress).await;
+            drop(conn);
+            if let Err(e) = replayed {
+                // The template is in an unknown state too.
+                self.drop(&base).await.map_err(Stop::Tool)?;
+                return Err(e);
+            }
+        }
+        self.base = Some((base.clone(), last + 1));
+        let name = scratch_name();
+        progress(&format!(
+            "copying the state after {} into {name}",
+            steps[last].migration.id
+        ));
+        let copy = format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_ident(dialect, &name),
+            quote_ident(dialect, &base)
+        );
+        self.admin
+            .execute(&copy)
+            .await
+            .map_err(|error| Stop::Tool(database_error("copying the template database", error)))?;
+        self.created.push(name.clone());
+        let conn = self.connect(&name).await.map_err(Stop::Tool)?;
+        self.current = name;
+        Ok(conn)
+    }
+}
+
+/// Runs the up scripts of `steps`, in order, to rebuild a state.
+async fn replay<B: Backend>(
+    conn: &mut B,
+    steps: &[Step<'_>],
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), Stop> {
+    for s in steps {
+        progress(&format!("{}: replaying up", s.migration.id));
+        run_up(conn, s).await.map_err(|e| match e {
+            Stop::Failed(message) => Stop::Failed(format!(
+                "replaying {}'s up script on a new database failed: {message}",
+                s.migration.id
+            )),
+            tool => tool,
+        })?;
+    }
+    Ok(())
+}
+
+fn database_error(during: &str, error: DbError) -> VerifyError {
+    VerifyError::Database {
+        during: during.to_owned(),
+        done: 0,
+        total: 0,
+        error: scrubbed(error),
+    }
+}
+
+type Walked = (String, Vec<MigrationVerdict>, usize);
+
+/// Connects to the first scratch database and walks the steps; every connection is
+/// closed when this returns.
 async fn walk_in(
-    url: &DbUrl,
+    server: &mut Server<'_>,
     steps: &[Step<'_>],
     done: &Cell<usize>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Walked, VerifyError> {
-    let mut conn = AnyBackend::connect(url)
-        .await
-        .map_err(|e| VerifyError::Connect {
-            url: url.redacted(),
-            error: scrubbed(e),
-        })?;
+    let first = server.created.last().cloned().unwrap_or_default();
+    let conn = server.connect(&first).await?;
+    server.current = first;
     let engine = conn.engine().to_owned();
-    let (verdicts, not_verified) = walk(&mut conn, steps, done, progress).await?;
-    Ok((engine, verdicts, not_verified))
+    let (verdicts, rebuilds) = walk(conn, server, steps, done, progress).await?;
+    Ok((engine, verdicts, rebuilds))
 }
 
 /// How one step went wrong: the migration failed, or the tool did.
@@ -525,13 +730,26 @@ enum Stop {
     Tool(VerifyError),
 }
 
+/// The state a migration's verification left the database in.
+enum After {
+    /// Every up script so far has run, and this is its snapshot.
+    Known(Snapshot),
+    /// Unknown: rebuild it before the next migration.
+    Unknown,
+    /// The migration's up script failed: nothing after it can run.
+    UpFailed,
+}
+
 /// The walk itself, over any backend. `done` counts the migrations verified so far.
-async fn walk<B: Backend>(
-    conn: &mut B,
+/// Returns every step's verdict (the replayed ones only when their replay failed) and how
+/// many times the state was rebuilt.
+async fn walk<R: Rebuild>(
+    mut conn: R::Conn,
+    rebuild: &mut R,
     steps: &[Step<'_>],
     done: &Cell<usize>,
     progress: &mut dyn FnMut(&str),
-) -> Result<(Vec<MigrationVerdict>, Vec<String>), VerifyError> {
+) -> Result<(Vec<MigrationVerdict>, usize), VerifyError> {
     let total = steps.iter().filter(|s| !s.replay_only).count();
     // A database error says how far the run got.
     let counted = |e: VerifyError| match e {
@@ -544,147 +762,228 @@ async fn walk<B: Backend>(
         e => e,
     };
     let mut verdicts = Vec::new();
+    let mut rebuilds = 0;
+    let mut state: Option<Snapshot> = None;
+    let mut stopped: Option<String> = None;
     for (i, step) in steps.iter().enumerate() {
         let id = &step.migration.id;
-        let verdict = if step.replay_only {
+        if let Some(why) = &stopped {
+            if !step.replay_only {
+                verdicts.push(verdict(id, Verdict::NotChecked(why.clone())));
+            }
+            continue;
+        }
+        let started = Instant::now();
+        let (mut result, after) = if step.replay_only {
             progress(&format!("{id}: replaying up"));
-            match run_up(conn, step).await {
+            match run_up(&mut conn, step).await {
                 Ok(()) => continue,
                 Err(Stop::Tool(e)) => return Err(counted(e)),
-                Err(Stop::Failed(message)) => MigrationVerdict {
-                    id: id.clone(),
-                    outcome: Verdict::Failed(VerifyFailure {
-                        stage: stage::UP,
-                        message: format!("replaying it before the migration to verify: {message}"),
-                        diff: None,
-                    }),
-                    proof: None,
-                },
+                Err(Stop::Failed(message)) => (
+                    verdict(
+                        id,
+                        Verdict::FailedUp(failure(
+                            stage::UP,
+                            format!("replaying it before the migration to verify: {message}"),
+                        )),
+                    ),
+                    After::UpFailed,
+                ),
             }
         } else {
-            let verdict = verify_one(conn, step, progress).await.map_err(counted)?;
+            let known = state.take();
+            let result = verify_one(&mut conn, step, known, progress)
+                .await
+                .map_err(counted)?;
             done.set(done.get() + 1);
-            verdict
+            result
         };
-        progress(&format!(
-            "{id}: {}",
-            match &verdict.outcome {
-                Verdict::Proven => "proven",
-                Verdict::UpOnly => "up only",
-                Verdict::Failed(f) => f.stage,
+        result.elapsed = started.elapsed();
+        progress(&format!("{id}: {}", progress_word(&result.outcome)));
+        verdicts.push(result);
+        match after {
+            After::Known(snapshot) => state = Some(snapshot),
+            After::UpFailed => stopped = Some(format!("an earlier up failed ({id})")),
+            After::Unknown if i + 1 == steps.len() => {}
+            After::Unknown => {
+                progress(&format!("{id}: rebuilding the state after it"));
+                rebuilds += 1;
+                match rebuild.rebuild(conn, steps, i, progress).await {
+                    Ok(new) => conn = new,
+                    Err(Stop::Tool(e)) => return Err(counted(e)),
+                    Err(Stop::Failed(message)) => {
+                        // Nothing runs any more (the connection is gone): the remaining
+                        // steps are only labelled.
+                        let why = format!("the state after {id} could not be rebuilt: {message}");
+                        verdicts.extend(
+                            steps[i + 1..].iter().filter(|s| !s.replay_only).map(|s| {
+                                verdict(&s.migration.id, Verdict::NotChecked(why.clone()))
+                            }),
+                        );
+                        return Ok((verdicts, rebuilds));
+                    }
+                }
             }
-        ));
-        let failed = matches!(verdict.outcome, Verdict::Failed(_));
-        verdicts.push(verdict);
-        if failed {
-            let not_verified = steps[i + 1..]
-                .iter()
-                .map(|s| s.migration.id.clone())
-                .collect();
-            return Ok((verdicts, not_verified));
         }
     }
-    Ok((verdicts, Vec::new()))
+    Ok((verdicts, rebuilds))
 }
 
+fn verdict(id: &str, outcome: Verdict) -> MigrationVerdict {
+    MigrationVerdict {
+        id: id.to_owned(),
+        outcome,
+        proof: None,
+        accepted: Vec::new(),
+        stale_accepts: Vec::new(),
+        elapsed: Duration::ZERO,
+    }
+}
+
+fn failure(stage: &'static str, message: String) -> VerifyFailure {
+    VerifyFailure {
+        stage,
+        message,
+        diff: None,
+        differences: Vec::new(),
+    }
+}
+
+/// The word a progress line ends with.
+fn progress_word(outcome: &Verdict) -> &'static str {
+    match outcome {
+        Verdict::Refuted(f) | Verdict::FailedUp(f) => f.stage,
+        other => other.name(),
+    }
+}
+
+/// Verifies one migration from the state `known` (its snapshot, when the previous
+/// migration left one).
 async fn verify_one<B: Backend>(
     conn: &mut B,
     step: &Step<'_>,
+    known: Option<Snapshot>,
     progress: &mut dyn FnMut(&str),
-) -> Result<MigrationVerdict, VerifyError> {
+) -> Result<(MigrationVerdict, After), VerifyError> {
     let id = &step.migration.id;
-    let verdict = |outcome: Verdict, proof: Option<Proof>| MigrationVerdict {
-        id: id.clone(),
-        outcome,
-        proof,
-    };
-    let failed = |stage: &'static str, message: String, diff: Option<String>| {
-        verdict(
-            Verdict::Failed(VerifyFailure {
-                stage,
-                message,
-                diff,
-            }),
-            None,
-        )
-    };
-    // `check!(expr, stage)`: a failed step ends the migration's verification.
+    let mut result = verdict(id, Verdict::Proven);
+    // `check!(expr, stage, after)`: a failed step ends the migration's verification.
     macro_rules! check {
-        ($e:expr, $stage:expr) => {
+        ($e:expr, $stage:expr, $after:expr) => {
             match $e {
                 Ok(v) => v,
-                Err(Stop::Failed(message)) => return Ok(failed($stage, message, None)),
+                Err(Stop::Failed(message)) => {
+                    let f = failure($stage, message);
+                    result.outcome = if $stage == stage::UP {
+                        Verdict::FailedUp(f)
+                    } else {
+                        Verdict::Refuted(f)
+                    };
+                    return Ok((result, $after));
+                }
                 Err(Stop::Tool(e)) => return Err(e),
             }
         };
     }
 
-    let s0 = take_snapshot(conn, &format!("taking the snapshot before {id}")).await?;
+    let s0 = match known {
+        Some(s) => s,
+        None => take_snapshot(conn, &format!("taking the snapshot before {id}")).await?,
+    };
     progress(&format!("{id}: up"));
-    check!(run_up(conn, step).await, stage::UP);
+    check!(run_up(conn, step).await, stage::UP, After::UpFailed);
     let s1 = take_snapshot(conn, &format!("taking the snapshot after {id}")).await?;
     if let Some(verify) = &step.verify {
         check!(
             verify_after_up(conn, verify, step.backfill.is_some()).await,
-            stage::VERIFY_AFTER_UP
+            stage::VERIFY_AFTER_UP,
+            After::Known(s1)
         );
     }
-    let Some(down) = &step.down else {
-        return Ok(verdict(Verdict::UpOnly, None));
+    let down = match (&step.down, step.irreversible) {
+        (_, true) => {
+            result.outcome = Verdict::Irreversible;
+            result.stale_accepts = texts(step.accepts);
+            return Ok((result, After::Known(s1)));
+        }
+        (None, false) => {
+            result.outcome = Verdict::UpOnly;
+            result.stale_accepts = texts(step.accepts);
+            return Ok((result, After::Known(s1)));
+        }
+        (Some(down), false) => down,
     };
 
+    let mut used = vec![false; step.accepts.len()];
     progress(&format!("{id}: down"));
-    check!(run_bound(conn, step, down).await, stage::DOWN);
+    check!(
+        run_bound(conn, step, down).await,
+        stage::DOWN,
+        After::Unknown
+    );
     let s0_again = take_snapshot(conn, &format!("taking the snapshot after {id}'s down")).await?;
-    if s0_again != s0 {
-        return Ok(failed(
-            stage::DOWN_DIFFERS,
-            format!(
-                "down did not bring the schema back to what it was before up: {}",
-                describe_difference(&s0, &s0_again, "left behind", "not restored")
-            ),
-            Some(diff(&s0, &s0_again, "before up (S0)", "after down")),
-        ));
+    let restored = compare(&s0, &s0_again, step.accepts, &mut used);
+    if let Some(f) = restored.refutation(
+        stage::DOWN_DIFFERS,
+        "down did not bring the schema back to what it was before up",
+        ("left behind", "not restored"),
+        ("before up (S0)", "after down"),
+    ) {
+        result.outcome = Verdict::Refuted(f);
+        return Ok((result, After::Unknown));
     }
     if let (Some(verify), None) = (&step.verify, step.backfill) {
         check!(
             verify_after_down(conn, verify).await,
-            stage::VERIFY_AFTER_DOWN
+            stage::VERIFY_AFTER_DOWN,
+            After::Unknown
         );
     }
 
     progress(&format!("{id}: up again"));
-    check!(run_up(conn, step).await, stage::SECOND_UP);
+    check!(run_up(conn, step).await, stage::SECOND_UP, After::Unknown);
     let s1_again = take_snapshot(conn, &format!("taking the snapshot after {id} again")).await?;
-    if s1_again != s1 {
-        return Ok(failed(
-            stage::SECOND_UP_DIFFERS,
-            format!(
-                "up after down did not build the schema the first up built: {}",
-                describe_difference(
-                    &s1,
-                    &s1_again,
-                    "only after the second up",
-                    "only after the first up"
-                )
-            ),
-            Some(diff(
-                &s1,
-                &s1_again,
-                "after first up (S1)",
-                "after second up",
-            )),
-        ));
+    let rebuilt = compare(&s1, &s1_again, step.accepts, &mut used);
+    if let Some(f) = rebuilt.refutation(
+        stage::SECOND_UP_DIFFERS,
+        "up after down did not build the schema the first up built",
+        ("only after the second up", "only after the first up"),
+        ("after first up (S1)", "after second up"),
+    ) {
+        result.outcome = Verdict::Refuted(f);
+        return Ok((result, After::Unknown));
     }
-    let proof = Proof {
+
+    let mut accepted: Vec<String> = restored
+        .accepted
+        .iter()
+        .chain(&rebuilt.accepted)
+        .map(Difference::name)
+        .collect();
+    accepted.sort();
+    accepted.dedup();
+    result.accepted = accepted;
+    result.stale_accepts = step
+        .accepts
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(a, _)| a.text.clone())
+        .collect();
+    result.proof = Some(Proof {
         id: id.clone(),
         up: script_hash(&step.up_text),
         down: script_hash(&down.text),
         s0: snapshot_hash(&s0),
         s1: snapshot_hash(&s1),
         engine: conn.engine().to_owned(),
-    };
-    Ok(verdict(Verdict::Proven, Some(proof)))
+        accept: accept_hash(step.accepts),
+    });
+    Ok((result, After::Known(s1_again)))
+}
+
+fn texts(accepts: &[Accept]) -> Vec<String> {
+    accepts.iter().map(|a| a.text.clone()).collect()
 }
 
 async fn take_snapshot<B: Backend>(conn: &mut B, during: &str) -> Result<Snapshot, VerifyError> {
@@ -713,48 +1012,182 @@ pub fn diff(a: &Snapshot, b: &Snapshot, from: &str, to: &str) -> String {
         .to_string()
 }
 
-/// `"left behind: index users.users_name_idx; not restored: column users.email"`.
-fn describe_difference(before: &Snapshot, after: &Snapshot, extra: &str, missing: &str) -> String {
-    let key = |i: &SnapshotItem| format!("{} {}", i.kind, i.name);
-    let index = |s: &Snapshot| -> BTreeMap<String, String> {
-        s.items.iter().map(|i| (key(i), i.detail.clone())).collect()
+/// Two snapshots compared object by object, with the accept list applied.
+struct Comparison {
+    /// Objects only in the second snapshot.
+    added: Vec<Difference>,
+    /// Objects only in the first.
+    removed: Vec<Difference>,
+    /// Objects in both, defined differently.
+    changed: Vec<Difference>,
+    accepted: Vec<Difference>,
+    /// The snapshots without the accepted objects, for the diff.
+    before: Snapshot,
+    after: Snapshot,
+}
+
+/// Compares two snapshots; `used[i]` is set when `accepts[i]` accepted a difference.
+fn compare(
+    before: &Snapshot,
+    after: &Snapshot,
+    accepts: &[Accept],
+    used: &mut [bool],
+) -> Comparison {
+    let mut c = Comparison {
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+        accepted: Vec::new(),
+        before: Snapshot::default(),
+        after: Snapshot::default(),
     };
-    let (b, a) = (index(before), index(after));
-    let list = |names: Vec<&String>| {
-        const SHOWN: usize = 5;
-        let mut text = names
-            .iter()
-            .take(SHOWN)
-            .map(|n| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if names.len() > SHOWN {
-            text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    if before == after {
+        return c;
+    }
+    let owners = owners(before, after);
+    let (b, a) = (by_object(before, &owners), by_object(after, &owners));
+    let mut skipped = BTreeSet::new();
+    let objects: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    for object in objects {
+        let (old, new) = (b.get(object), a.get(object));
+        if old == new {
+            continue;
         }
-        text
+        let d = Difference {
+            object: object.clone(),
+            changed: old.is_some() && new.is_some(),
+        };
+        let mut accepted = false;
+        for (entry, used) in accepts.iter().zip(used.iter_mut()) {
+            if entry.accepts(&d) {
+                *used = true;
+                accepted = true;
+            }
+        }
+        if accepted {
+            skipped.insert(object.clone());
+            c.accepted.push(d);
+        } else if old.is_none() {
+            c.added.push(d);
+        } else if new.is_none() {
+            c.removed.push(d);
+        } else {
+            c.changed.push(d);
+        }
+    }
+    let keep = |s: &Snapshot| {
+        Snapshot::new(
+            s.items
+                .iter()
+                .filter(|i| !skipped.contains(&object_of(i, &owners)))
+                .cloned()
+                .collect(),
+        )
     };
-    let mut parts = Vec::new();
-    let added: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
-    let removed: Vec<&String> = b.keys().filter(|k| !a.contains_key(*k)).collect();
-    let changed: Vec<&String> = a
+    c.before = keep(before);
+    c.after = keep(after);
+    c
+}
+
+/// A snapshot's items grouped by the object they describe.
+fn by_object<'s>(
+    s: &'s Snapshot,
+    owners: &BTreeSet<String>,
+) -> BTreeMap<String, Vec<&'s SnapshotItem>> {
+    let mut map: BTreeMap<String, Vec<&SnapshotItem>> = BTreeMap::new();
+    for item in &s.items {
+        map.entry(object_of(item, owners)).or_default().push(item);
+    }
+    map
+}
+
+impl Comparison {
+    /// The failure when a difference is left that no accept entry covers.
+    fn refutation(
+        &self,
+        stage: &'static str,
+        what: &str,
+        (extra, missing): (&str, &str),
+        (from, to): (&str, &str),
+    ) -> Option<VerifyFailure> {
+        if self.before == self.after {
+            return None;
+        }
+        let mut parts = Vec::new();
+        for (label, list) in [
+            (extra, &self.added),
+            (missing, &self.removed),
+            ("changed", &self.changed),
+        ] {
+            if !list.is_empty() {
+                parts.push(format!("{label}: {}", names(list)));
+            }
+        }
+        if parts.is_empty() {
+            // Same objects, different order or duplicates: only the diff can tell.
+            parts.push("see the diff".to_owned());
+        }
+        Some(VerifyFailure {
+            stage,
+            message: format!("{what}: {}", parts.join("; ")),
+            diff: Some(diff(&self.before, &self.after, from, to)),
+            differences: self
+                .added
+                .iter()
+                .chain(&self.removed)
+                .chain(&self.changed)
+                .map(Difference::name)
+                .collect(),
+        })
+    }
+}
+
+/// `index a on t, table t: column c and 3 more`.
+fn names(list: &[Difference]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = list
         .iter()
-        .filter(|(k, d)| b.get(*k).is_some_and(|old| old != *d))
-        .map(|(k, _)| k)
-        .collect();
-    if !added.is_empty() {
-        parts.push(format!("{extra}: {}", list(added)));
+        .take(SHOWN)
+        .map(Difference::name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if list.len() > SHOWN {
+        text.push_str(&format!(" and {} more", list.len() - SHOWN));
     }
-    if !removed.is_empty() {
-        parts.push(format!("{missing}: {}", list(removed)));
+    text
+}
+
+/// The relations (tables, views) of either snapshot: a column, index, constraint or
+/// trigger item is named `<relation>.<name>`.
+fn owners(a: &Snapshot, b: &Snapshot) -> BTreeSet<String> {
+    a.items
+        .iter()
+        .chain(&b.items)
+        .filter(|i| matches!(i.kind.as_str(), "table" | "view" | "materialized view"))
+        .map(|i| i.name.clone())
+        .collect()
+}
+
+/// The object an item describes, in the vocabulary of `[verify] accept`.
+fn object_of(item: &SnapshotItem, owners: &BTreeSet<String>) -> String {
+    if matches!(
+        item.kind.as_str(),
+        "column" | "index" | "constraint" | "trigger"
+    ) {
+        // The longest relation name that prefixes the item's name at a dot (schemas and
+        // names may hold dots); without one, the part before the last dot.
+        let name = item.name.as_str();
+        let split = name
+            .match_indices('.')
+            .rev()
+            .map(|(at, _)| at)
+            .find(|&at| owners.contains(&name[..at]))
+            .or_else(|| name.rfind('.'));
+        if let Some(at) = split {
+            return object_name(&item.kind, &name[at + 1..], Some(&name[..at]));
+        }
     }
-    if !changed.is_empty() {
-        parts.push(format!("changed: {}", list(changed)));
-    }
-    if parts.is_empty() {
-        // Same items, different order or duplicates: only the diff can tell.
-        parts.push("see the diff".to_owned());
-    }
-    parts.join("; ")
+    object_name(&item.kind, &item.name, None)
 }
 
 /// Runs up; a backfill's batch placeholders are bound to its whole key range, and an
@@ -951,6 +1384,7 @@ mod tests {
         keys: Vec<i64>,
         rows_to_do: String,
         log: Vec<String>,
+        snapshots: usize,
     }
 
     fn err(message: &str) -> DbError {
@@ -1042,6 +1476,7 @@ mod tests {
             Ok(())
         }
         async fn snapshot(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
+            self.snapshots += 1;
             Ok(Snapshot::new(
                 self.objects
                     .iter()
@@ -1059,6 +1494,63 @@ mod tests {
         }
     }
 
+    /// A model the test keeps reading after the walk.
+    impl Backend for &mut Model {
+        fn dialect(&self) -> Dialect {
+            Dialect::Postgres
+        }
+        fn engine(&self) -> &str {
+            "postgresql-15.19"
+        }
+        async fn execute(&mut self, sql: &str) -> Result<u64, DbError> {
+            (**self).execute(sql).await
+        }
+        async fn execute_with(&mut self, sql: &str, p: &[Value]) -> Result<u64, DbError> {
+            (**self).execute_with(sql, p).await
+        }
+        async fn query(&mut self, sql: &str, p: &[Value]) -> Result<Vec<Row>, DbError> {
+            (**self).query(sql, p).await
+        }
+        async fn try_lock(&mut self, name: &str) -> Result<bool, DbError> {
+            (**self).try_lock(name).await
+        }
+        async fn unlock(&mut self, name: &str) -> Result<(), DbError> {
+            (**self).unlock(name).await
+        }
+        async fn lock_holder(&mut self, name: &str) -> Result<Option<String>, DbError> {
+            (**self).lock_holder(name).await
+        }
+        async fn set_lock_timeout(&mut self, ms: u64) -> Result<(), DbError> {
+            (**self).set_lock_timeout(ms).await
+        }
+        async fn snapshot(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
+            (**self).snapshot(exclude).await
+        }
+        async fn applications(&mut self) -> Result<Vec<String>, DbError> {
+            (**self).applications().await
+        }
+    }
+
+    /// For walks that must not rebuild (the test reads the one model afterwards).
+    struct NoRebuild<'m>(std::marker::PhantomData<&'m mut Model>);
+
+    fn no_rebuild<'m>() -> NoRebuild<'m> {
+        NoRebuild(std::marker::PhantomData)
+    }
+
+    impl<'m> Rebuild for NoRebuild<'m> {
+        type Conn = &'m mut Model;
+        async fn rebuild(
+            &mut self,
+            _: &'m mut Model,
+            _: &[Step<'_>],
+            last: usize,
+            _: &mut dyn FnMut(&str),
+        ) -> Result<&'m mut Model, Stop> {
+            panic!("no rebuild expected (after step {last})")
+        }
+    }
+
     /// A native catalog from `(path, text)` pairs.
     fn catalog(files: &[(&str, &str)]) -> (tempfile::TempDir, Catalog) {
         let dir = tempfile::tempdir().unwrap();
@@ -1071,11 +1563,45 @@ mod tests {
         (dir, c)
     }
 
-    async fn walk_model(
-        model: &mut Model,
+    /// Rebuilds a state on a fresh [`Model`] with the same answers, replaying the ups;
+    /// `fail` makes a rebuild fail as a replay would.
+    #[derive(Default)]
+    struct ModelServer {
+        keys: Vec<i64>,
+        rows_to_do: String,
+        rebuilt: Vec<usize>,
+        fail: bool,
+    }
+
+    impl Rebuild for ModelServer {
+        type Conn = Model;
+        async fn rebuild(
+            &mut self,
+            _old: Model,
+            steps: &[Step<'_>],
+            last: usize,
+            progress: &mut dyn FnMut(&str),
+        ) -> Result<Model, Stop> {
+            self.rebuilt.push(last);
+            if self.fail {
+                return Err(Stop::Failed("replaying it failed".into()));
+            }
+            let mut fresh = Model {
+                keys: self.keys.clone(),
+                rows_to_do: self.rows_to_do.clone(),
+                ..Model::default()
+            };
+            replay(&mut fresh, &steps[..=last], progress).await?;
+            Ok(fresh)
+        }
+    }
+
+    async fn walk_with(
+        model: Model,
+        server: &mut ModelServer,
         catalog: &Catalog,
         only: Option<&str>,
-    ) -> Result<(Vec<MigrationVerdict>, Vec<String>), VerifyError> {
+    ) -> Result<Vec<MigrationVerdict>, VerifyError> {
         let order: Vec<&str> = catalog.migrations.iter().map(|m| m.id.as_str()).collect();
         let options = VerifyOptions {
             only: only.map(str::to_owned),
@@ -1083,16 +1609,39 @@ mod tests {
         let steps = prepare(catalog, &order, &options, Dialect::Postgres)?;
         let done = Cell::new(0);
         let mut lines = Vec::new();
-        let result = walk(model, &steps, &done, &mut |l| lines.push(l.to_owned())).await;
+        let result = walk(model, server, &steps, &done, &mut |l| {
+            lines.push(l.to_owned())
+        })
+        .await;
         assert!(!lines.is_empty());
-        result
+        result.map(|(verdicts, rebuilds)| {
+            assert_eq!(rebuilds, server.rebuilt.len());
+            verdicts
+        })
+    }
+
+    /// Walks a fresh model; returns the verdicts and the log of the model the walk began
+    /// on (until a rebuild replaced it).
+    async fn walk_model(catalog: &Catalog) -> Vec<MigrationVerdict> {
+        walk_with(Model::default(), &mut ModelServer::default(), catalog, None)
+            .await
+            .unwrap()
     }
 
     fn failure(v: &MigrationVerdict) -> &VerifyFailure {
         match &v.outcome {
-            Verdict::Failed(f) => f,
+            Verdict::Refuted(f) | Verdict::FailedUp(f) => f,
             other => panic!("{} is {other:?}", v.id),
         }
+    }
+
+    fn outcomes(verdicts: &[MigrationVerdict]) -> Vec<&'static str> {
+        verdicts.iter().map(|v| v.outcome.name()).collect()
+    }
+
+    /// Counts the statements of the log equal to `sql`.
+    fn ran(log: &[String], sql: &str) -> usize {
+        log.iter().filter(|l| *l == sql).count()
     }
 
     #[tokio::test]
@@ -1107,14 +1656,26 @@ mod tests {
             ("0002_contract/down.sql", "CREATE index users_email;\n"),
             ("0002_contract/migration.toml", "phase = \"contract\"\n"),
             ("0003_no_down/up.sql", "CREATE table orders;\n"),
+            ("0004_gone/up.sql", "DROP table orders;\n"),
+            ("0004_gone/down.sql", "CREATE table orders;\n"),
+            ("0004_gone/migration.toml", "irreversible = true\n"),
         ]);
+        let order: Vec<&str> = c.migrations.iter().map(|m| m.id.as_str()).collect();
+        let steps = prepare(&c, &order, &VerifyOptions::default(), Dialect::Postgres).unwrap();
         let mut model = Model::default();
-        let (verdicts, not_verified) = walk_model(&mut model, &c, None).await.unwrap();
-        assert!(not_verified.is_empty());
-        let outcomes: Vec<&Verdict> = verdicts.iter().map(|v| &v.outcome).collect();
+        let done = Cell::new(0);
+        let (verdicts, rebuilds) = walk(&mut model, &mut no_rebuild(), &steps, &done, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!((rebuilds, done.get()), (0, 4));
+        // up, down, up again for 0001 and 0002; up only for 0003 and 0004.
+        assert_eq!(ran(&model.log, "CREATE table users"), 2);
+        assert_eq!(ran(&model.log, "CREATE index users_email"), 3);
+        assert_eq!(ran(&model.log, "CREATE table orders"), 1);
+        // A contract with a down script is verified like any other migration.
         assert_eq!(
-            outcomes,
-            vec![&Verdict::Proven, &Verdict::UpOnly, &Verdict::UpOnly]
+            outcomes(&verdicts),
+            ["proven", "proven", "up-only", "irreversible"]
         );
         let proof = verdicts[0].proof.as_ref().unwrap();
         assert_eq!(proof.id, "0001_users");
@@ -1122,68 +1683,63 @@ mod tests {
         assert_eq!(proof.down, script_hash(&down.replace("\r\n", "\n")));
         assert_eq!(proof.s0, snapshot_hash(&Snapshot::default()));
         assert_eq!(proof.engine, "postgresql-15.19");
+        assert_eq!(proof.accept, None);
         assert_ne!(proof.s0, proof.s1);
-        assert!(verdicts[1].proof.is_none());
-        // up, down, up again for 0001; the contract's down never runs.
-        assert_eq!(
-            model
-                .log
-                .iter()
-                .filter(|l| l.starts_with("CREATE table users"))
-                .count(),
-            2
-        );
-        assert!(!model.log.iter().any(|l| l == "CREATE index users_email"
-            && model
-                .log
-                .iter()
-                .filter(|l| l.starts_with("DROP index"))
-                .count()
-                > 2));
-        assert_eq!(
-            model
-                .log
-                .iter()
-                .filter(|l| *l == "CREATE index users_email")
-                .count(),
-            2
-        );
+        assert!(verdicts[1].proof.is_some());
+        assert!(verdicts[2].proof.is_none() && verdicts[3].proof.is_none());
+        assert!(verdicts
+            .iter()
+            .all(|v| v.accepted.is_empty() && v.stale_accepts.is_empty()));
     }
 
     #[tokio::test]
-    async fn an_inferred_contract_is_verified_up_only() {
+    async fn the_previous_snapshot_is_reused_and_irreversible_downs_never_run() {
         let (_d, c) = catalog(&[
-            (
-                "0001_users/up.sql",
-                "CREATE TABLE users (id int, email text);\n",
-            ),
-            ("0001_users/down.sql", "DROP TABLE users;\n"),
-            ("0002_drop/up.sql", "ALTER TABLE users DROP COLUMN email;\n"),
-            (
-                "0002_drop/down.sql",
-                "ALTER TABLE users ADD COLUMN email text;\n",
-            ),
+            ("0001_a/up.sql", "CREATE table a;\n"),
+            ("0001_a/down.sql", "DROP table a;\n"),
+            ("0002_b/up.sql", "DROP table a;\n"),
+            ("0002_b/down.sql", "CREATE table a;\n"),
+            ("0002_b/migration.toml", "irreversible = true\n"),
         ]);
+        let order = ["0001_a", "0002_b"];
+        let steps = prepare(&c, &order, &VerifyOptions::default(), Dialect::Postgres).unwrap();
         let mut model = Model::default();
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
-        assert_eq!(verdicts[1].outcome, Verdict::UpOnly);
-        assert!(!model.log.iter().any(|l| l.contains("ADD COLUMN")));
+        let (verdicts, _) = walk(
+            &mut model,
+            &mut no_rebuild(),
+            &steps,
+            &Cell::new(0),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcomes(&verdicts), ["proven", "irreversible"]);
+        // S0, S1, after down, after up again for 0001; only S1 for 0002.
+        assert_eq!(model.snapshots, 5);
+        assert_eq!(ran(&model.log, "CREATE table a"), 2);
+        assert_eq!(ran(&model.log, "DROP table a"), 2);
     }
 
     #[tokio::test]
-    async fn a_forgotten_index_fails_with_a_diff_and_stops_the_walk() {
+    async fn a_refuted_rollback_is_rebuilt_and_the_walk_goes_on() {
         let (_d, c) = catalog(&[
             (
                 "0001_a/up.sql",
                 "CREATE table users;\nCREATE index users_name_idx;\n",
             ),
             ("0001_a/down.sql", "DROP table users;\n"),
-            ("0002_b/up.sql", "CREATE table later;\n"),
+            (
+                "0002_b/up.sql",
+                "CHECK index users_name_idx;\nCREATE table later;\n",
+            ),
+            ("0002_b/down.sql", "DROP table later;\n"),
         ]);
-        let mut model = Model::default();
-        let (verdicts, not_verified) = walk_model(&mut model, &c, None).await.unwrap();
-        assert_eq!(verdicts.len(), 1);
-        assert_eq!(not_verified, vec!["0002_b"]);
+        let mut server = ModelServer::default();
+        let verdicts = walk_with(Model::default(), &mut server, &c, None)
+            .await
+            .unwrap();
+        assert_eq!(outcomes(&verdicts), ["refuted", "proven"]);
+        assert_eq!(server.rebuilt, [0]);
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::DOWN_DIFFERS);
         assert!(
@@ -1191,6 +1747,7 @@ mod tests {
             "{}",
             f.message
         );
+        assert_eq!(f.differences, ["index users_name_idx"]);
         let diff = f.diff.as_deref().unwrap();
         assert!(
             diff.starts_with("--- before up (S0)\n+++ after down\n"),
@@ -1198,7 +1755,102 @@ mod tests {
         );
         assert!(diff.contains("+index users_name_idx"), "{diff}");
         assert!(verdicts[0].proof.is_none());
-        assert!(!model.log.iter().any(|l| l.contains("later")));
+        // 0002 ran on the rebuilt state (its CHECK needs 0001's index) and was proven.
+        assert!(verdicts[1].proof.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_failed_up_ends_the_walk_and_a_failed_rebuild_too() {
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table a;\nFAIL no such thing;\n"),
+            ("0001_a/down.sql", "DROP table a;\n"),
+            ("0002_b/up.sql", "CREATE table b;\n"),
+        ]);
+        let verdicts = walk_model(&c).await;
+        assert_eq!(outcomes(&verdicts), ["failed-up", "not-checked"]);
+        assert_eq!(failure(&verdicts[0]).stage, stage::UP);
+        assert_eq!(
+            verdicts[1].outcome,
+            Verdict::NotChecked("an earlier up failed (0001_a)".into())
+        );
+
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table a;\n"),
+            ("0001_a/down.sql", "SELECT 1;\n"),
+            ("0002_b/up.sql", "CREATE table b;\n"),
+            ("0003_c/up.sql", "CREATE table c;\n"),
+        ]);
+        let mut server = ModelServer {
+            fail: true,
+            ..ModelServer::default()
+        };
+        let verdicts = walk_with(Model::default(), &mut server, &c, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            outcomes(&verdicts),
+            ["refuted", "not-checked", "not-checked"]
+        );
+        assert_eq!(
+            verdicts[2].outcome,
+            Verdict::NotChecked(
+                "the state after 0001_a could not be rebuilt: replaying it failed".into()
+            )
+        );
+        // The last migration's refutation needs no rebuild.
+        let (_d, c) = catalog(&[
+            ("0001_a/up.sql", "CREATE table a;\n"),
+            ("0001_a/down.sql", "SELECT 1;\n"),
+        ]);
+        let mut server = ModelServer::default();
+        walk_with(Model::default(), &mut server, &c, None)
+            .await
+            .unwrap();
+        assert!(server.rebuilt.is_empty());
+    }
+
+    #[tokio::test]
+    async fn accepted_differences_prove_with_a_note_and_stale_ones_are_named() {
+        let (_d, c) = catalog(&[
+            ("0000_base/up.sql", "CREATE view v;\n"),
+            ("0000_base/down.sql", "DROP view v;\n"),
+            // Down brings the view back with another definition.
+            ("0001_a/up.sql", "ALTER view v y;\nCREATE table t;\n"),
+            ("0001_a/down.sql", "DROP table t;\nALTER view v x;\n"),
+            (
+                "0001_a/migration.toml",
+                "[verify]\naccept = [\"view v\", \"index i on t\"]\n",
+            ),
+            ("0002_b/up.sql", "CREATE table b;\n"),
+            (
+                "0002_b/migration.toml",
+                "[verify]\naccept = [\"table b\"]\n",
+            ),
+            // Down leaves the view behind: `: definition` accepts only a change.
+            ("0003_c/up.sql", "CREATE view w;\n"),
+            ("0003_c/down.sql", "SELECT 1;\n"),
+            (
+                "0003_c/migration.toml",
+                "[verify]\naccept = [\"view w: definition\"]\n",
+            ),
+        ]);
+        let verdicts = walk_model(&c).await;
+        assert_eq!(
+            outcomes(&verdicts),
+            ["proven", "proven", "up-only", "refuted"]
+        );
+        assert_eq!(verdicts[1].accepted, ["view v: definition"]);
+        assert_eq!(verdicts[1].stale_accepts, ["index i on t"]);
+        assert_eq!(verdicts[2].stale_accepts, ["table b"]);
+        let proof = verdicts[1].proof.as_ref().unwrap();
+        assert_eq!(proof.accept, accept_hash(c.migrations[1].meta.accepts()));
+        assert!(proof.accept.is_some());
+        assert_eq!(verdicts[0].proof.as_ref().unwrap().accept, None);
+
+        let f = failure(&verdicts[3]);
+        assert_eq!(f.stage, stage::DOWN_DIFFERS);
+        assert!(f.message.contains("left behind: view w"), "{}", f.message);
+        assert!(verdicts[3].stale_accepts.is_empty());
     }
 
     #[tokio::test]
@@ -1207,8 +1859,12 @@ mod tests {
             ("0001_a/up.sql", "CREATE table t;\n"),
             ("0001_a/down.sql", "DROP table t;\n"),
             ("0001_a/verify.sql", "SELECT 1;\nCHECK table other;\n"),
+            ("0002_b/up.sql", "CHECK table t;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let mut server = ModelServer::default();
+        let verdicts = walk_with(Model::default(), &mut server, &c, None)
+            .await
+            .unwrap();
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::VERIFY_AFTER_UP);
         assert!(
@@ -1217,13 +1873,16 @@ mod tests {
             "{}",
             f.message
         );
+        // The state after up is the expected one: no rebuild, and 0002 goes on from it.
+        assert!(server.rebuilt.is_empty());
+        assert_eq!(verdicts[1].outcome, Verdict::UpOnly);
 
         let (_d, c) = catalog(&[
             ("0001_a/up.sql", "CREATE table t;\n"),
             ("0001_a/down.sql", "DROP table t;\n"),
             ("0001_a/verify.sql", "SELECT 1;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let verdicts = walk_model(&c).await;
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::VERIFY_AFTER_DOWN);
         assert!(f.diff.is_none());
@@ -1238,7 +1897,7 @@ mod tests {
             ),
             ("0001_a/down.sql", "DROP table t;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let verdicts = walk_model(&c).await;
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::UP);
         assert_eq!(
@@ -1250,22 +1909,27 @@ mod tests {
             ("0001_a/up.sql", "CREATE table t;\n"),
             ("0001_a/down.sql", "DROP table t;\nDROP table t;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let verdicts = walk_model(&c).await;
         let f = failure(&verdicts[0]);
+        assert_eq!(verdicts[0].outcome.name(), "refuted");
         assert_eq!(f.stage, stage::DOWN);
         assert!(f.message.starts_with("down.sql line 2"), "{}", f.message);
     }
 
     #[tokio::test]
-    async fn a_second_up_that_builds_something_else_fails() {
+    async fn a_second_up_that_builds_something_else_is_refuted() {
         let (_d, c) = catalog(&[
             ("0001_a/up.sql", "NEXTVAL ids;\n"),
             ("0001_a/down.sql", "DROP sequence ids;\n"),
         ]);
-        let (verdicts, _) = walk_model(&mut Model::default(), &c, None).await.unwrap();
+        let verdicts = walk_model(&c).await;
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::SECOND_UP_DIFFERS);
-        assert!(f.message.contains("changed: sequence ids"), "{}", f.message);
+        assert!(
+            f.message.contains("changed: sequence ids: definition"),
+            "{}",
+            f.message
+        );
         let diff = f.diff.as_deref().unwrap();
         assert!(diff.contains("-sequence ids 1\n+sequence ids 2"), "{diff}");
     }
@@ -1279,12 +1943,24 @@ mod tests {
             ("0002_b/down.sql", "DROP table b;\n"),
             ("0003_c/up.sql", "CREATE table c;\n"),
         ]);
+        let order: Vec<&str> = c.migrations.iter().map(|m| m.id.as_str()).collect();
+        let options = VerifyOptions {
+            only: Some("0002_b".into()),
+        };
+        let steps = prepare(&c, &order, &options, Dialect::Postgres).unwrap();
         let mut model = Model::default();
-        let (verdicts, not_verified) = walk_model(&mut model, &c, Some("0002_b")).await.unwrap();
+        let (verdicts, _) = walk(
+            &mut model,
+            &mut no_rebuild(),
+            &steps,
+            &Cell::new(0),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
         assert_eq!(verdicts.len(), 1);
         assert_eq!(verdicts[0].id, "0002_b");
         assert_eq!(verdicts[0].outcome, Verdict::Proven);
-        assert!(not_verified.is_empty());
         assert!(!model
             .log
             .iter()
@@ -1295,10 +1971,12 @@ mod tests {
         model
             .objects
             .insert(("table".into(), "a".into()), String::new());
-        let (verdicts, not_verified) = walk_model(&mut model, &c, Some("0002_b")).await.unwrap();
+        let verdicts = walk_with(model, &mut ModelServer::default(), &c, Some("0002_b"))
+            .await
+            .unwrap();
+        assert_eq!(outcomes(&verdicts), ["failed-up", "not-checked"]);
         assert_eq!(verdicts[0].id, "0001_a");
         assert!(failure(&verdicts[0]).message.starts_with("replaying it"));
-        assert_eq!(not_verified, vec!["0002_b"]);
 
         let order = ["0001_a"];
         let err = prepare(
@@ -1341,37 +2019,51 @@ mod tests {
             ),
         ];
         let (_d, c) = catalog(&files);
+        let order = ["0001_fill"];
+        let steps = prepare(&c, &order, &VerifyOptions::default(), Dialect::Postgres).unwrap();
         let mut model = Model {
             keys: vec![7, 3, 5],
             rows_to_do: "0".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        let (verdicts, _) = walk(
+            &mut model,
+            &mut no_rebuild(),
+            &steps,
+            &Cell::new(0),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
         assert_eq!(verdicts[0].outcome, Verdict::Proven);
         assert!(model
             .log
             .contains(&"SELECT min(\"id\"), max(\"id\") FROM \"public\".\"users\"".to_owned()));
         assert_eq!(
-            model
-                .log
-                .iter()
-                .filter(|l| l.as_str() == "UPDATE users SET x = 1 WHERE id >= 3 AND id < 8")
-                .count(),
+            ran(
+                &model.log,
+                "UPDATE users SET x = 1 WHERE id >= 3 AND id < 8"
+            ),
             2
         );
-        assert!(model
-            .log
-            .iter()
-            .any(|l| l == "UPDATE users SET x = NULL WHERE id >= 3 AND id < 8"));
+        assert_eq!(
+            ran(
+                &model.log,
+                "UPDATE users SET x = NULL WHERE id >= 3 AND id < 8"
+            ),
+            1
+        );
         // After down, a backfill's verify.sql is not expected to fail.
         assert_eq!(model.log.iter().filter(|l| l.contains("ROWS")).count(), 1);
 
-        let mut model = Model {
+        let model = Model {
             keys: vec![1, 2],
             rows_to_do: "2".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        let verdicts = walk_with(model, &mut ModelServer::default(), &c, None)
+            .await
+            .unwrap();
         let f = failure(&verdicts[0]);
         assert_eq!(f.stage, stage::VERIFY_AFTER_UP);
         assert!(
@@ -1380,12 +2072,14 @@ mod tests {
             f.message
         );
 
-        let mut model = Model {
+        let model = Model {
             keys: vec![1],
             rows_to_do: "lots".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        let verdicts = walk_with(model, &mut ModelServer::default(), &c, None)
+            .await
+            .unwrap();
         assert!(failure(&verdicts[0])
             .message
             .contains("must return one number"));
@@ -1395,7 +2089,15 @@ mod tests {
             rows_to_do: "0".into(),
             ..Model::default()
         };
-        let (verdicts, _) = walk_model(&mut model, &c, None).await.unwrap();
+        let (verdicts, _) = walk(
+            &mut model,
+            &mut no_rebuild(),
+            &steps,
+            &Cell::new(0),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
         assert_eq!(verdicts[0].outcome, Verdict::Proven);
         assert!(!model.log.iter().any(|l| l.starts_with("UPDATE")));
     }
@@ -1407,7 +2109,7 @@ mod tests {
             ("0002_b/up.sql", "LOST;\n"),
             ("0003_c/up.sql", "CREATE table c;\n"),
         ]);
-        let err = walk_model(&mut Model::default(), &c, None)
+        let err = walk_with(Model::default(), &mut ModelServer::default(), &c, None)
             .await
             .unwrap_err();
         match err {
@@ -1421,6 +2123,38 @@ mod tests {
                 assert_eq!(during, "running up.sql line 1");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn items_are_named_in_the_accept_vocabulary() {
+        let item = |kind: &str, name: &str| SnapshotItem {
+            kind: kind.into(),
+            name: name.into(),
+            detail: String::new(),
+        };
+        let owners: BTreeSet<String> = ["users", "audit.events", "odd.name"]
+            .map(str::to_owned)
+            .into();
+        for (kind, name, object) in [
+            ("table", "users", "table users"),
+            ("column", "users.email", "table users: column email"),
+            ("column", "audit.events.at", "table audit.events: column at"),
+            ("index", "odd.name.odd.idx", "index odd.idx on odd.name"),
+            (
+                "constraint",
+                "users.users_pkey",
+                "constraint users_pkey on users",
+            ),
+            ("trigger", "gone.t", "trigger t on gone"),
+            ("view", "audit.v", "view audit.v"),
+            ("function", "touch(integer)", "function touch(integer)"),
+        ] {
+            assert_eq!(
+                object_of(&item(kind, name), &owners),
+                object,
+                "{kind} {name}"
+            );
         }
     }
 
