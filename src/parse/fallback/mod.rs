@@ -15,12 +15,15 @@
 //! The text is cut once by sqlparser's tokenizer ([`tokens`]) and read with a [`Cursor`].
 //! Never panics.
 
+mod admin;
 mod body;
 mod tokens;
 
 use std::ops::Range;
 
-use crate::classify::op::{Generated, Name, ObjectKind, Op, ReindexTarget};
+use crate::classify::op::{
+    ConstraintKind, ConstraintSpec, Generated, IndexKind, Name, ObjectKind, Op, ReindexTarget,
+};
 use crate::dialect::Dialect;
 use tokens::{tokenize, Cursor, Kind};
 
@@ -121,17 +124,18 @@ fn statement(c: &mut Cursor) -> Option<Vec<Op>> {
     let verb = first.value.to_ascii_uppercase();
     c.pos += 1;
     let pg = c.pg();
-    match verb.as_str() {
+    let ops = match verb.as_str() {
         "CREATE" => create(c),
         "ALTER" => alter(c),
         "DROP" if c.peek_kw("INDEX") => drop_index(c),
-        "COMMENT" if pg => comment(c),
         "DO" if pg => do_block(c),
         "VACUUM" if pg => vacuum(c),
         "REINDEX" if pg => reindex(c),
+        "CLUSTER" if pg => cluster(c),
         "OPTIMIZE" if !pg => optimize(c),
         _ => None,
-    }
+    };
+    ops.or_else(|| admin::statement(c))
 }
 
 // ---- CREATE
@@ -163,21 +167,32 @@ fn create(c: &mut Cursor) -> Option<Vec<Op>> {
         return None;
     }
     let unique = c.eat_kw("UNIQUE");
+    let kind_at = c.pos;
+    let kind = match c.eat_one_of(&["SPATIAL", "FULLTEXT"]) {
+        Some(_) if unique || c.pg() => return None,
+        Some("SPATIAL") => Some((kind_at, IndexKind::Spatial)),
+        Some(_) => Some((kind_at, IndexKind::Fulltext)),
+        None => None,
+    };
     c.eat_one_of(&["TEMP", "TEMPORARY", "UNLOGGED"]);
     if c.eat_kw("INDEX") {
-        return create_index(c, unique);
+        return create_index(c, kind);
     }
-    if !unique && c.eat_kw("TABLE") {
+    if !unique && kind.is_none() && c.eat_kw("TABLE") {
         return create_table(c);
     }
     None
 }
 
 /// `CREATE [UNIQUE] INDEX … ON ONLY parent …` (PostgreSQL) and MySQL
-/// `CREATE INDEX … ALGORITHM=x LOCK=y` with values sqlparser lacks.
-fn create_index(c: &mut Cursor, _unique: bool) -> Option<Vec<Op>> {
+/// `CREATE {SPATIAL|FULLTEXT} INDEX` (`kind`: where the word is) and `CREATE INDEX …
+/// ALGORITHM=x LOCK=y` with values sqlparser lacks.
+fn create_index(c: &mut Cursor, kind: Option<(usize, IndexKind)>) -> Option<Vec<Op>> {
     let on = c.top_index(|t| t.is_kw("ON"))?;
     let mut skip = Vec::new();
+    if let Some((at, _)) = kind {
+        skip.push(at..at + 1);
+    }
     let only = c.pg() && c.toks.get(on + 1).is_some_and(|t| t.is_kw("ONLY"));
     if only {
         skip.push(on + 1..on + 2);
@@ -208,8 +223,14 @@ fn create_index(c: &mut Cursor, _unique: bool) -> Option<Vec<Op>> {
         _ => None,
     })?;
     for op in &mut ops {
-        if let Op::CreateIndex { only: o, .. } = op {
+        if let Op::CreateIndex {
+            only: o, kind: k, ..
+        } = op
+        {
             *o = only;
+            if let Some((_, kind)) = kind {
+                *k = kind;
+            }
         }
     }
     ops.extend(algorithm_and_lock.into_iter().map(|(kw, value)| {
@@ -488,13 +509,44 @@ fn alter(c: &mut Cursor) -> Option<Vec<Op>> {
     if c.eat_kw("TABLE") {
         return alter_table(c);
     }
-    if c.pg() && c.eat_kw("SEQUENCE") {
+    if c.eat_kw("SEQUENCE") {
         return alter_sequence(c);
+    }
+    if c.pg() && c.eat_kw("DOMAIN") {
+        return alter_domain(c);
     }
     if c.pg() && c.eat_kw("INDEX") {
         return alter_index(c);
     }
     None
+}
+
+/// PostgreSQL `ALTER DOMAIN name ADD [CONSTRAINT c] CHECK (expr) [NOT VALID]` (the other
+/// domain actions are in the [`admin`] table).
+fn alter_domain(c: &mut Cursor) -> Option<Vec<Op>> {
+    let domain = c.name()?;
+    c.eat_kw("ADD").then_some(())?;
+    let name = if c.eat_kw("CONSTRAINT") {
+        Some(c.column()?)
+    } else {
+        None
+    };
+    c.eat_kw("CHECK").then_some(())?;
+    let check = c.group()?;
+    is_expr(check.text(), c.dialect).then_some(())?;
+    let not_valid = c.eat_kws(&["NOT", "VALID"]);
+    done(
+        c,
+        vec![Op::AddDomainConstraint {
+            domain,
+            constraint: ConstraintSpec {
+                name,
+                kind: ConstraintKind::Check { not_null_of: None },
+                not_valid,
+                using_index: None,
+            },
+        }],
+    )
 }
 
 /// PostgreSQL `ALTER SEQUENCE [IF EXISTS] name option…`, `RENAME TO`, `SET SCHEMA`,
@@ -785,6 +837,14 @@ fn own_action(a: &mut Cursor, table: &Name) -> Option<Vec<Op>> {
                 a.pos = save;
                 return None;
             }
+        } else if a.eat_kws(&["CLUSTER", "ON"]) {
+            a.ident()?;
+            other_meta("cluster on")
+        } else if a.eat_kws(&["SET", "WITHOUT", "CLUSTER"]) {
+            other_meta("set without cluster")
+        } else if a.eat_kws(&["SET", "SCHEMA"]) {
+            a.ident()?;
+            other_meta("set schema")
         } else if a.eat_kws(&["SET", "TABLESPACE"]) {
             a.ident()?;
             a.eat_kw("NOWAIT");
@@ -1054,71 +1114,6 @@ fn drop_index(c: &mut Cursor) -> Option<Vec<Op>> {
 
 // ---- PostgreSQL statements
 
-/// `COMMENT ON <object> name [(args)] [ON table] IS {'text' | NULL}`.
-fn comment(c: &mut Cursor) -> Option<Vec<Op>> {
-    c.eat_kw("ON").then_some(())?;
-    let object = |c: &mut Cursor| {
-        for words in COMMENT_OBJECTS {
-            if c.eat_kws(words) {
-                return true;
-            }
-        }
-        false
-    };
-    object(c).then_some(())?;
-    c.name()?;
-    if c.punct_at(0, "(") {
-        c.group()?;
-    }
-    if c.eat_kw("ON") {
-        c.eat_kw("DOMAIN");
-        c.name()?;
-    }
-    c.eat_kw("IS").then_some(())?;
-    if !c.eat_kw("NULL") {
-        c.peek()
-            .filter(|t| t.kind == Kind::Str || t.kind == Kind::Dollar)?;
-        c.pos += 1;
-    }
-    done(c, vec![inert("comment on")])
-}
-
-/// Objects COMMENT ON names that sqlparser lacks; longer sequences first.
-const COMMENT_OBJECTS: &[&[&str]] = &[
-    &["CONSTRAINT"],
-    &["FUNCTION"],
-    &["PROCEDURE"],
-    &["ROUTINE"],
-    &["AGGREGATE"],
-    &["TRIGGER"],
-    &["POLICY"],
-    &["RULE"],
-    &["OPERATOR"],
-    &["MATERIALIZED", "VIEW"],
-    &["INDEX"],
-    &["SEQUENCE"],
-    &["TYPE"],
-    &["DOMAIN"],
-    &["VIEW"],
-    &["TABLE"],
-    &["COLUMN"],
-    &["SCHEMA"],
-    &["EXTENSION"],
-    &["ROLE"],
-    &["DATABASE"],
-    &["STATISTICS"],
-    &["PUBLICATION"],
-    &["SUBSCRIPTION"],
-    &["SERVER"],
-    &["FOREIGN", "TABLE"],
-    &["EVENT", "TRIGGER"],
-    &["TEXT", "SEARCH", "CONFIGURATION"],
-    &["TEXT", "SEARCH", "DICTIONARY"],
-    &["COLLATION"],
-    &["LANGUAGE"],
-    &["TABLESPACE"],
-];
-
 /// `DO [LANGUAGE lang] 'code' [LANGUAGE lang]`.
 fn do_block(c: &mut Cursor) -> Option<Vec<Op>> {
     let language = |c: &mut Cursor| -> Option<()> {
@@ -1133,6 +1128,31 @@ fn do_block(c: &mut Cursor) -> Option<Vec<Op>> {
     c.pos += 1;
     language(c)?;
     done(c, vec![Op::Procedural { what: "do".into() }])
+}
+
+/// `CLUSTER [VERBOSE] [(options)] [table [USING index]]`, and the old `CLUSTER index ON
+/// table`: a rewrite of the table in index order.
+fn cluster(c: &mut Cursor) -> Option<Vec<Op>> {
+    if c.punct_at(0, "(") {
+        for mut item in c.group()?.items() {
+            item.ident()?;
+            if !item.at_end() {
+                option_enabled(&mut item)?;
+            }
+            item.at_end().then_some(())?;
+        }
+    } else {
+        c.eat_kw("VERBOSE");
+    }
+    let mut table = c.name();
+    if table.is_some() {
+        if c.eat_kw("USING") {
+            c.ident()?;
+        } else if c.eat_kw("ON") {
+            table = Some(c.name()?);
+        }
+    }
+    done(c, vec![Op::Cluster { table }])
 }
 
 /// `VACUUM [(option [value], …)] | [FULL] [FREEZE] [VERBOSE] [ANALYZE] [table [(cols)], …]`.
