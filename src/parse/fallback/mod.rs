@@ -197,6 +197,11 @@ fn create_index(c: &mut Cursor, kind: Option<(usize, IndexKind)>) -> Option<Vec<
     if only {
         skip.push(on + 1..on + 2);
     }
+    if let Some(at) = c.pg().then(|| c.top_index(|t| t.is_kw("TABLESPACE"))).flatten() {
+        // `TABLESPACE name`, which sqlparser lacks on an index.
+        c.toks.get(at + 1).filter(|t| t.is_ident())?;
+        skip.push(at..at + 2);
+    }
     let mut algorithm_and_lock = Vec::new();
     if !c.pg() {
         // Trailing `ALGORITHM [=] x` / `LOCK [=] y`, read here.
@@ -295,6 +300,13 @@ fn create_table(c: &mut Cursor) -> Option<Vec<Op>> {
             partition_by(&mut part)?;
             skip.push(p..c.toks.len());
         }
+    } else if let Some(at) = open
+        .and_then(|o| c.slice(o, c.toks.len()).group().map(|g| o + g.toks.len() + 2))
+        .and_then(|after| (after..c.toks.len()).find(|&i| c.toks[i].is_kw("USING")))
+    {
+        // `USING access_method` after the column list.
+        c.toks.get(at + 1).filter(|t| t.is_ident())?;
+        skip.push(at..at + 2);
     }
     if skip.is_empty() {
         return None;
@@ -351,7 +363,7 @@ fn item_ranges(g: &Cursor) -> Vec<(usize, usize)> {
     out
 }
 
-/// How many tokens the name starting at `at` takes (`a`, `s.a`).
+/// How many tokens the name starting at `at` takes beyond its first (`a`: 0, `s.a`: 2).
 fn name_len(g: &Cursor, at: usize) -> usize {
     let mut look = g.slice(at, g.toks.len());
     look.name();
@@ -722,6 +734,16 @@ fn patched_action(
     } else {
         virtual_column = virtual_generated(c, range.clone())?;
         skip.extend(virtual_column.clone());
+        if a.peek_kw("ALTER") {
+            // `ALTER COLUMN c TYPE t COLLATE x`: sqlparser lacks the collation.
+            if let Some(at) = range
+                .clone()
+                .find(|&i| c.is_top(&c.toks[i]) && c.toks[i].is_kw("COLLATE"))
+            {
+                c.toks.get(at + 1).filter(|t| t.is_ident())?;
+                skip.push(at..at + 2 + name_len(c, at + 1));
+            }
+        }
         // `… AS IDENTITY (sequence options)` and `PRIMARY KEY (…) WITH (storage)`.
         for i in range.clone() {
             let t = &c.toks[i];
@@ -767,6 +789,32 @@ fn patched_action(
     }
     let _ = table;
     Some(ops)
+}
+
+/// A column's identity changes, at least one: `SET GENERATED {ALWAYS | BY DEFAULT}`,
+/// `RESTART [[WITH] n]`, `SET sequence_option`.
+fn identity_options(a: &mut Cursor) -> Option<()> {
+    let start = a.pos;
+    while !a.at_end() {
+        if a.eat_kws(&["SET", "GENERATED"]) {
+            if !a.eat_kw("ALWAYS") {
+                a.eat_kws(&["BY", "DEFAULT"]).then_some(())?;
+            }
+        } else if a.eat_kw("RESTART") {
+            if a.eat_kw("WITH") || a.peek().is_some_and(|t| t.kind == Kind::Number) {
+                a.signed_number()?;
+            }
+        } else if a.eat_kw("SET") && !a.peek_kw("SET") {
+            // One sequence option: the longest run of tokens that reads as options.
+            let from = a.pos;
+            a.pos = (from + 1..=a.toks.len())
+                .rev()
+                .find(|&end| sequence_options(&mut a.slice(from, end)).is_some())?;
+        } else {
+            return None;
+        }
+    }
+    (a.pos > start).then_some(())
 }
 
 /// PostgreSQL 18 virtual generated columns, `GENERATED ALWAYS AS (expr) [VIRTUAL]`, which
@@ -833,6 +881,18 @@ fn own_action(a: &mut Cursor, table: &Name) -> Option<Vec<Op>> {
             } else if a.eat_kws(&["SET", "STORAGE"]) || a.eat_kws(&["SET", "COMPRESSION"]) {
                 a.ident()?;
                 other_meta("set storage")
+            } else if a.eat_kws(&["DROP", "EXPRESSION"]) {
+                a.eat_if_exists();
+                other_meta("drop expression")
+            } else if a.eat_kws(&["DROP", "IDENTITY"]) {
+                a.eat_if_exists();
+                other_meta("identity")
+            } else if a.punct_at(1, "(") && a.eat_one_of(&["SET", "RESET"]).is_some() {
+                a.group()?;
+                other_meta("set")
+            } else if a.peek_kws(&["SET", "GENERATED"]) || a.peek_any(&["RESTART", "SET"]) {
+                identity_options(a)?;
+                other_meta("identity")
             } else {
                 a.pos = save;
                 return None;
@@ -845,6 +905,9 @@ fn own_action(a: &mut Cursor, table: &Name) -> Option<Vec<Op>> {
         } else if a.eat_kws(&["SET", "SCHEMA"]) {
             a.ident()?;
             other_meta("set schema")
+        } else if a.eat_kws(&["SET", "ACCESS", "METHOD"]) {
+            a.ident()?;
+            other_meta("set access method")
         } else if a.eat_kws(&["SET", "TABLESPACE"]) {
             a.ident()?;
             a.eat_kw("NOWAIT");
