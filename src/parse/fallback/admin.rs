@@ -107,6 +107,9 @@ const ROWS: &[(On, &str, Effect)] = &[
     (Pg, "ALTER SYSTEM { SET name { TO | = } { DEFAULT | vals } | RESET { ALL | name } }", Inert("alter system")),
     (Pg, "ALTER DATABASE name { SET name FROM CURRENT | SET name { TO | = } { DEFAULT | vals } | RESET { ALL | name } | SET TABLESPACE id | REFRESH COLLATION VERSION | [ WITH ] @dboption @dboption ... }", Inert("alter database")),
     // ---- MySQL / MariaDB
+    (My, "ANALYZE [ NO_WRITE_TO_BINLOG | LOCAL ] { TABLE | TABLES } names PERSISTENT FOR { ALL | COLUMNS grp INDEXES grp }", Inert("table maintenance")),
+    (My, "LOCK TABLE @locked [ , @locked ] ...", Inert("lock tables")),
+    (My, "UNLOCK TABLE", Inert("unlock tables")),
     (My, "{ ANALYZE | CHECK | REPAIR | CHECKSUM } [ NO_WRITE_TO_BINLOG | LOCAL ] { TABLE | TABLES } names [ FOR UPGRADE ] [ QUICK | FAST | MEDIUM | EXTENDED | CHANGED | USE_FRM ] ...", Inert("table maintenance")),
     (My, "CREATE [ OR REPLACE ] { USER | ROLE } [ IF NOT EXISTS ] @userspec [ , @userspec ] ... @useroption ...", Inert("create user")),
     (My, "ALTER USER [ IF EXISTS ] @userspec [ , @userspec ] ... @useroption ...", Inert("alter user")),
@@ -160,6 +163,8 @@ const MACROS: &[(&str, &str)] = &[
     ("userspec", "account [ IDENTIFIED { BY [ PASSWORD ] str | { VIA | WITH } id [ { BY | USING | AS } str ] } ]"),
     ("useroption", "REQUIRE { NONE | SSL | X509 } | WITH { MAX_QUERIES_PER_HOUR | MAX_UPDATES_PER_HOUR | MAX_CONNECTIONS_PER_HOUR | MAX_USER_CONNECTIONS | MAX_STATEMENT_TIME } num | PASSWORD EXPIRE [ DEFAULT | NEVER | INTERVAL num DAY ] | ACCOUNT { LOCK | UNLOCK } | DEFAULT ROLE { NONE | accounts }"),
     ("eventclause", "ON SCHEDULE EVERY val id [ STARTS str ] [ ENDS str ] | ON SCHEDULE AT str | ON COMPLETION [ NOT ] PRESERVE | RENAME TO name | ENABLE | DISABLE [ ON SLAVE ] | COMMENT str"),
+    ("locked", "name @lockmode | name [ AS ] id @lockmode"),
+    ("lockmode", "READ [ LOCAL ] | [ LOW_PRIORITY ] WRITE [ CONCURRENT ]"),
     ("mydboption", "[ DEFAULT ] { CHARACTER SET | CHARSET | COLLATE } [ = ] val | COMMENT [ = ] str"),
 ];
 

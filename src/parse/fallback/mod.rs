@@ -133,6 +133,7 @@ fn statement(c: &mut Cursor) -> Option<Vec<Op>> {
         "REINDEX" if pg => reindex(c),
         "CLUSTER" if pg => cluster(c),
         "OPTIMIZE" if !pg => optimize(c),
+        "SET" if !pg && c.eat_kw("STATEMENT") => set_statement(c),
         _ => None,
     };
     ops.or_else(|| admin::statement(c))
@@ -142,6 +143,9 @@ fn statement(c: &mut Cursor) -> Option<Vec<Op>> {
 
 fn create(c: &mut Cursor) -> Option<Vec<Op>> {
     let start = 0;
+    if let Some(tail) = check_option(c) {
+        return reparse(c, start..c.toks.len() - tail, &[]);
+    }
     let or_replace = c.eat_kws(&["OR", "REPLACE"]);
     if c.pg() {
         if c.peek_any(&["FUNCTION", "PROCEDURE"]) {
@@ -466,6 +470,27 @@ fn partition_definitions(g: Cursor) -> Option<()> {
     Some(())
 }
 
+/// How many tokens a view's trailing `WITH [CASCADED | LOCAL] CHECK OPTION` takes, when
+/// the statement creates a view and ends with it (sqlparser lacks the clause).
+fn check_option(c: &Cursor) -> Option<usize> {
+    let as_at = c.top_index(|t| t.is_kw("AS"))?;
+    (c.pos..as_at).find(|&i| c.toks[i].is_kw("VIEW"))?;
+    let n = c.toks.len();
+    let ends = |kws: &[&str]| {
+        n > kws.len()
+            && kws.iter().enumerate().all(|(k, kw)| {
+                let t = &c.toks[n - kws.len() + k];
+                c.is_top(t) && t.is_kw(kw)
+            })
+    };
+    let tails: [&[&str]; 3] = [
+        &["WITH", "CASCADED", "CHECK", "OPTION"],
+        &["WITH", "LOCAL", "CHECK", "OPTION"],
+        &["WITH", "CHECK", "OPTION"],
+    ];
+    tails.iter().find(|k| ends(k)).map(|k| k.len())
+}
+
 /// `CREATE MATERIALIZED VIEW … [WITH [NO] DATA]`: sqlparser lacks the last clause.
 fn create_matview(c: &mut Cursor, start: usize) -> Option<Vec<Op>> {
     let n = c.toks.len();
@@ -518,6 +543,9 @@ fn create_statistics(c: &mut Cursor) -> Option<Vec<Op>> {
 // ---- ALTER
 
 fn alter(c: &mut Cursor) -> Option<Vec<Op>> {
+    if !c.pg() && c.peek_any(&["ONLINE", "IGNORE"]) && c.kw_at(1, "TABLE") {
+        c.pos += 1;
+    }
     if c.eat_kw("TABLE") {
         return alter_table(c);
     }
@@ -668,10 +696,21 @@ fn alter_table(c: &mut Cursor) -> Option<Vec<Op>> {
         return None;
     }
     let mut ops = Vec::new();
+    if is_online_or_ignore(c) && c.toks[1].is_kw("ONLINE") {
+        // MariaDB `ALTER ONLINE TABLE`: LOCK=NONE.
+        ops.push(Op::AlterLock {
+            table: table.clone(),
+            lock: "NONE".to_owned(),
+        });
+    }
     let mut from = c.pos;
     for (i, t) in c.toks.iter().enumerate().skip(from) {
         let last = i + 1 == c.toks.len();
-        if c.is_top(t) && t.is_punct(",") || last {
+        // MySQL `ORDER BY a, b` is one action, to the end.
+        let order_by = !c.pg()
+            && c.toks[from].is_kw("ORDER")
+            && c.toks.get(from + 1).is_some_and(|t| t.is_kw("BY"));
+        if c.is_top(t) && t.is_punct(",") && !order_by || last {
             let to = if last && !t.is_punct(",") { i + 1 } else { i };
             if to == from {
                 return None;
@@ -681,6 +720,11 @@ fn alter_table(c: &mut Cursor) -> Option<Vec<Op>> {
         }
     }
     Some(ops)
+}
+
+/// MySQL `ALTER ONLINE TABLE` / `ALTER IGNORE TABLE`, which sqlparser lacks.
+fn is_online_or_ignore(c: &Cursor) -> bool {
+    !c.pg() && c.toks.get(1).is_some_and(|t| t.is_any_kw(&["ONLINE", "IGNORE"]))
 }
 
 /// One action, tokens `range`; MySQL table options may follow each other without commas.
@@ -769,6 +813,9 @@ fn patched_action(
     text_range.end = range.end;
     let hole = head.end..range.start;
     skip.push(hole);
+    if is_online_or_ignore(c) {
+        skip.push(1..2);
+    }
     let mut ops = reparse(c, text_range, &skip)?;
     for op in &mut ops {
         match op {
@@ -917,6 +964,20 @@ fn own_action(a: &mut Cursor, table: &Name) -> Option<Vec<Op>> {
         }
     } else if let Some(ops) = table_option(a, table) {
         return Some(ops);
+    } else if a.eat_one_of(&["DISABLE", "ENABLE"]).is_some() {
+        a.eat_kw("KEYS").then_some(())?;
+        other_meta("keys")
+    } else if a.eat_kws(&["ORDER", "BY"]) {
+        let cols = a.list(|a| {
+            let col = a.column()?;
+            a.eat_one_of(&["ASC", "DESC"]);
+            Some(col)
+        });
+        cols.first()?;
+        Op::RebuildTable {
+            table: t,
+            how: "order by".to_owned(),
+        }
     } else if a.eat_kw("FORCE") {
         Op::RebuildTable {
             table: t,
@@ -1312,6 +1373,27 @@ fn reindex(c: &mut Cursor) -> Option<Vec<Op>> {
 }
 
 // ---- MySQL statements
+
+/// MariaDB `SET STATEMENT var = value, … FOR statement`: the settings hold for that one
+/// statement (often `lock_wait_timeout` for an ALTER TABLE).
+fn set_statement(c: &mut Cursor) -> Option<Vec<Op>> {
+    let mut ops = c.list(|c| {
+        let name = c.ident()?.0.to_lowercase();
+        c.eat_punct("=").then_some(())?;
+        let value = c.option_word()?;
+        Some(Op::Set {
+            name,
+            value,
+            local: true,
+        })
+    });
+    ops.first()?;
+    c.eat_kw("FOR").then_some(())?;
+    let mut inner = c.rest();
+    let statement_ops = reparse(c, c.pos..c.toks.len(), &[]).or_else(|| statement(&mut inner))?;
+    ops.extend(statement_ops);
+    Some(ops)
+}
 
 /// `OPTIMIZE [NO_WRITE_TO_BINLOG|LOCAL] {TABLE|TABLES} name, …`.
 fn optimize(c: &mut Cursor) -> Option<Vec<Op>> {
