@@ -351,9 +351,10 @@ fn slot(s: &str, c: &mut Cursor, named: &mut Option<Name>) -> Option<()> {
         }
         "args" => {
             let g = c.group()?;
-            let ok = g.items().iter().all(|i| {
-                i.peek().is_some_and(|t| t.is_ident() || t.is_punct("*"))
-            });
+            let ok = g
+                .items()
+                .iter()
+                .all(|i| i.peek().is_some_and(|t| t.is_ident() || t.is_punct("*")));
             ok.then_some(())?;
         }
         "expr" => {
@@ -371,19 +372,20 @@ fn slot(s: &str, c: &mut Cursor, named: &mut Option<Name>) -> Option<()> {
             let start = c.pos;
             let depth = c.peek()?.depth;
             while let Some(t) = c.peek() {
-                let at_level = t.depth == depth
-                    && (t.is_any_kw(TYPE_ENDS) || t.is_punct(","));
+                let at_level = t.depth == depth && (t.is_any_kw(TYPE_ENDS) || t.is_punct(","));
                 if at_level || t.depth < depth {
                     break;
                 }
                 c.pos += 1;
             }
             let text = c.text_range(start, c.pos);
-            (c.pos > start && is_expr(&format!("CAST(NULL AS {text})"), c.dialect))
-                .then_some(())?;
+            (c.pos > start && is_expr(&format!("CAST(NULL AS {text})"), c.dialect)).then_some(())?;
         }
         "oper" => {
-            // An operator, `+` or `===`: punctuation written without spaces.
+            // An operator, `+`, `===` or `public.===`: punctuation written without spaces.
+            if c.tok(0).is_some_and(|t| t.is_ident()) && c.punct_at(1, ".") {
+                c.pos += 2;
+            }
             let is_op = |t: &super::tokens::Tok| {
                 t.kind == Kind::Punct
                     && !t.is_open()
@@ -428,4 +430,110 @@ fn value(c: &mut Cursor) -> Option<()> {
         .filter(|t| matches!(t.kind, Kind::Word | Kind::Quoted | Kind::Str | Kind::Number))?;
     c.pos += 1;
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::classify::op::{Name, ObjectKind, Op};
+    use crate::dialect::Dialect;
+    use crate::parse::fallback::recognize;
+
+    fn pg(sql: &str) -> Option<Vec<Op>> {
+        recognize(sql, Dialect::Postgres)
+    }
+
+    fn my(sql: &str) -> Option<Vec<Op>> {
+        recognize(sql, Dialect::Mysql)
+    }
+
+    #[test]
+    fn statements_that_cannot_run_in_a_test_still_read() {
+        // Server-wide or needing a provider, a directory or a remote server.
+        for sql in [
+            "ALTER SYSTEM SET work_mem = '4MB'",
+            "ALTER SYSTEM RESET ALL",
+            "SECURITY LABEL FOR selinux ON TABLE t IS 'system_u:object_r:sepgsql_table_t:s0'",
+            "SECURITY LABEL ON COLUMN t.c IS NULL",
+            "CREATE TABLESPACE fast OWNER app LOCATION '/ssd' WITH (random_page_cost = 1.1)",
+            "ALTER TABLESPACE fast SET (random_page_cost = 1.1)",
+            "IMPORT FOREIGN SCHEMA remote LIMIT TO (a, b) FROM SERVER s INTO local OPTIONS (x 'y')",
+            "ALTER DATABASE app SET search_path TO app, public",
+            "ALTER DATABASE app RESET ALL",
+        ] {
+            assert!(pg(sql).is_some(), "{sql}");
+        }
+        assert!(my("SHUTDOWN").is_some());
+        assert!(my("XA RECOVER FORMAT = 'SQL'").is_some());
+    }
+
+    #[test]
+    fn every_ownable_kind_reads_as_pg_dump_writes_it() {
+        for object in [
+            "TYPE public.mood",
+            "FUNCTION public.f(integer, text)",
+            "AGGREGATE public.agg(text)",
+            "OPERATOR public.=== (integer, integer)",
+            "TEXT SEARCH CONFIGURATION public.cfg",
+            "LARGE OBJECT 42",
+            "EVENT TRIGGER ddl",
+            "FOREIGN DATA WRAPPER w",
+        ] {
+            let sql = format!("ALTER {object} OWNER TO postgres");
+            assert!(pg(&sql).is_some(), "{sql}");
+            let sql = format!("COMMENT ON {object} IS 'x'");
+            assert!(pg(&sql).is_some(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn near_misses_are_rejected() {
+        for sql in [
+            "ALTER TYPE mood OWNER postgres",
+            "ALTER TYPE mood OWNER TO",
+            "ALTER EXTENSION e OWNER TO postgres",
+            "ALTER AGGREGATE agg OWNER TO postgres",
+            "COMMENT ON EXTENSION e",
+            "COMMENT ON EXTENSION e IS 'x' 'y'",
+            "COMMENT ON CAST (int AS) IS 'x'",
+            "DROP PUBLICATION",
+            "CREATE PUBLICATION p FOR TABLE",
+            "CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION f",
+            "ALTER DEFAULT PRIVILEGES GRANT SELECT TABLES TO r",
+            "SET CONSTRAINTS ALL LATER",
+            "ALTER DOMAIN d SET DEFAULT",
+            "ALTER TYPE pair ADD ATTRIBUTE c",
+            "ALTER FUNCTION f(int) IMMUTABLE STRICT SOMETIMES",
+        ] {
+            assert_eq!(pg(sql), None, "{sql}");
+        }
+        for sql in [
+            "CHECK TABEL t",
+            "XA START",
+            "RENAME USER a TO",
+            "HANDLER t READ",
+            "LOCK TABLE t",
+            "DO",
+        ] {
+            assert_eq!(my(sql), None, "{sql}");
+        }
+    }
+
+    #[test]
+    fn effects_name_the_object() {
+        assert_eq!(
+            pg("DROP TEXT SEARCH DICTIONARY IF EXISTS public.d CASCADE"),
+            Some(vec![Op::DropObject {
+                kind: ObjectKind::Other,
+                names: vec![Name::new("d")],
+            }])
+        );
+        assert_eq!(
+            pg("ALTER TYPE pair ALTER ATTRIBUTE b SET DATA TYPE varchar(10) CASCADE"),
+            Some(vec![Op::AlterObject {
+                kind: ObjectKind::Type,
+                name: Name::new("pair"),
+            }])
+        );
+        assert_eq!(pg("TABLE users"), Some(vec![Op::Select]));
+    }
 }

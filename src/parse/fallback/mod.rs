@@ -1,10 +1,13 @@
 //! Recognition of valid statements sqlparser cannot read.
 //!
 //! Owns turning the text of one statement that sqlparser rejected into `Op`s, for the
-//! shapes sqlparser lacks: `DROP INDEX CONCURRENTLY`, `REINDEX`, `VACUUM (…)`, `DO` blocks,
-//! `ALTER SEQUENCE`, `COMMENT ON CONSTRAINT`, PostgreSQL procedures, MySQL `OPTIMIZE`, table
-//! options such as `ENGINE=` inside ALTER TABLE, partition clauses, MariaDB `IF [NOT]
-//! EXISTS` on indexes and columns, and MySQL trigger, procedure, function and event bodies.
+//! shapes sqlparser lacks: `DROP INDEX CONCURRENTLY`, `REINDEX`, `VACUUM (…)`, `CLUSTER`,
+//! `DO` blocks, `ALTER SEQUENCE`, `ALTER DOMAIN … ADD CONSTRAINT`, PostgreSQL procedures,
+//! MySQL `OPTIMIZE`, table options such as `ENGINE=` inside ALTER TABLE, partition clauses,
+//! MariaDB `IF [NOT] EXISTS` on indexes and columns, `SET STATEMENT … FOR`, and MySQL
+//! trigger, procedure, function and event bodies. Administrative statements of every
+//! object kind (owners, comments, publications, casts, accounts, …) are read from the
+//! grammar table in [`admin`].
 //!
 //! Every grammar here is "recognise, then reject": a statement is recognised only when its
 //! whole text reads, to the last token; anything unexpected returns `None`, and the caller
@@ -201,7 +204,11 @@ fn create_index(c: &mut Cursor, kind: Option<(usize, IndexKind)>) -> Option<Vec<
     if only {
         skip.push(on + 1..on + 2);
     }
-    if let Some(at) = c.pg().then(|| c.top_index(|t| t.is_kw("TABLESPACE"))).flatten() {
+    if let Some(at) = c
+        .pg()
+        .then(|| c.top_index(|t| t.is_kw("TABLESPACE")))
+        .flatten()
+    {
         // `TABLESPACE name`, which sqlparser lacks on an index.
         c.toks.get(at + 1).filter(|t| t.is_ident())?;
         skip.push(at..at + 2);
@@ -305,7 +312,11 @@ fn create_table(c: &mut Cursor) -> Option<Vec<Op>> {
             skip.push(p..c.toks.len());
         }
     } else if let Some(at) = open
-        .and_then(|o| c.slice(o, c.toks.len()).group().map(|g| o + g.toks.len() + 2))
+        .and_then(|o| {
+            c.slice(o, c.toks.len())
+                .group()
+                .map(|g| o + g.toks.len() + 2)
+        })
         .and_then(|after| (after..c.toks.len()).find(|&i| c.toks[i].is_kw("USING")))
     {
         // `USING access_method` after the column list.
@@ -724,7 +735,10 @@ fn alter_table(c: &mut Cursor) -> Option<Vec<Op>> {
 
 /// MySQL `ALTER ONLINE TABLE` / `ALTER IGNORE TABLE`, which sqlparser lacks.
 fn is_online_or_ignore(c: &Cursor) -> bool {
-    !c.pg() && c.toks.get(1).is_some_and(|t| t.is_any_kw(&["ONLINE", "IGNORE"]))
+    !c.pg()
+        && c.toks
+            .get(1)
+            .is_some_and(|t| t.is_any_kw(&["ONLINE", "IGNORE"]))
 }
 
 /// One action, tokens `range`; MySQL table options may follow each other without commas.
@@ -1561,6 +1575,47 @@ mod tests {
         assert!(my(&unclosed).is_none());
         assert!(my("CREATE FUNCTION f() RETURNS int DETERMINISTIC RETURN 1 +").is_none());
         assert!(my("CREATE FUNCTION f() RETURNS int DETERMINISTIC RETURN 1 + 2").is_some());
+    }
+
+    #[test]
+    fn cluster_rewrites_the_table() {
+        let cluster = |table: Option<&str>| {
+            Some(vec![Op::Cluster {
+                table: table.map(n),
+            }])
+        };
+        assert_eq!(
+            pg("CLUSTER VERBOSE app.t USING t_idx"),
+            cluster(Some("app.t"))
+        );
+        assert_eq!(pg("CLUSTER (VERBOSE) t"), cluster(Some("t")));
+        assert_eq!(pg("CLUSTER t_idx ON t"), cluster(Some("t")));
+        assert_eq!(pg("CLUSTER"), cluster(None));
+        assert_eq!(pg("CLUSTER t USING"), None);
+        assert_eq!(pg("CLUSTER t u"), None);
+    }
+
+    #[test]
+    fn domain_constraints_say_whether_they_are_validated() {
+        let add = |sql: &str| match pg(sql).as_deref() {
+            Some([Op::AddDomainConstraint { domain, constraint }]) => Some((
+                domain.clone(),
+                constraint.name.clone(),
+                constraint.not_valid,
+            )),
+            _ => None,
+        };
+        assert_eq!(
+            add("ALTER DOMAIN public.amount ADD CONSTRAINT positive CHECK (VALUE > 0) NOT VALID"),
+            Some((n("amount"), Some(n("positive")), true))
+        );
+        assert_eq!(
+            add("ALTER DOMAIN amount ADD CHECK (VALUE > 0)"),
+            Some((n("amount"), None, false))
+        );
+        assert_eq!(add("ALTER DOMAIN amount ADD"), None);
+        assert_eq!(add("ALTER DOMAIN amount ADD CHECK (VALUE >)"), None);
+        assert_eq!(add("ALTER DOMAIN amount ADD CHECK (VALUE > 0) NOT"), None);
     }
 
     #[test]
