@@ -130,6 +130,20 @@ fn invalid_postgres_gives_sqlparser_errors() {
                 26,
                 "Expected: a column definition (this is MySQL index syntax), found: INDEX",
             ),
+            (23, 1, "Expected: an SQL statement, found: CLUSTR"),
+            (24, 7, "Expected: one of VIEW or MATERIALIZED VIEW or TYPE"),
+            (25, 1, "Expected: IS, found: EOF"),
+            (
+                26,
+                17,
+                "Expected: {RENAME TO | { RENAME | ADD } VALUE}, found: OWNER",
+            ),
+            (27, 7, "Expected: one of VIEW or MATERIALIZED VIEW or TYPE"),
+            (28, 6, "Expected: COLLATION, CONNECTOR, DATABASE, EXTENSION"),
+            (29, 8, "Expected: an object type after CREATE, found: CAST"),
+            (30, 1, "Expected: an SQL statement, found: CLUSTER"),
+            (31, 17, "Expected: equals sign or TO, found: ALL"),
+            (32, 56, "Expected: ON, found: TABLES"),
         ],
     );
 }
@@ -166,6 +180,15 @@ fn invalid_mysql_gives_sqlparser_errors() {
                 8,
                 "Expected: an object type after CREATE, found: FUNCTION",
             ),
+            (26, 1, "Expected: an SQL statement, found: CHECK"),
+            (27, 1, "Expected: an SQL statement, found: XA"),
+            (28, 8, "Expected: KEYWORD `TABLE` after RENAME, found: USER"),
+            (
+                29,
+                8,
+                "Expected: an object type after CREATE, found: SPATIAL",
+            ),
+            (30, 1, "Expected: an SQL statement, found: HANDLER"),
         ],
     );
 }

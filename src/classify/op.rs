@@ -316,6 +316,12 @@ pub enum Op {
         from: Name,
         to: Name,
     },
+    /// PostgreSQL `ALTER DOMAIN d ADD [CONSTRAINT c] CHECK (…) [NOT VALID]`: every column of
+    /// the domain's type is checked unless NOT VALID.
+    AddDomainConstraint {
+        domain: Name,
+        constraint: ConstraintSpec,
+    },
     // ---- indexes
     CreateIndex {
         name: Option<Name>,
@@ -504,6 +510,7 @@ impl Op {
             Op::ValidateConstraint { .. } => "validate-constraint",
             Op::DropConstraint { .. } => "drop-constraint",
             Op::RenameConstraint { .. } => "rename-constraint",
+            Op::AddDomainConstraint { .. } => "add-domain-constraint",
             Op::CreateIndex { .. } => "create-index",
             Op::DropIndex { .. } => "drop-index",
             Op::RenameIndex { .. } => "rename-index",

@@ -170,6 +170,8 @@ pub fn phase_of(op: &Op, cx: PhaseContext) -> Phase {
                 Phase::Expand
             }
         }
+        // A domain constraint restricts what every release may write to its columns.
+        AddDomainConstraint { .. } => Phase::Contract,
         AddConstraint { constraint, .. } => match constraint.kind {
             // A constraint restricts what every release may write: a tightening.
             ConstraintKind::Check { .. }

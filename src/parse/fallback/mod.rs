@@ -1,10 +1,13 @@
 //! Recognition of valid statements sqlparser cannot read.
 //!
 //! Owns turning the text of one statement that sqlparser rejected into `Op`s, for the
-//! shapes sqlparser lacks: `DROP INDEX CONCURRENTLY`, `REINDEX`, `VACUUM (…)`, `DO` blocks,
-//! `ALTER SEQUENCE`, `COMMENT ON CONSTRAINT`, PostgreSQL procedures, MySQL `OPTIMIZE`, table
-//! options such as `ENGINE=` inside ALTER TABLE, partition clauses, MariaDB `IF [NOT]
-//! EXISTS` on indexes and columns, and MySQL trigger, procedure, function and event bodies.
+//! shapes sqlparser lacks: `DROP INDEX CONCURRENTLY`, `REINDEX`, `VACUUM (…)`, `CLUSTER`,
+//! `DO` blocks, `ALTER SEQUENCE`, `ALTER DOMAIN … ADD CONSTRAINT`, PostgreSQL procedures,
+//! MySQL `OPTIMIZE`, table options such as `ENGINE=` inside ALTER TABLE, partition clauses,
+//! MariaDB `IF [NOT] EXISTS` on indexes and columns, `SET STATEMENT … FOR`, and MySQL
+//! trigger, procedure, function and event bodies. Administrative statements of every
+//! object kind (owners, comments, publications, casts, accounts, …) are read from the
+//! grammar table in [`admin`].
 //!
 //! Every grammar here is "recognise, then reject": a statement is recognised only when its
 //! whole text reads, to the last token; anything unexpected returns `None`, and the caller
@@ -15,12 +18,15 @@
 //! The text is cut once by sqlparser's tokenizer ([`tokens`]) and read with a [`Cursor`].
 //! Never panics.
 
+mod admin;
 mod body;
 mod tokens;
 
 use std::ops::Range;
 
-use crate::classify::op::{Generated, Name, ObjectKind, Op, ReindexTarget};
+use crate::classify::op::{
+    ConstraintKind, ConstraintSpec, Generated, IndexKind, Name, ObjectKind, Op, ReindexTarget,
+};
 use crate::dialect::Dialect;
 use tokens::{tokenize, Cursor, Kind};
 
@@ -121,23 +127,28 @@ fn statement(c: &mut Cursor) -> Option<Vec<Op>> {
     let verb = first.value.to_ascii_uppercase();
     c.pos += 1;
     let pg = c.pg();
-    match verb.as_str() {
+    let ops = match verb.as_str() {
         "CREATE" => create(c),
         "ALTER" => alter(c),
         "DROP" if c.peek_kw("INDEX") => drop_index(c),
-        "COMMENT" if pg => comment(c),
         "DO" if pg => do_block(c),
         "VACUUM" if pg => vacuum(c),
         "REINDEX" if pg => reindex(c),
+        "CLUSTER" if pg => cluster(c),
         "OPTIMIZE" if !pg => optimize(c),
+        "SET" if !pg && c.eat_kw("STATEMENT") => set_statement(c),
         _ => None,
-    }
+    };
+    ops.or_else(|| admin::statement(c))
 }
 
 // ---- CREATE
 
 fn create(c: &mut Cursor) -> Option<Vec<Op>> {
     let start = 0;
+    if let Some(tail) = check_option(c) {
+        return reparse(c, start..c.toks.len() - tail, &[]);
+    }
     let or_replace = c.eat_kws(&["OR", "REPLACE"]);
     if c.pg() {
         if c.peek_any(&["FUNCTION", "PROCEDURE"]) {
@@ -163,24 +174,44 @@ fn create(c: &mut Cursor) -> Option<Vec<Op>> {
         return None;
     }
     let unique = c.eat_kw("UNIQUE");
+    let kind_at = c.pos;
+    let kind = match c.eat_one_of(&["SPATIAL", "FULLTEXT"]) {
+        Some(_) if unique || c.pg() => return None,
+        Some("SPATIAL") => Some((kind_at, IndexKind::Spatial)),
+        Some(_) => Some((kind_at, IndexKind::Fulltext)),
+        None => None,
+    };
     c.eat_one_of(&["TEMP", "TEMPORARY", "UNLOGGED"]);
     if c.eat_kw("INDEX") {
-        return create_index(c, unique);
+        return create_index(c, kind);
     }
-    if !unique && c.eat_kw("TABLE") {
+    if !unique && kind.is_none() && c.eat_kw("TABLE") {
         return create_table(c);
     }
     None
 }
 
 /// `CREATE [UNIQUE] INDEX … ON ONLY parent …` (PostgreSQL) and MySQL
-/// `CREATE INDEX … ALGORITHM=x LOCK=y` with values sqlparser lacks.
-fn create_index(c: &mut Cursor, _unique: bool) -> Option<Vec<Op>> {
+/// `CREATE {SPATIAL|FULLTEXT} INDEX` (`kind`: where the word is) and `CREATE INDEX …
+/// ALGORITHM=x LOCK=y` with values sqlparser lacks.
+fn create_index(c: &mut Cursor, kind: Option<(usize, IndexKind)>) -> Option<Vec<Op>> {
     let on = c.top_index(|t| t.is_kw("ON"))?;
     let mut skip = Vec::new();
+    if let Some((at, _)) = kind {
+        skip.push(at..at + 1);
+    }
     let only = c.pg() && c.toks.get(on + 1).is_some_and(|t| t.is_kw("ONLY"));
     if only {
         skip.push(on + 1..on + 2);
+    }
+    if let Some(at) = c
+        .pg()
+        .then(|| c.top_index(|t| t.is_kw("TABLESPACE")))
+        .flatten()
+    {
+        // `TABLESPACE name`, which sqlparser lacks on an index.
+        c.toks.get(at + 1).filter(|t| t.is_ident())?;
+        skip.push(at..at + 2);
     }
     let mut algorithm_and_lock = Vec::new();
     if !c.pg() {
@@ -208,8 +239,14 @@ fn create_index(c: &mut Cursor, _unique: bool) -> Option<Vec<Op>> {
         _ => None,
     })?;
     for op in &mut ops {
-        if let Op::CreateIndex { only: o, .. } = op {
+        if let Op::CreateIndex {
+            only: o, kind: k, ..
+        } = op
+        {
             *o = only;
+            if let Some((_, kind)) = kind {
+                *k = kind;
+            }
         }
     }
     ops.extend(algorithm_and_lock.into_iter().map(|(kw, value)| {
@@ -274,6 +311,17 @@ fn create_table(c: &mut Cursor) -> Option<Vec<Op>> {
             partition_by(&mut part)?;
             skip.push(p..c.toks.len());
         }
+    } else if let Some(at) = open
+        .and_then(|o| {
+            c.slice(o, c.toks.len())
+                .group()
+                .map(|g| o + g.toks.len() + 2)
+        })
+        .and_then(|after| (after..c.toks.len()).find(|&i| c.toks[i].is_kw("USING")))
+    {
+        // `USING access_method` after the column list.
+        c.toks.get(at + 1).filter(|t| t.is_ident())?;
+        skip.push(at..at + 2);
     }
     if skip.is_empty() {
         return None;
@@ -330,7 +378,7 @@ fn item_ranges(g: &Cursor) -> Vec<(usize, usize)> {
     out
 }
 
-/// How many tokens the name starting at `at` takes (`a`, `s.a`).
+/// How many tokens the name starting at `at` takes beyond its first (`a`: 0, `s.a`: 2).
 fn name_len(g: &Cursor, at: usize) -> usize {
     let mut look = g.slice(at, g.toks.len());
     look.name();
@@ -433,6 +481,27 @@ fn partition_definitions(g: Cursor) -> Option<()> {
     Some(())
 }
 
+/// How many tokens a view's trailing `WITH [CASCADED | LOCAL] CHECK OPTION` takes, when
+/// the statement creates a view and ends with it (sqlparser lacks the clause).
+fn check_option(c: &Cursor) -> Option<usize> {
+    let as_at = c.top_index(|t| t.is_kw("AS"))?;
+    (c.pos..as_at).find(|&i| c.toks[i].is_kw("VIEW"))?;
+    let n = c.toks.len();
+    let ends = |kws: &[&str]| {
+        n > kws.len()
+            && kws.iter().enumerate().all(|(k, kw)| {
+                let t = &c.toks[n - kws.len() + k];
+                c.is_top(t) && t.is_kw(kw)
+            })
+    };
+    let tails: [&[&str]; 3] = [
+        &["WITH", "CASCADED", "CHECK", "OPTION"],
+        &["WITH", "LOCAL", "CHECK", "OPTION"],
+        &["WITH", "CHECK", "OPTION"],
+    ];
+    tails.iter().find(|k| ends(k)).map(|k| k.len())
+}
+
 /// `CREATE MATERIALIZED VIEW … [WITH [NO] DATA]`: sqlparser lacks the last clause.
 fn create_matview(c: &mut Cursor, start: usize) -> Option<Vec<Op>> {
     let n = c.toks.len();
@@ -485,16 +554,50 @@ fn create_statistics(c: &mut Cursor) -> Option<Vec<Op>> {
 // ---- ALTER
 
 fn alter(c: &mut Cursor) -> Option<Vec<Op>> {
+    if !c.pg() && c.peek_any(&["ONLINE", "IGNORE"]) && c.kw_at(1, "TABLE") {
+        c.pos += 1;
+    }
     if c.eat_kw("TABLE") {
         return alter_table(c);
     }
-    if c.pg() && c.eat_kw("SEQUENCE") {
+    if c.eat_kw("SEQUENCE") {
         return alter_sequence(c);
+    }
+    if c.pg() && c.eat_kw("DOMAIN") {
+        return alter_domain(c);
     }
     if c.pg() && c.eat_kw("INDEX") {
         return alter_index(c);
     }
     None
+}
+
+/// PostgreSQL `ALTER DOMAIN name ADD [CONSTRAINT c] CHECK (expr) [NOT VALID]` (the other
+/// domain actions are in the [`admin`] table).
+fn alter_domain(c: &mut Cursor) -> Option<Vec<Op>> {
+    let domain = c.name()?;
+    c.eat_kw("ADD").then_some(())?;
+    let name = if c.eat_kw("CONSTRAINT") {
+        Some(c.column()?)
+    } else {
+        None
+    };
+    c.eat_kw("CHECK").then_some(())?;
+    let check = c.group()?;
+    is_expr(check.text(), c.dialect).then_some(())?;
+    let not_valid = c.eat_kws(&["NOT", "VALID"]);
+    done(
+        c,
+        vec![Op::AddDomainConstraint {
+            domain,
+            constraint: ConstraintSpec {
+                name,
+                kind: ConstraintKind::Check { not_null_of: None },
+                not_valid,
+                using_index: None,
+            },
+        }],
+    )
 }
 
 /// PostgreSQL `ALTER SEQUENCE [IF EXISTS] name option…`, `RENAME TO`, `SET SCHEMA`,
@@ -604,10 +707,21 @@ fn alter_table(c: &mut Cursor) -> Option<Vec<Op>> {
         return None;
     }
     let mut ops = Vec::new();
+    if is_online_or_ignore(c) && c.toks[1].is_kw("ONLINE") {
+        // MariaDB `ALTER ONLINE TABLE`: LOCK=NONE.
+        ops.push(Op::AlterLock {
+            table: table.clone(),
+            lock: "NONE".to_owned(),
+        });
+    }
     let mut from = c.pos;
     for (i, t) in c.toks.iter().enumerate().skip(from) {
         let last = i + 1 == c.toks.len();
-        if c.is_top(t) && t.is_punct(",") || last {
+        // MySQL `ORDER BY a, b` is one action, to the end.
+        let order_by = !c.pg()
+            && c.toks[from].is_kw("ORDER")
+            && c.toks.get(from + 1).is_some_and(|t| t.is_kw("BY"));
+        if c.is_top(t) && t.is_punct(",") && !order_by || last {
             let to = if last && !t.is_punct(",") { i + 1 } else { i };
             if to == from {
                 return None;
@@ -617,6 +731,14 @@ fn alter_table(c: &mut Cursor) -> Option<Vec<Op>> {
         }
     }
     Some(ops)
+}
+
+/// MySQL `ALTER ONLINE TABLE` / `ALTER IGNORE TABLE`, which sqlparser lacks.
+fn is_online_or_ignore(c: &Cursor) -> bool {
+    !c.pg()
+        && c.toks
+            .get(1)
+            .is_some_and(|t| t.is_any_kw(&["ONLINE", "IGNORE"]))
 }
 
 /// One action, tokens `range`; MySQL table options may follow each other without commas.
@@ -670,6 +792,16 @@ fn patched_action(
     } else {
         virtual_column = virtual_generated(c, range.clone())?;
         skip.extend(virtual_column.clone());
+        if a.peek_kw("ALTER") {
+            // `ALTER COLUMN c TYPE t COLLATE x`: sqlparser lacks the collation.
+            if let Some(at) = range
+                .clone()
+                .find(|&i| c.is_top(&c.toks[i]) && c.toks[i].is_kw("COLLATE"))
+            {
+                c.toks.get(at + 1).filter(|t| t.is_ident())?;
+                skip.push(at..at + 2 + name_len(c, at + 1));
+            }
+        }
         // `… AS IDENTITY (sequence options)` and `PRIMARY KEY (…) WITH (storage)`.
         for i in range.clone() {
             let t = &c.toks[i];
@@ -695,6 +827,9 @@ fn patched_action(
     text_range.end = range.end;
     let hole = head.end..range.start;
     skip.push(hole);
+    if is_online_or_ignore(c) {
+        skip.push(1..2);
+    }
     let mut ops = reparse(c, text_range, &skip)?;
     for op in &mut ops {
         match op {
@@ -715,6 +850,32 @@ fn patched_action(
     }
     let _ = table;
     Some(ops)
+}
+
+/// A column's identity changes, at least one: `SET GENERATED {ALWAYS | BY DEFAULT}`,
+/// `RESTART [[WITH] n]`, `SET sequence_option`.
+fn identity_options(a: &mut Cursor) -> Option<()> {
+    let start = a.pos;
+    while !a.at_end() {
+        if a.eat_kws(&["SET", "GENERATED"]) {
+            if !a.eat_kw("ALWAYS") {
+                a.eat_kws(&["BY", "DEFAULT"]).then_some(())?;
+            }
+        } else if a.eat_kw("RESTART") {
+            if a.eat_kw("WITH") || a.peek().is_some_and(|t| t.kind == Kind::Number) {
+                a.signed_number()?;
+            }
+        } else if a.eat_kw("SET") && !a.peek_kw("SET") {
+            // One sequence option: the longest run of tokens that reads as options.
+            let from = a.pos;
+            a.pos = (from + 1..=a.toks.len())
+                .rev()
+                .find(|&end| sequence_options(&mut a.slice(from, end)).is_some())?;
+        } else {
+            return None;
+        }
+    }
+    (a.pos > start).then_some(())
 }
 
 /// PostgreSQL 18 virtual generated columns, `GENERATED ALWAYS AS (expr) [VIRTUAL]`, which
@@ -781,10 +942,33 @@ fn own_action(a: &mut Cursor, table: &Name) -> Option<Vec<Op>> {
             } else if a.eat_kws(&["SET", "STORAGE"]) || a.eat_kws(&["SET", "COMPRESSION"]) {
                 a.ident()?;
                 other_meta("set storage")
+            } else if a.eat_kws(&["DROP", "EXPRESSION"]) {
+                a.eat_if_exists();
+                other_meta("drop expression")
+            } else if a.eat_kws(&["DROP", "IDENTITY"]) {
+                a.eat_if_exists();
+                other_meta("identity")
+            } else if a.punct_at(1, "(") && a.eat_one_of(&["SET", "RESET"]).is_some() {
+                a.group()?;
+                other_meta("set")
+            } else if a.peek_kws(&["SET", "GENERATED"]) || a.peek_any(&["RESTART", "SET"]) {
+                identity_options(a)?;
+                other_meta("identity")
             } else {
                 a.pos = save;
                 return None;
             }
+        } else if a.eat_kws(&["CLUSTER", "ON"]) {
+            a.ident()?;
+            other_meta("cluster on")
+        } else if a.eat_kws(&["SET", "WITHOUT", "CLUSTER"]) {
+            other_meta("set without cluster")
+        } else if a.eat_kws(&["SET", "SCHEMA"]) {
+            a.ident()?;
+            other_meta("set schema")
+        } else if a.eat_kws(&["SET", "ACCESS", "METHOD"]) {
+            a.ident()?;
+            other_meta("set access method")
         } else if a.eat_kws(&["SET", "TABLESPACE"]) {
             a.ident()?;
             a.eat_kw("NOWAIT");
@@ -794,6 +978,20 @@ fn own_action(a: &mut Cursor, table: &Name) -> Option<Vec<Op>> {
         }
     } else if let Some(ops) = table_option(a, table) {
         return Some(ops);
+    } else if a.eat_one_of(&["DISABLE", "ENABLE"]).is_some() {
+        a.eat_kw("KEYS").then_some(())?;
+        other_meta("keys")
+    } else if a.eat_kws(&["ORDER", "BY"]) {
+        let cols = a.list(|a| {
+            let col = a.column()?;
+            a.eat_one_of(&["ASC", "DESC"]);
+            Some(col)
+        });
+        cols.first()?;
+        Op::RebuildTable {
+            table: t,
+            how: "order by".to_owned(),
+        }
     } else if a.eat_kw("FORCE") {
         Op::RebuildTable {
             table: t,
@@ -1054,71 +1252,6 @@ fn drop_index(c: &mut Cursor) -> Option<Vec<Op>> {
 
 // ---- PostgreSQL statements
 
-/// `COMMENT ON <object> name [(args)] [ON table] IS {'text' | NULL}`.
-fn comment(c: &mut Cursor) -> Option<Vec<Op>> {
-    c.eat_kw("ON").then_some(())?;
-    let object = |c: &mut Cursor| {
-        for words in COMMENT_OBJECTS {
-            if c.eat_kws(words) {
-                return true;
-            }
-        }
-        false
-    };
-    object(c).then_some(())?;
-    c.name()?;
-    if c.punct_at(0, "(") {
-        c.group()?;
-    }
-    if c.eat_kw("ON") {
-        c.eat_kw("DOMAIN");
-        c.name()?;
-    }
-    c.eat_kw("IS").then_some(())?;
-    if !c.eat_kw("NULL") {
-        c.peek()
-            .filter(|t| t.kind == Kind::Str || t.kind == Kind::Dollar)?;
-        c.pos += 1;
-    }
-    done(c, vec![inert("comment on")])
-}
-
-/// Objects COMMENT ON names that sqlparser lacks; longer sequences first.
-const COMMENT_OBJECTS: &[&[&str]] = &[
-    &["CONSTRAINT"],
-    &["FUNCTION"],
-    &["PROCEDURE"],
-    &["ROUTINE"],
-    &["AGGREGATE"],
-    &["TRIGGER"],
-    &["POLICY"],
-    &["RULE"],
-    &["OPERATOR"],
-    &["MATERIALIZED", "VIEW"],
-    &["INDEX"],
-    &["SEQUENCE"],
-    &["TYPE"],
-    &["DOMAIN"],
-    &["VIEW"],
-    &["TABLE"],
-    &["COLUMN"],
-    &["SCHEMA"],
-    &["EXTENSION"],
-    &["ROLE"],
-    &["DATABASE"],
-    &["STATISTICS"],
-    &["PUBLICATION"],
-    &["SUBSCRIPTION"],
-    &["SERVER"],
-    &["FOREIGN", "TABLE"],
-    &["EVENT", "TRIGGER"],
-    &["TEXT", "SEARCH", "CONFIGURATION"],
-    &["TEXT", "SEARCH", "DICTIONARY"],
-    &["COLLATION"],
-    &["LANGUAGE"],
-    &["TABLESPACE"],
-];
-
 /// `DO [LANGUAGE lang] 'code' [LANGUAGE lang]`.
 fn do_block(c: &mut Cursor) -> Option<Vec<Op>> {
     let language = |c: &mut Cursor| -> Option<()> {
@@ -1133,6 +1266,31 @@ fn do_block(c: &mut Cursor) -> Option<Vec<Op>> {
     c.pos += 1;
     language(c)?;
     done(c, vec![Op::Procedural { what: "do".into() }])
+}
+
+/// `CLUSTER [VERBOSE] [(options)] [table [USING index]]`, and the old `CLUSTER index ON
+/// table`: a rewrite of the table in index order.
+fn cluster(c: &mut Cursor) -> Option<Vec<Op>> {
+    if c.punct_at(0, "(") {
+        for mut item in c.group()?.items() {
+            item.ident()?;
+            if !item.at_end() {
+                option_enabled(&mut item)?;
+            }
+            item.at_end().then_some(())?;
+        }
+    } else {
+        c.eat_kw("VERBOSE");
+    }
+    let mut table = c.name();
+    if table.is_some() {
+        if c.eat_kw("USING") {
+            c.ident()?;
+        } else if c.eat_kw("ON") {
+            table = Some(c.name()?);
+        }
+    }
+    done(c, vec![Op::Cluster { table }])
 }
 
 /// `VACUUM [(option [value], …)] | [FULL] [FREEZE] [VERBOSE] [ANALYZE] [table [(cols)], …]`.
@@ -1229,6 +1387,27 @@ fn reindex(c: &mut Cursor) -> Option<Vec<Op>> {
 }
 
 // ---- MySQL statements
+
+/// MariaDB `SET STATEMENT var = value, … FOR statement`: the settings hold for that one
+/// statement (often `lock_wait_timeout` for an ALTER TABLE).
+fn set_statement(c: &mut Cursor) -> Option<Vec<Op>> {
+    let mut ops = c.list(|c| {
+        let name = c.ident()?.0.to_lowercase();
+        c.eat_punct("=").then_some(())?;
+        let value = c.option_word()?;
+        Some(Op::Set {
+            name,
+            value,
+            local: true,
+        })
+    });
+    ops.first()?;
+    c.eat_kw("FOR").then_some(())?;
+    let mut inner = c.rest();
+    let statement_ops = reparse(c, c.pos..c.toks.len(), &[]).or_else(|| statement(&mut inner))?;
+    ops.extend(statement_ops);
+    Some(ops)
+}
 
 /// `OPTIMIZE [NO_WRITE_TO_BINLOG|LOCAL] {TABLE|TABLES} name, …`.
 fn optimize(c: &mut Cursor) -> Option<Vec<Op>> {
@@ -1396,6 +1575,47 @@ mod tests {
         assert!(my(&unclosed).is_none());
         assert!(my("CREATE FUNCTION f() RETURNS int DETERMINISTIC RETURN 1 +").is_none());
         assert!(my("CREATE FUNCTION f() RETURNS int DETERMINISTIC RETURN 1 + 2").is_some());
+    }
+
+    #[test]
+    fn cluster_rewrites_the_table() {
+        let cluster = |table: Option<&str>| {
+            Some(vec![Op::Cluster {
+                table: table.map(n),
+            }])
+        };
+        assert_eq!(
+            pg("CLUSTER VERBOSE app.t USING t_idx"),
+            cluster(Some("app.t"))
+        );
+        assert_eq!(pg("CLUSTER (VERBOSE) t"), cluster(Some("t")));
+        assert_eq!(pg("CLUSTER t_idx ON t"), cluster(Some("t")));
+        assert_eq!(pg("CLUSTER"), cluster(None));
+        assert_eq!(pg("CLUSTER t USING"), None);
+        assert_eq!(pg("CLUSTER t u"), None);
+    }
+
+    #[test]
+    fn domain_constraints_say_whether_they_are_validated() {
+        let add = |sql: &str| match pg(sql).as_deref() {
+            Some([Op::AddDomainConstraint { domain, constraint }]) => Some((
+                domain.clone(),
+                constraint.name.clone(),
+                constraint.not_valid,
+            )),
+            _ => None,
+        };
+        assert_eq!(
+            add("ALTER DOMAIN public.amount ADD CONSTRAINT positive CHECK (VALUE > 0) NOT VALID"),
+            Some((n("amount"), Some(n("positive")), true))
+        );
+        assert_eq!(
+            add("ALTER DOMAIN amount ADD CHECK (VALUE > 0)"),
+            Some((n("amount"), None, false))
+        );
+        assert_eq!(add("ALTER DOMAIN amount ADD"), None);
+        assert_eq!(add("ALTER DOMAIN amount ADD CHECK (VALUE >)"), None);
+        assert_eq!(add("ALTER DOMAIN amount ADD CHECK (VALUE > 0) NOT"), None);
     }
 
     #[test]
