@@ -152,6 +152,22 @@ async fn connect(url: &DbUrl) -> miette::Result<AnyBackend> {
     })
 }
 
+/// The URL with `[runner] connect-timeout` as its connect timeout when it sets none.
+pub(super) fn with_connect_timeout(loaded: &Loaded, url: &DbUrl) -> miette::Result<DbUrl> {
+    let Some(t) = loaded.at.config.runner.connect_timeout.as_deref() else {
+        return Ok(url.clone());
+    };
+    let ms = parse_duration_ms(t).ok_or_else(|| {
+        miette!(
+            help = "write it as 10s or 1m",
+            "[runner] connect-timeout `{t}` is not a duration"
+        )
+    })?;
+    Ok(url
+        .clone()
+        .with_fallback_timeout(std::time::Duration::from_millis(ms)))
+}
+
 /// The dialect the catalog is linted in must be the database's.
 pub(super) fn check_dialect(loaded: &Loaded, url: &DbUrl) -> miette::Result<()> {
     let configured = loaded.at.config.dialect.as_deref().unwrap_or("postgres");
@@ -176,6 +192,7 @@ fn with_runner<T>(
     settings: Settings,
     f: impl AsyncFnOnce(&mut Runner<'_, AnyBackend>) -> Result<T, crate::runner::RunError>,
 ) -> miette::Result<T> {
+    let url = &with_connect_timeout(loaded, url)?;
     let mut events = TextEvents::new();
     let result = runtime()?.block_on(async {
         let b = connect(url).await?;

