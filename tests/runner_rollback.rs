@@ -140,3 +140,77 @@ fn postgres_silent_server_times_out() {
 fn mariadb_silent_server_times_out() {
     silent_server_times_out(Engine::Mariadb, "mysql");
 }
+
+// ---------------------------------------------------------------------------------------
+// plan reads DATABASE_URL; drift stops apply and fails status
+
+fn two_steps() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "0001_create_items/up.sql",
+            "CREATE TABLE items (id bigint PRIMARY KEY, name varchar(100));\n",
+        ),
+        ("0001_create_items/down.sql", "DROP TABLE items;\n"),
+        (
+            "0002_add_note/up.sql",
+            "ALTER TABLE items ADD COLUMN note varchar(200);\n",
+        ),
+        (
+            "0002_add_note/down.sql",
+            "ALTER TABLE items DROP COLUMN note;\n",
+        ),
+    ]
+}
+
+#[test]
+fn plan_reads_database_url_from_the_environment() {
+    let p = Project::new(Engine::Postgres, &two_steps(), RELAXED);
+    ok(&p.run(&["migrate", "apply", "--to", "0001_create_items"]));
+    let o = p.run(&["migrate", "plan"]);
+    ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("0001_create_items"), "{}", text(&o));
+    assert!(out.contains("0002_add_note"), "{}", text(&o));
+    assert!(out.contains("drift: none"), "{}", text(&o));
+    // `--applied` still plans from the catalog alone.
+    let o = p.run(&["migrate", "plan", "--applied", "0002_add_note"]);
+    ok(&o);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("drift"), "{}", text(&o));
+}
+
+#[test]
+fn drift_stops_apply_and_fails_status() {
+    let p = Project::new(Engine::Postgres, &two_steps(), RELAXED);
+    ok(&p.run(&["migrate", "apply", "--to", "0001_create_items"]));
+    ok(&p.run(&["migrate", "status"]));
+    p.db.sql("ALTER TABLE items ADD COLUMN nick text");
+
+    let o = p.run(&["migrate", "status"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("+column items.nick"),
+        "{}",
+        text(&o)
+    );
+    let o = p.run(&["migrate", "status", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(json["drift"]["diff"].is_string(), "{json}");
+
+    let o = p.run(&["migrate", "apply"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = flat_stderr(&o);
+    assert!(err.contains("nothing was applied"), "{err}");
+    assert!(err.contains("+column items.nick"), "{err}");
+    assert!(err.contains("--allow-drift"), "{err}");
+    assert_eq!(
+        p.db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'"),
+        "0"
+    );
+
+    ok(&p.run(&["migrate", "apply", "--allow-drift"]));
+    assert_eq!(
+        p.db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'"),
+        "1"
+    );
+}

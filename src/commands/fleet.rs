@@ -72,6 +72,7 @@ pub fn apply(args: &ApplyArgs) -> miette::Result<Outcome> {
             deployed: args.live.deployed.clone(),
             live_from_db: args.live.live_from_db,
             dry_run: false,
+            allow_drift: args.allow_drift,
         },
         pause_ms: file.strategy.pause_ms,
         health_query: file.strategy.health_query.clone(),

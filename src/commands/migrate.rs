@@ -217,8 +217,18 @@ fn plan_command(args: &PlanArgs) -> miette::Result<Outcome> {
     if args.fleet.targets.is_some() {
         return super::fleet::plan(args);
     }
-    if let Some(u) = &args.database_url {
+    // Like every migrate command, the database comes from --database-url, else
+    // DATABASE_URL; `--applied` plans from the catalog alone.
+    let database_url = args.database_url.clone().or_else(|| {
+        std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty() && args.applied.is_none())
+    });
+    if let Some(u) = &database_url {
         return online_plan(args, u);
+    }
+    if args.live_from_db {
+        return Err(url::UrlError::Missing.into());
     }
     let at = locate(&args.catalog)?;
     let catalog = load(&at.dir)?;
@@ -295,6 +305,7 @@ fn apply_command(args: &ApplyArgs) -> miette::Result<Outcome> {
         deployed: args.live.deployed.clone(),
         live_from_db: args.live.live_from_db,
         dry_run: args.dry_run,
+        allow_drift: args.allow_drift,
     };
     let outcome = with_runner(&loaded, &url, settings, async |runner| {
         runner.apply(&request).await
@@ -332,9 +343,19 @@ fn status_command(args: &StatusArgs) -> miette::Result<Outcome> {
     let report = with_runner(&loaded, &url, settings, async |runner| {
         runner.status().await
     })?;
-    write_stdout(|out| write_status(out, &url.redacted(), &report, args.format))?;
+    write_stdout(|out| {
+        write_status(out, &url.redacted(), &report, args.format)?;
+        if args.format == ListFormat::Text {
+            crate::report::run::write_drift(out, &report.drift)?;
+        }
+        Ok(())
+    })?;
     Ok(
-        if report.dirty.is_empty() && report.edited.is_empty() && report.gone.is_empty() {
+        if report.dirty.is_empty()
+            && report.edited.is_empty()
+            && report.gone.is_empty()
+            && report.drift.diff.is_none()
+        {
             Outcome::Clean
         } else {
             Outcome::Findings

@@ -75,6 +75,8 @@ pub struct ApplyRequest {
     pub live_from_db: bool,
     /// Print the SQL, run nothing, take no lock, write no history.
     pub dry_run: bool,
+    /// Apply even when the database has drifted from what the applied migrations built.
+    pub allow_drift: bool,
 }
 
 /// `bellows migrate rollback`.
@@ -147,6 +149,8 @@ pub enum FailureKind {
     Connection,
     /// The request cannot be carried out (unknown id, nothing to roll back, …).
     Refused,
+    /// The database differs from what the applied migrations built (`--allow-drift`).
+    Drift,
     /// A script cannot be read or split.
     Script,
 }
@@ -225,6 +229,8 @@ pub struct StatusReport {
     pub lock_holder: Option<String>,
     /// The last runs, newest first.
     pub recent: Vec<HistoryRow>,
+    /// The database's schema against the applied migrations'.
+    pub drift: super::drift::Drift,
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {
@@ -499,6 +505,8 @@ impl<'a, B: Backend> Runner<'a, B> {
             .await
             .map_err(|e| RunError::db("cannot ask who holds the migration lock", e))?;
         let recent = rows.iter().rev().take(10).cloned().collect();
+        let history_name = self.settings.history.name.clone();
+        let drift = self.drift(&[history_name.as_str()]).await?;
         Ok(StatusReport {
             engine: self.b.engine().to_owned(),
             history_table: self.settings.history.sql(self.b.dialect()),
@@ -509,6 +517,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             gone,
             lock_holder,
             recent,
+            drift,
         })
     }
 
@@ -621,6 +630,9 @@ impl<'a, B: Backend> Runner<'a, B> {
                 return Err(self.dirty_error(row));
             }
         }
+        if !request.allow_drift {
+            self.refuse_drift().await?;
+        }
         let live = self.live(&request.deployed, request.live_from_db).await?;
         let plan = self.make_plan(&state, request.to.clone(), live)?;
         let total = plan.steps.len();
@@ -698,6 +710,27 @@ impl<'a, B: Backend> Runner<'a, B> {
             }
         }
         Ok(outcome)
+    }
+
+    /// Stops a run on a database that differs from what its applied migrations built: the
+    /// plan's checks assume that schema.
+    async fn refuse_drift(&mut self) -> Result<(), RunError> {
+        let history_name = self.settings.history.name.clone();
+        let drift = self.drift(&[history_name.as_str()]).await?;
+        let Some(diff) = drift.diff else {
+            return Ok(());
+        };
+        Err(RunError::new(
+            FailureKind::Drift,
+            format!(
+                "the database differs from what the applied migrations built (- migrations, + database); nothing was applied:\n{}",
+                diff.trim_end()
+            ),
+            Some(
+                "put the change in a migration or undo it by hand (`bellows migrate plan` shows the drift), or pass --allow-drift to apply anyway"
+                    .to_owned(),
+            ),
+        ))
     }
 
     /// The backfills a contract depends on (through the graph) that still have rows to do,

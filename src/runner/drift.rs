@@ -127,6 +127,13 @@ impl<B: Backend> Runner<'_, B> {
         let catalog = self.project.catalog;
         // The model is the state after a prefix of the catalog: the applied set must be one.
         let n = state.applied.len();
+        if n == 0 {
+            // A first run onto an existing schema: there is nothing to compare it with.
+            return Ok(Drift {
+                diff: None,
+                note: Some("drift not checked: no migration is applied yet".to_owned()),
+            });
+        }
         let prefix = catalog
             .migrations
             .iter()
