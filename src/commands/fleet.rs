@@ -59,7 +59,8 @@ pub fn apply(args: &ApplyArgs) -> miette::Result<Outcome> {
         ));
     }
     let loaded = Rc::new(Loaded::read(&args.catalog)?);
-    let settings = loaded.settings(&args.connection, &args.runner)?;
+    let mut settings = loaded.settings(&args.connection, &args.runner)?;
+    settings.allow_drift = args.allow_drift;
     let (fleet, file) = fleet(&args.fleet, loaded, settings)?;
     let options = RolloutOptions {
         request: ApplyRequest {
@@ -72,7 +73,6 @@ pub fn apply(args: &ApplyArgs) -> miette::Result<Outcome> {
             deployed: args.live.deployed.clone(),
             live_from_db: args.live.live_from_db,
             dry_run: false,
-            allow_drift: args.allow_drift,
         },
         pause_ms: file.strategy.pause_ms,
         health_query: file.strategy.health_query.clone(),

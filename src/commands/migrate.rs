@@ -294,7 +294,8 @@ fn apply_command(args: &ApplyArgs) -> miette::Result<Outcome> {
     let url = url::from_args(args.connection.database_url.as_deref())?;
     let loaded = Loaded::read(&args.catalog)?;
     check_dialect(&loaded, &url)?;
-    let settings = loaded.settings(&args.connection, &args.runner)?;
+    let mut settings = loaded.settings(&args.connection, &args.runner)?;
+    settings.allow_drift = args.allow_drift;
     let request = ApplyRequest {
         to: args.to.clone(),
         phase: args.phase.map(|p| match p {
@@ -305,7 +306,6 @@ fn apply_command(args: &ApplyArgs) -> miette::Result<Outcome> {
         deployed: args.live.deployed.clone(),
         live_from_db: args.live.live_from_db,
         dry_run: args.dry_run,
-        allow_drift: args.allow_drift,
     };
     let outcome = with_runner(&loaded, &url, settings, async |runner| {
         runner.apply(&request).await

@@ -36,6 +36,9 @@ pub struct Settings {
     pub wait: bool,
     /// Refuse a step whose down script has no proof from `migrate verify`.
     pub require_proof: bool,
+    /// Apply even when the database differs from what the applied migrations built
+    /// (`--allow-drift`).
+    pub allow_drift: bool,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             retry_base_ms: 500,
             wait: true,
             require_proof: true,
+            allow_drift: false,
         }
     }
 }
@@ -75,8 +79,6 @@ pub struct ApplyRequest {
     pub live_from_db: bool,
     /// Print the SQL, run nothing, take no lock, write no history.
     pub dry_run: bool,
-    /// Apply even when the database has drifted from what the applied migrations built.
-    pub allow_drift: bool,
 }
 
 /// `bellows migrate rollback`.
@@ -630,7 +632,7 @@ impl<'a, B: Backend> Runner<'a, B> {
                 return Err(self.dirty_error(row));
             }
         }
-        if !request.allow_drift {
+        if !self.settings.allow_drift {
             self.refuse_drift().await?;
         }
         let live = self.live(&request.deployed, request.live_from_db).await?;
