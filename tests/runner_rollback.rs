@@ -214,3 +214,50 @@ fn drift_stops_apply_and_fails_status() {
         "1"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// --force overrides the contract and irreversible gates, never the proofs
+
+#[test]
+fn force_never_skips_rollback_proofs() {
+    let p = Project::new(
+        Engine::Postgres,
+        &[
+            (
+                "0001_create_items/up.sql",
+                "CREATE TABLE items (id bigint PRIMARY KEY, note text);\n",
+            ),
+            ("0001_create_items/down.sql", "DROP TABLE items;\n"),
+            (
+                "0002_drop_note/up.sql",
+                "ALTER TABLE items DROP COLUMN note;\n",
+            ),
+            (
+                "0002_drop_note/down.sql",
+                "ALTER TABLE items ADD COLUMN note text;\n",
+            ),
+            ("0002_drop_note/migration.toml", "phase = \"contract\"\n"),
+        ],
+        "",
+    );
+    ok(&p.run(&["migrate", "apply", "--allow-unproven"]));
+    let o = p.run(&["migrate", "rollback", "--force"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("rollback not proven"), "{}", text(&o));
+    assert!(!out.contains("is a contract"), "--force lifts the contract gate: {out}");
+    assert_eq!(
+        p.db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'"),
+        "0",
+        "nothing was rolled back"
+    );
+    let o = p.run(&["migrate", "rollback", "--force", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("ADD COLUMN note"), "{}", text(&o));
+
+    ok(&p.run(&["migrate", "rollback", "--force", "--allow-unproven"]));
+    assert_eq!(
+        p.db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'"),
+        "1"
+    );
+}

@@ -1309,8 +1309,10 @@ impl<'a, B: Backend> Runner<'a, B> {
                         "{id} is marked irreversible in migration.toml; pass --force to run its down script anyway"
                     ));
                 }
+                // --force lifts the gates above, never this one: only --allow-unproven
+                // runs a down script that verify did not prove.
                 if self.settings.require_proof {
-                    if let Some(r) = proof_gate(m, Phase::Expand, self.project.proofs, &engine)? {
+                    if let Some(r) = rollback_proof_gate(m, self.project.proofs, &engine)? {
                         reasons.push(r);
                     }
                 }
@@ -1529,6 +1531,25 @@ pub(super) fn proof_gate(
             engine.split('-').next().unwrap_or(engine)
         )),
     })
+}
+
+/// Why a migration's down script may not run in a rollback, or `None` when it is proven.
+/// A contract's down script is never proven (`migrate verify` does not run it), so it
+/// needs --allow-unproven like any other unproven one.
+fn rollback_proof_gate(
+    m: &Migration,
+    proofs: &[Proof],
+    engine: &str,
+) -> Result<Option<String>, RunError> {
+    let status = sum::proof_status(m, proofs, engine)
+        .map_err(|e| RunError::new(FailureKind::Script, e.to_string(), None))?;
+    if status == ProofStatus::NoDown && m.down.is_some() {
+        return Ok(Some(format!(
+            "rollback not proven: `bellows migrate verify` does not prove {}'s down script (a contract's); pass --allow-unproven to run it anyway",
+            m.id
+        )));
+    }
+    proof_gate(m, Phase::Expand, proofs, engine)
 }
 
 fn changed_on_disk(m: &Migration) -> RunError {
