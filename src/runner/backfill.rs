@@ -128,7 +128,7 @@ impl<B: Backend> Runner<'_, B> {
         let hist = self.settings.history.clone();
         let started = Instant::now();
         let checksum = self.unchanged_checksum(m)?;
-        let (hid, mut cursor, mut rows) = match &resumed {
+        let (hid, mut cursor, rows_before) = match &resumed {
             Some(r) => (
                 r.id,
                 r.backfill_last_key
@@ -150,6 +150,8 @@ impl<B: Backend> Runner<'_, B> {
                 (id, None, 0)
             }
         };
+        // The rate counts this run's rows only: an interrupted run's are not in its time.
+        let mut rows = rows_before;
         if let (Some(min), Some(max)) = (min, max) {
             let from = cursor.unwrap_or(min).max(min);
             cursor = Some(from);
@@ -193,6 +195,7 @@ impl<B: Backend> Runner<'_, B> {
                     from: min,
                     to: max,
                     rows,
+                    run_rows: rows - rows_before,
                     elapsed_ms: started.elapsed().as_millis() as u64,
                 });
                 if !pause.is_zero() {
@@ -208,6 +211,7 @@ impl<B: Backend> Runner<'_, B> {
         self.events.event(Event::BackfillDone {
             id: &m.id,
             rows,
+            run_rows: rows - rows_before,
             ms,
             remaining,
         });
