@@ -261,3 +261,75 @@ fn force_never_skips_rollback_proofs() {
         "1"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Rolling back a batched backfill
+
+fn batched_backfill_rolls_back(engine: Engine) {
+    let p = Project::new(
+        engine,
+        &[
+            (
+                "0001_data/up.sql",
+                "CREATE TABLE data (id bigint PRIMARY KEY, name varchar(40) NOT NULL, copy varchar(40));\n",
+            ),
+            ("0001_data/down.sql", "DROP TABLE data;\n"),
+            (
+                "0002_fill/up.sql",
+                "UPDATE data SET copy = name WHERE id >= :batch_start AND id < :batch_end AND copy IS NULL;\n",
+            ),
+            (
+                "0002_fill/down.sql",
+                "UPDATE data SET copy = NULL WHERE id >= :batch_start AND id < :batch_end;\n",
+            ),
+            (
+                "0002_fill/migration.toml",
+                "phase = \"backfill\"\n[backfill]\ntable = \"data\"\nkey = \"id\"\nbatch_size = 500\n",
+            ),
+        ],
+        RELAXED,
+    );
+    ok(&p.run(&["migrate", "apply", "--to", "0001_data"]));
+    let seed = match engine {
+        Engine::Postgres => "INSERT INTO data (id, name) SELECT g * 2, 'n' || g FROM generate_series(1, 1200) g",
+        Engine::Mariadb => "INSERT INTO data (id, name) SELECT seq * 2, CONCAT('n', seq) FROM seq_1_to_1200",
+    };
+    p.db.sql(seed);
+    ok(&p.run(&["migrate", "apply"]));
+    let filled = "SELECT count(*) FROM data WHERE copy IS NOT NULL";
+    assert_eq!(p.db.sql(filled), "1200");
+
+    // The dry run prints every batch with its real bounds (keys 2, 4, … 2400).
+    let o = p.run(&["migrate", "rollback", "--dry-run"]);
+    ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains(":batch_"), "{}", text(&o));
+    assert!(out.contains("id >= 2 AND id < 1002;"), "{}", text(&o));
+    assert!(out.contains("id >= 2002 AND id < 2401;"), "{}", text(&o));
+    assert_eq!(out.matches("BEGIN; UPDATE data SET copy = NULL").count(), 3, "{out}");
+    assert_eq!(p.db.sql(filled), "1200", "a dry run changes nothing");
+
+    let o = p.run(&["migrate", "rollback"]);
+    ok(&o);
+    assert_eq!(p.db.sql(filled), "0", "{}", text(&o));
+    assert_eq!(p.db.sql("SELECT count(*) FROM data"), "1200");
+    let rows = p.db.sql(
+        "SELECT direction, COALESCE(CAST(success AS CHAR(5)), '') FROM bellows_history WHERE migration = '0002_fill' ORDER BY id",
+    );
+    let last = rows.lines().last().unwrap_or_default().to_owned();
+    assert!(last.starts_with("down\t"), "{rows}");
+    assert!(matches!(last.split('\t').nth(1), Some("t" | "true" | "1")), "{rows}");
+    // Applied again, it backfills again.
+    ok(&p.run(&["migrate", "apply"]));
+    assert_eq!(p.db.sql(filled), "1200");
+}
+
+#[test]
+fn postgres_batched_backfill_rolls_back() {
+    batched_backfill_rolls_back(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_batched_backfill_rolls_back() {
+    batched_backfill_rolls_back(Engine::Mariadb);
+}

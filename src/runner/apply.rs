@@ -1351,10 +1351,18 @@ impl<'a, B: Backend> Runner<'a, B> {
             let m = self
                 .migration(&step.migration)
                 .expect("integrity() checked every applied migration is on disk");
-            match self
-                .run_step(m, step.phase, Direction::Down, k, total, request.dry_run)
-                .await
-            {
+            // A backfill's down script with :batch_start / :batch_end runs batch by batch.
+            let ran = match self.batched_statement(m, Direction::Down)? {
+                Some(template) => {
+                    self.run_backfill_down(m, step.phase, k, total, template, request.dry_run)
+                        .await
+                }
+                None => {
+                    self.run_step(m, step.phase, Direction::Down, k, total, request.dry_run)
+                        .await
+                }
+            };
+            match ran {
                 Ok(ms) => outcome.done.push(Done {
                     migration: m.id.clone(),
                     phase: step.phase,
