@@ -333,3 +333,63 @@ fn postgres_batched_backfill_rolls_back() {
 fn mariadb_batched_backfill_rolls_back() {
     batched_backfill_rolls_back(Engine::Mariadb);
 }
+
+// ---------------------------------------------------------------------------------------
+// CREATE INDEX CONCURRENTLY after a lock timeout
+
+#[test]
+fn concurrent_index_retry_drops_the_invalid_index() {
+    let p = Project::new(
+        Engine::Postgres,
+        &[
+            (
+                "0001_items/up.sql",
+                "CREATE TABLE items (id bigint PRIMARY KEY, name text);\n",
+            ),
+            ("0001_items/down.sql", "DROP TABLE items;\n"),
+            (
+                "0002_index/up.sql",
+                "CREATE INDEX CONCURRENTLY items_name_idx ON items (name);\n",
+            ),
+            (
+                "0002_index/down.sql",
+                "DROP INDEX CONCURRENTLY IF EXISTS items_name_idx;\n",
+            ),
+        ],
+        "[runner]\nrequire-proof = false\nlock-timeout = \"1s\"\nlock-retries = 8\nretry-backoff = \"400ms\"\n",
+    );
+    ok(&p.run(&["migrate", "apply", "--to", "0001_items"]));
+    p.db.sql("INSERT INTO items SELECT g, 'n' || g FROM generate_series(1, 100) g");
+
+    // A writer holds a row lock in an open transaction for about 3 s.
+    let mut writer = common::db::psql(&p.db.name)
+        .args([
+            "-c",
+            "BEGIN; UPDATE items SET name = 'x' WHERE id = 1; SELECT pg_sleep(3); COMMIT;",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("psql starts");
+    let held = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        p.db.sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'items' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()") != "0"
+    });
+    assert!(held, "the writer took its lock");
+
+    let o = p.run(&["migrate", "apply"]);
+    let _ = writer.wait();
+    ok(&o);
+    let err = flat_stderr(&o);
+    assert!(err.contains("lock timeout"), "{err}");
+    assert!(err.contains("holds RowExclusiveLock on items"), "{err}");
+    assert!(
+        err.contains("dropped the INVALID index public.items_name_idx"),
+        "{err}"
+    );
+    assert!(!err.contains("42P07"), "{err}");
+    assert_eq!(
+        p.db.sql("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'items_name_idx%'"),
+        "t",
+        "one valid index"
+    );
+}

@@ -929,6 +929,62 @@ impl<'a, B: Backend> Runner<'a, B> {
         true
     }
 
+    /// Runs one statement outside a transaction, retrying lock timeouts. A `CREATE INDEX
+    /// CONCURRENTLY` that timed out (PostgreSQL) leaves an INVALID index: the error names
+    /// the sessions holding locks on its table, the INVALID index is dropped before each
+    /// retry (the retry would fail with `already exists`), and once more when the step
+    /// gives up, so it leaves nothing behind.
+    async fn execute_retrying(&mut self, id: &str, sql: &str) -> Result<(), DbError> {
+        let index = (self.b.dialect() == crate::dialect::Dialect::Postgres)
+            .then(|| super::invalid_index::concurrent_index(sql))
+            .flatten();
+        let mut attempt = 0;
+        loop {
+            let mut result = match (&index, attempt) {
+                (Some(ix), 1..) => self.drop_invalid_index(ix).await,
+                _ => Ok(()),
+            };
+            if result.is_ok() {
+                result = self.b.execute(sql).await.map(|_| ());
+            }
+            let Err(mut e) = result else {
+                return Ok(());
+            };
+            let Some(ix) = index.as_ref().filter(|_| e.is_lock_timeout()) else {
+                if self.retry_after(&mut attempt, id, &e).await {
+                    continue;
+                }
+                return Err(e);
+            };
+            if let Ok(Some(holders)) =
+                super::invalid_index::lock_holders(&mut self.b, &ix.table).await
+            {
+                e.message = format!("{} (waiting for: {holders})", e.message);
+            }
+            if self.retry_after(&mut attempt, id, &e).await {
+                continue;
+            }
+            if let Err(d) = self.drop_invalid_index(ix).await {
+                e.message = format!(
+                    "{}; the INVALID index it left could not be dropped ({d}): drop it with DROP INDEX CONCURRENTLY",
+                    e.message
+                );
+            }
+            return Err(e);
+        }
+    }
+
+    async fn drop_invalid_index(
+        &mut self,
+        index: &super::invalid_index::ConcurrentIndex,
+    ) -> Result<(), DbError> {
+        if let Some(dropped) = super::invalid_index::drop_invalid(&mut self.b, index).await? {
+            let note = format!("dropped the INVALID index {dropped} that the cancelled build left");
+            self.events.event(Event::Note(&note));
+        }
+        Ok(())
+    }
+
     /// Backoff before retry `attempt` (1-based): base × 2^(attempt−1), ±50%, at most 30 s.
     pub(super) fn backoff(&self, attempt: u32) -> u64 {
         let base = self
@@ -1124,14 +1180,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             .await
             .map_err(|e| RunError::db("cannot record the step's start", e))?;
         for (i, s) in stmts.iter().enumerate() {
-            let mut attempt = 0;
-            let failure = loop {
-                match self.b.execute(&s.sql).await {
-                    Ok(_) => break None,
-                    Err(e) if self.retry_after(&mut attempt, &m.id, &e).await => {}
-                    Err(e) => break Some(e),
-                }
-            };
+            let failure = self.execute_retrying(&m.id, &s.sql).await.err();
             let Some(e) = failure else { continue };
             let ms = started.elapsed().as_millis() as i64;
             let msg = format!(
@@ -1449,6 +1498,12 @@ impl<'a, B: Backend> Runner<'a, B> {
         let phase = dirty.phase.clone();
         let (direction, what) = match how {
             Resolution::RunDown => {
+                if let Some(template) = self.batched_statement(m, Direction::Down)? {
+                    let phase = self.phase_of(id);
+                    self.run_backfill_down(m, phase, 0, 1, template, false)
+                        .await?;
+                    return Ok(format!("{id}: ran its down script batch by batch; it is not applied"));
+                }
                 let (text, file) = self.script_of(m, Direction::Down)?;
                 let stmts = self.statements(&text, &file)?;
                 let row = NewRow {

@@ -13,6 +13,7 @@ pub mod drift;
 pub mod events;
 pub mod fake;
 pub mod history;
+mod invalid_index;
 pub mod mysql;
 pub mod postgres;
 pub mod script;
