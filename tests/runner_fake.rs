@@ -77,7 +77,9 @@ impl Events for Recorder {
             Event::Retry { id, attempt, .. } => format!("retry {id} {attempt}"),
             Event::Sql(s) => format!("sql {s}"),
             Event::Batch { next, rows, .. } => format!("batch {next} {rows}"),
-            Event::BackfillDone { rows, run_rows, .. } => format!("backfilled {run_rows} of {rows}"),
+            Event::BackfillDone { rows, run_rows, .. } => {
+                format!("backfilled {run_rows} of {rows}")
+            }
             Event::BackfillStart { resumed_at, .. } => format!("backfill from {resumed_at:?}"),
             Event::WaitingForLock { .. } => "waiting".to_owned(),
             Event::RolledBack { how, .. } => format!("rolled back: {how}"),

@@ -120,7 +120,10 @@ fn silent_server_times_out(engine: Engine, scheme: &str) {
     // Without a URL parameter, `[runner] connect-timeout` sets it.
     std::fs::write(
         p.path("bellows.toml"),
-        format!("dialect = \"{}\"\n[runner]\nconnect-timeout = \"1s\"\n", dialect(engine)),
+        format!(
+            "dialect = \"{}\"\n[runner]\nconnect-timeout = \"1s\"\n",
+            dialect(engine)
+        ),
     )
     .expect("write bellows.toml");
     let url = format!("{scheme}://someone@127.0.0.1:{port}/db");
@@ -128,7 +131,11 @@ fn silent_server_times_out(engine: Engine, scheme: &str) {
     let o = p.run_env(&["migrate", "status", "--database-url", &url], None);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(started.elapsed() < Duration::from_secs(4), "{}", text(&o));
-    assert!(flat_stderr(&o).contains("timed out after 1 s"), "{}", text(&o));
+    assert!(
+        flat_stderr(&o).contains("timed out after 1 s"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -175,7 +182,11 @@ fn plan_reads_database_url_from_the_environment() {
     // `--applied` still plans from the catalog alone.
     let o = p.run(&["migrate", "plan", "--applied", "0002_add_note"]);
     ok(&o);
-    assert!(!String::from_utf8_lossy(&o.stdout).contains("drift"), "{}", text(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("drift"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -245,7 +256,10 @@ fn force_never_skips_rollback_proofs() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("rollback not proven"), "{}", text(&o));
-    assert!(!out.contains("is a contract"), "--force lifts the contract gate: {out}");
+    assert!(
+        !out.contains("is a contract"),
+        "--force lifts the contract gate: {out}"
+    );
     assert_eq!(
         p.db.sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'"),
         "0",
@@ -253,7 +267,11 @@ fn force_never_skips_rollback_proofs() {
     );
     let o = p.run(&["migrate", "rollback", "--force", "--dry-run"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(!String::from_utf8_lossy(&o.stdout).contains("ADD COLUMN note"), "{}", text(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("ADD COLUMN note"),
+        "{}",
+        text(&o)
+    );
 
     ok(&p.run(&["migrate", "rollback", "--force", "--allow-unproven"]));
     assert_eq!(
@@ -291,8 +309,12 @@ fn batched_backfill_rolls_back(engine: Engine) {
     );
     ok(&p.run(&["migrate", "apply", "--to", "0001_data"]));
     let seed = match engine {
-        Engine::Postgres => "INSERT INTO data (id, name) SELECT g * 2, 'n' || g FROM generate_series(1, 1200) g",
-        Engine::Mariadb => "INSERT INTO data (id, name) SELECT seq * 2, CONCAT('n', seq) FROM seq_1_to_1200",
+        Engine::Postgres => {
+            "INSERT INTO data (id, name) SELECT g * 2, 'n' || g FROM generate_series(1, 1200) g"
+        }
+        Engine::Mariadb => {
+            "INSERT INTO data (id, name) SELECT seq * 2, CONCAT('n', seq) FROM seq_1_to_1200"
+        }
     };
     p.db.sql(seed);
     ok(&p.run(&["migrate", "apply"]));
@@ -306,7 +328,11 @@ fn batched_backfill_rolls_back(engine: Engine) {
     assert!(!out.contains(":batch_"), "{}", text(&o));
     assert!(out.contains("id >= 2 AND id < 1002;"), "{}", text(&o));
     assert!(out.contains("id >= 2002 AND id < 2401;"), "{}", text(&o));
-    assert_eq!(out.matches("BEGIN; UPDATE data SET copy = NULL").count(), 3, "{out}");
+    assert_eq!(
+        out.matches("BEGIN; UPDATE data SET copy = NULL").count(),
+        3,
+        "{out}"
+    );
     assert_eq!(p.db.sql(filled), "1200", "a dry run changes nothing");
 
     let o = p.run(&["migrate", "rollback"]);
@@ -318,7 +344,10 @@ fn batched_backfill_rolls_back(engine: Engine) {
     );
     let last = rows.lines().last().unwrap_or_default().to_owned();
     assert!(last.starts_with("down\t"), "{rows}");
-    assert!(matches!(last.split('\t').nth(1), Some("t" | "true" | "1")), "{rows}");
+    assert!(
+        matches!(last.split('\t').nth(1), Some("t" | "true" | "1")),
+        "{rows}"
+    );
     // Applied again, it backfills again.
     ok(&p.run(&["migrate", "apply"]));
     assert_eq!(p.db.sql(filled), "1200");

@@ -1502,7 +1502,9 @@ impl<'a, B: Backend> Runner<'a, B> {
                     let phase = self.phase_of(id);
                     self.run_backfill_down(m, phase, 0, 1, template, false)
                         .await?;
-                    return Ok(format!("{id}: ran its down script batch by batch; it is not applied"));
+                    return Ok(format!(
+                        "{id}: ran its down script batch by batch; it is not applied"
+                    ));
                 }
                 let (text, file) = self.script_of(m, Direction::Down)?;
                 let stmts = self.statements(&text, &file)?;

@@ -190,7 +190,10 @@ impl<B: Backend> Runner<'_, B> {
                     .batch_end(walk, start, max)
                     .await
                     .map_err(|e| RunError::db("cannot read the next batch's bounds", e))?;
-                let sql = format!("BEGIN; {}; COMMIT;", script::bind_batch(&walk.template, start, end));
+                let sql = format!(
+                    "BEGIN; {}; COMMIT;",
+                    script::bind_batch(&walk.template, start, end)
+                );
                 self.events.event(Event::Sql(&sql));
                 start = end;
             }
@@ -218,14 +221,24 @@ impl<B: Backend> Runner<'_, B> {
             let end = self
                 .batch_end(walk, start, max)
                 .await
-                .map_err(|error| Stopped { at: start, rows, error })?;
+                .map_err(|error| Stopped {
+                    at: start,
+                    rows,
+                    error,
+                })?;
             let sql = script::bind_batch(&walk.template, start, end);
             let mut attempt = 0;
             let n = loop {
                 match self.batch(&sql, hid, end, rows).await {
                     Ok(n) => break n,
                     Err(e) if self.retry_after(&mut attempt, &m.id, &e).await => {}
-                    Err(error) => return Err(Stopped { at: start, rows, error }),
+                    Err(error) => {
+                        return Err(Stopped {
+                            at: start,
+                            rows,
+                            error,
+                        })
+                    }
                 }
             };
             rows += n as i64;

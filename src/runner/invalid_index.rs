@@ -146,15 +146,24 @@ mod tests {
 
     #[test]
     fn recognises_the_names() {
-        let i = concurrent_index("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"Ix\" ON ONLY app.\"Users\" (email)").unwrap();
+        let i = concurrent_index(
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"Ix\" ON ONLY app.\"Users\" (email)",
+        )
+        .unwrap();
         assert_eq!(i.name.as_deref(), Some("Ix"));
         assert_eq!(i.table, "app.\"Users\"");
-        let i = concurrent_index("create index concurrently Users_Name_Idx on users using btree (name)").unwrap();
+        let i = concurrent_index(
+            "create index concurrently Users_Name_Idx on users using btree (name)",
+        )
+        .unwrap();
         assert_eq!(i.name.as_deref(), Some("users_name_idx"));
         assert_eq!(i.table, "users");
         let i = concurrent_index("CREATE INDEX CONCURRENTLY ON users (name)").unwrap();
         assert_eq!(i.name, None);
-        assert_eq!(concurrent_index("CREATE INDEX users_name_idx ON users (name)"), None);
+        assert_eq!(
+            concurrent_index("CREATE INDEX users_name_idx ON users (name)"),
+            None
+        );
         assert_eq!(concurrent_index("DROP INDEX CONCURRENTLY x"), None);
     }
 }

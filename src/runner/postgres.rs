@@ -91,9 +91,7 @@ impl PgBackend {
             message: redact(&format!("could not connect to {where_to}: {}", e.message)),
             ..e
         };
-        let timeout = url
-            .connect_timeout()
-            .map_err(|m| fail(DbError::other(m)))?;
+        let timeout = url.connect_timeout().map_err(|m| fail(DbError::other(m)))?;
         let mut config = driver_config(url, application).map_err(fail)?;
         if let Some(t) = timeout {
             // The driver's own timeout covers the TCP connection only; the one around

@@ -149,7 +149,9 @@ impl DbUrl {
                     "connect_timeout must be a whole number of seconds, not `{t}`"
                 )),
             },
-            None => Ok(Some(self.fallback_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))),
+            None => Ok(Some(
+                self.fallback_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            )),
         }
     }
 
@@ -285,7 +287,10 @@ mod tests {
         let plain = DbUrl::parse("postgres://u@h/db").unwrap();
         assert_eq!(plain.connect_timeout(), Ok(Some(DEFAULT_CONNECT_TIMEOUT)));
         let configured = plain.with_fallback_timeout(Duration::from_secs(4));
-        assert_eq!(configured.connect_timeout(), Ok(Some(Duration::from_secs(4))));
+        assert_eq!(
+            configured.connect_timeout(),
+            Ok(Some(Duration::from_secs(4)))
+        );
         let given = DbUrl::parse("mysql://u@h/db?connect_timeout=3")
             .unwrap()
             .with_fallback_timeout(Duration::from_secs(4));
