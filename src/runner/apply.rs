@@ -720,6 +720,14 @@ impl<'a, B: Backend> Runner<'a, B> {
         let history_name = self.settings.history.name.clone();
         let drift = self.drift(&[history_name.as_str()]).await?;
         let Some(diff) = drift.diff else {
+            // Why drift was not checked, unless it is only that nothing is applied yet.
+            if let Some(note) = drift
+                .note
+                .as_deref()
+                .filter(|n| *n != super::drift::NOTHING_APPLIED)
+            {
+                self.events.event(Event::Note(note));
+            }
             return Ok(());
         };
         Err(RunError::new(
