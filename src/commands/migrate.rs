@@ -385,8 +385,8 @@ fn resolve_command(args: &ResolveArgs) -> miette::Result<Outcome> {
 fn verify_command(args: &VerifyArgs) -> miette::Result<Outcome> {
     use crate::report::verify::{write_verify, VerifyFormat};
     use crate::runner::verify::{verify, Verdict, VerifyOptions};
-    let url = DbUrl::parse(&args.scratch_url)?;
     let loaded = Loaded::read(&args.catalog)?;
+    let url = with_connect_timeout(&loaded, &DbUrl::parse(&args.scratch_url)?)?;
     check_dialect(&loaded, &url)?;
     let order = loaded.graph.order();
     let options = VerifyOptions {
