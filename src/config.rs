@@ -165,6 +165,10 @@ pub struct RunnerConfig {
     /// true).
     #[serde(default, alias = "require_proof")]
     pub require_proof: Option<bool>,
+    /// How long connecting may take (e.g. `"10s"`, the default); a URL's
+    /// `connect_timeout` wins.
+    #[serde(default, alias = "connect_timeout")]
+    pub connect_timeout: Option<String>,
 }
 
 /// Reads a duration written as `2s`, `500ms`, `1m` or a bare number of milliseconds.

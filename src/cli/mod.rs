@@ -169,6 +169,9 @@ pub struct ApplyArgs {
     /// Print the exact SQL in order; run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Apply even when the database differs from what the applied migrations built.
+    #[arg(long)]
+    pub allow_drift: bool,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
 }
@@ -268,10 +271,11 @@ pub struct PlanArgs {
     #[arg(long, value_name = "RELEASE|MIGRATION")]
     pub target: Option<String>,
     /// The last migration already applied (default: none, or the database's history).
+    /// Plans from the catalog alone, even when DATABASE_URL is set.
     #[arg(long, value_name = "ID", conflicts_with = "database_url")]
     pub applied: Option<String>,
     /// Plan from this database's history, and compare its schema with the migrations'
-    /// (drift).
+    /// (drift) (default: $DATABASE_URL).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// The history table (default: `[runner] history-table`, else bellows_history).
@@ -280,8 +284,8 @@ pub struct PlanArgs {
     /// The history table's schema (PostgreSQL) or database (MySQL).
     #[arg(long, value_name = "NAME")]
     pub history_schema: Option<String>,
-    /// With --database-url: read the live releases from the database's sessions.
-    #[arg(long, requires = "database_url", conflicts_with = "deployed")]
+    /// With a database: read the live releases from the database's sessions.
+    #[arg(long, conflicts_with_all = ["deployed", "applied"])]
     pub live_from_db: bool,
     #[command(flatten)]
     pub fleet: FleetArgs,

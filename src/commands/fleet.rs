@@ -59,7 +59,8 @@ pub fn apply(args: &ApplyArgs) -> miette::Result<Outcome> {
         ));
     }
     let loaded = Rc::new(Loaded::read(&args.catalog)?);
-    let settings = loaded.settings(&args.connection, &args.runner)?;
+    let mut settings = loaded.settings(&args.connection, &args.runner)?;
+    settings.allow_drift = args.allow_drift;
     let (fleet, file) = fleet(&args.fleet, loaded, settings)?;
     let options = RolloutOptions {
         request: ApplyRequest {

@@ -152,6 +152,22 @@ async fn connect(url: &DbUrl) -> miette::Result<AnyBackend> {
     })
 }
 
+/// The URL with `[runner] connect-timeout` as its connect timeout when it sets none.
+pub(super) fn with_connect_timeout(loaded: &Loaded, url: &DbUrl) -> miette::Result<DbUrl> {
+    let Some(t) = loaded.at.config.runner.connect_timeout.as_deref() else {
+        return Ok(url.clone());
+    };
+    let ms = parse_duration_ms(t).ok_or_else(|| {
+        miette!(
+            help = "write it as 10s or 1m",
+            "[runner] connect-timeout `{t}` is not a duration"
+        )
+    })?;
+    Ok(url
+        .clone()
+        .with_fallback_timeout(std::time::Duration::from_millis(ms)))
+}
+
 /// The dialect the catalog is linted in must be the database's.
 pub(super) fn check_dialect(loaded: &Loaded, url: &DbUrl) -> miette::Result<()> {
     let configured = loaded.at.config.dialect.as_deref().unwrap_or("postgres");
@@ -176,6 +192,7 @@ fn with_runner<T>(
     settings: Settings,
     f: impl AsyncFnOnce(&mut Runner<'_, AnyBackend>) -> Result<T, crate::runner::RunError>,
 ) -> miette::Result<T> {
+    let url = &with_connect_timeout(loaded, url)?;
     let mut events = TextEvents::new();
     let result = runtime()?.block_on(async {
         let b = connect(url).await?;
@@ -200,8 +217,18 @@ fn plan_command(args: &PlanArgs) -> miette::Result<Outcome> {
     if args.fleet.targets.is_some() {
         return super::fleet::plan(args);
     }
-    if let Some(u) = &args.database_url {
+    // Like every migrate command, the database comes from --database-url, else
+    // DATABASE_URL; `--applied` plans from the catalog alone.
+    let database_url = args.database_url.clone().or_else(|| {
+        std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty() && args.applied.is_none())
+    });
+    if let Some(u) = &database_url {
         return online_plan(args, u);
+    }
+    if args.live_from_db {
+        return Err(url::UrlError::Missing.into());
     }
     let at = locate(&args.catalog)?;
     let catalog = load(&at.dir)?;
@@ -267,7 +294,8 @@ fn apply_command(args: &ApplyArgs) -> miette::Result<Outcome> {
     let url = url::from_args(args.connection.database_url.as_deref())?;
     let loaded = Loaded::read(&args.catalog)?;
     check_dialect(&loaded, &url)?;
-    let settings = loaded.settings(&args.connection, &args.runner)?;
+    let mut settings = loaded.settings(&args.connection, &args.runner)?;
+    settings.allow_drift = args.allow_drift;
     let request = ApplyRequest {
         to: args.to.clone(),
         phase: args.phase.map(|p| match p {
@@ -315,9 +343,19 @@ fn status_command(args: &StatusArgs) -> miette::Result<Outcome> {
     let report = with_runner(&loaded, &url, settings, async |runner| {
         runner.status().await
     })?;
-    write_stdout(|out| write_status(out, &url.redacted(), &report, args.format))?;
+    write_stdout(|out| {
+        write_status(out, &url.redacted(), &report, args.format)?;
+        if args.format == ListFormat::Text {
+            crate::report::run::write_drift(out, &report.drift)?;
+        }
+        Ok(())
+    })?;
     Ok(
-        if report.dirty.is_empty() && report.edited.is_empty() && report.gone.is_empty() {
+        if report.dirty.is_empty()
+            && report.edited.is_empty()
+            && report.gone.is_empty()
+            && report.drift.diff.is_none()
+        {
             Outcome::Clean
         } else {
             Outcome::Findings
@@ -347,8 +385,8 @@ fn resolve_command(args: &ResolveArgs) -> miette::Result<Outcome> {
 fn verify_command(args: &VerifyArgs) -> miette::Result<Outcome> {
     use crate::report::verify::{write_verify, VerifyFormat};
     use crate::runner::verify::{verify, VerifyOptions};
-    let url = DbUrl::parse(&args.scratch_url)?;
     let loaded = Loaded::read(&args.catalog)?;
+    let url = with_connect_timeout(&loaded, &DbUrl::parse(&args.scratch_url)?)?;
     check_dialect(&loaded, &url)?;
     let order = loaded.graph.order();
     let options = VerifyOptions {

@@ -230,6 +230,7 @@ impl Events for TargetEvents {
                 rows,
                 ms,
                 remaining,
+                ..
             } => {
                 let left = match remaining {
                     Some(0) | None => String::new(),

@@ -157,12 +157,13 @@ impl Events for TextEvents {
                 from,
                 to,
                 rows,
+                run_rows,
                 elapsed_ms,
             } => {
                 let done = (next - from).clamp(0, to - from + 1) as u64;
                 if let Some(bar) = &self.bar {
                     bar.set_position(done);
-                    bar.set_message(format!("{rows} rows, {}", rate(rows, elapsed_ms)));
+                    bar.set_message(format!("{rows} rows, {}", rate(run_rows, elapsed_ms)));
                 } else if self
                     .last_line
                     .is_none_or(|t| t.elapsed() >= Duration::from_secs(2))
@@ -172,13 +173,14 @@ impl Events for TextEvents {
                     self.line(&format!(
                         "      {id}: {:.0}% (key {next} of {to}), {rows} rows, {}",
                         done as f64 * 100.0 / total,
-                        rate(rows, elapsed_ms)
+                        rate(run_rows, elapsed_ms)
                     ));
                 }
             }
             Event::BackfillDone {
                 id,
                 rows,
+                run_rows,
                 ms,
                 remaining,
             } => {
@@ -190,7 +192,7 @@ impl Events for TextEvents {
                 };
                 self.line(&format!(
                     "      {id}: backfilled {rows} rows in {ms} ms ({}){left}",
-                    rate(rows, ms)
+                    rate(run_rows, ms)
                 ));
             }
             Event::Note(text) => self.line(&format!("note: {text}")),

@@ -36,6 +36,9 @@ pub struct Settings {
     pub wait: bool,
     /// Refuse a step whose down script has no proof from `migrate verify`.
     pub require_proof: bool,
+    /// Apply even when the database differs from what the applied migrations built
+    /// (`--allow-drift`).
+    pub allow_drift: bool,
 }
 
 impl Default for Settings {
@@ -47,6 +50,7 @@ impl Default for Settings {
             retry_base_ms: 500,
             wait: true,
             require_proof: true,
+            allow_drift: false,
         }
     }
 }
@@ -147,6 +151,8 @@ pub enum FailureKind {
     Connection,
     /// The request cannot be carried out (unknown id, nothing to roll back, …).
     Refused,
+    /// The database differs from what the applied migrations built (`--allow-drift`).
+    Drift,
     /// A script cannot be read or split.
     Script,
 }
@@ -225,6 +231,8 @@ pub struct StatusReport {
     pub lock_holder: Option<String>,
     /// The last runs, newest first.
     pub recent: Vec<HistoryRow>,
+    /// The database's schema against the applied migrations'.
+    pub drift: super::drift::Drift,
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {
@@ -499,6 +507,8 @@ impl<'a, B: Backend> Runner<'a, B> {
             .await
             .map_err(|e| RunError::db("cannot ask who holds the migration lock", e))?;
         let recent = rows.iter().rev().take(10).cloned().collect();
+        let history_name = self.settings.history.name.clone();
+        let drift = self.drift(&[history_name.as_str()]).await?;
         Ok(StatusReport {
             engine: self.b.engine().to_owned(),
             history_table: self.settings.history.sql(self.b.dialect()),
@@ -509,6 +519,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             gone,
             lock_holder,
             recent,
+            drift,
         })
     }
 
@@ -621,6 +632,9 @@ impl<'a, B: Backend> Runner<'a, B> {
                 return Err(self.dirty_error(row));
             }
         }
+        if !self.settings.allow_drift {
+            self.refuse_drift().await?;
+        }
         let live = self.live(&request.deployed, request.live_from_db).await?;
         let plan = self.make_plan(&state, request.to.clone(), live)?;
         let total = plan.steps.len();
@@ -698,6 +712,35 @@ impl<'a, B: Backend> Runner<'a, B> {
             }
         }
         Ok(outcome)
+    }
+
+    /// Stops a run on a database that differs from what its applied migrations built: the
+    /// plan's checks assume that schema.
+    async fn refuse_drift(&mut self) -> Result<(), RunError> {
+        let history_name = self.settings.history.name.clone();
+        let drift = self.drift(&[history_name.as_str()]).await?;
+        let Some(diff) = drift.diff else {
+            // Why drift was not checked, unless it is only that nothing is applied yet.
+            if let Some(note) = drift
+                .note
+                .as_deref()
+                .filter(|n| *n != super::drift::NOTHING_APPLIED)
+            {
+                self.events.event(Event::Note(note));
+            }
+            return Ok(());
+        };
+        Err(RunError::new(
+            FailureKind::Drift,
+            format!(
+                "the database differs from what the applied migrations built (- migrations, + database); nothing was applied:\n{}",
+                diff.trim_end()
+            ),
+            Some(
+                "put the change in a migration or undo it by hand (`bellows migrate plan` shows the drift), or pass --allow-drift to apply anyway"
+                    .to_owned(),
+            ),
+        ))
     }
 
     /// The backfills a contract depends on (through the graph) that still have rows to do,
@@ -892,6 +935,62 @@ impl<'a, B: Backend> Runner<'a, B> {
         });
         tokio::time::sleep(Duration::from_millis(wait_ms)).await;
         true
+    }
+
+    /// Runs one statement outside a transaction, retrying lock timeouts. A `CREATE INDEX
+    /// CONCURRENTLY` that timed out (PostgreSQL) leaves an INVALID index: the error names
+    /// the sessions holding locks on its table, the INVALID index is dropped before each
+    /// retry (the retry would fail with `already exists`), and once more when the step
+    /// gives up, so it leaves nothing behind.
+    async fn execute_retrying(&mut self, id: &str, sql: &str) -> Result<(), DbError> {
+        let index = (self.b.dialect() == crate::dialect::Dialect::Postgres)
+            .then(|| super::invalid_index::concurrent_index(sql))
+            .flatten();
+        let mut attempt = 0;
+        loop {
+            let mut result = match (&index, attempt) {
+                (Some(ix), 1..) => self.drop_invalid_index(ix).await,
+                _ => Ok(()),
+            };
+            if result.is_ok() {
+                result = self.b.execute(sql).await.map(|_| ());
+            }
+            let Err(mut e) = result else {
+                return Ok(());
+            };
+            let Some(ix) = index.as_ref().filter(|_| e.is_lock_timeout()) else {
+                if self.retry_after(&mut attempt, id, &e).await {
+                    continue;
+                }
+                return Err(e);
+            };
+            if let Ok(Some(holders)) =
+                super::invalid_index::lock_holders(&mut self.b, &ix.table).await
+            {
+                e.message = format!("{} (waiting for: {holders})", e.message);
+            }
+            if self.retry_after(&mut attempt, id, &e).await {
+                continue;
+            }
+            if let Err(d) = self.drop_invalid_index(ix).await {
+                e.message = format!(
+                    "{}; the INVALID index it left could not be dropped ({d}): drop it with DROP INDEX CONCURRENTLY",
+                    e.message
+                );
+            }
+            return Err(e);
+        }
+    }
+
+    async fn drop_invalid_index(
+        &mut self,
+        index: &super::invalid_index::ConcurrentIndex,
+    ) -> Result<(), DbError> {
+        if let Some(dropped) = super::invalid_index::drop_invalid(&mut self.b, index).await? {
+            let note = format!("dropped the INVALID index {dropped} that the cancelled build left");
+            self.events.event(Event::Note(&note));
+        }
+        Ok(())
     }
 
     /// Backoff before retry `attempt` (1-based): base × 2^(attempt−1), ±50%, at most 30 s.
@@ -1089,14 +1188,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             .await
             .map_err(|e| RunError::db("cannot record the step's start", e))?;
         for (i, s) in stmts.iter().enumerate() {
-            let mut attempt = 0;
-            let failure = loop {
-                match self.b.execute(&s.sql).await {
-                    Ok(_) => break None,
-                    Err(e) if self.retry_after(&mut attempt, &m.id, &e).await => {}
-                    Err(e) => break Some(e),
-                }
-            };
+            let failure = self.execute_retrying(&m.id, &s.sql).await.err();
             let Some(e) = failure else { continue };
             let ms = started.elapsed().as_millis() as i64;
             let msg = format!(
@@ -1274,8 +1366,10 @@ impl<'a, B: Backend> Runner<'a, B> {
                         "{id} is marked irreversible in migration.toml; pass --force to run its down script anyway"
                     ));
                 }
+                // --force lifts the gates above, never this one: only --allow-unproven
+                // runs a down script that verify did not prove.
                 if self.settings.require_proof {
-                    if let Some(r) = proof_gate(m, Phase::Expand, self.project.proofs, &engine)? {
+                    if let Some(r) = rollback_proof_gate(m, self.project.proofs, &engine)? {
                         reasons.push(r);
                     }
                 }
@@ -1314,10 +1408,18 @@ impl<'a, B: Backend> Runner<'a, B> {
             let m = self
                 .migration(&step.migration)
                 .expect("integrity() checked every applied migration is on disk");
-            match self
-                .run_step(m, step.phase, Direction::Down, k, total, request.dry_run)
-                .await
-            {
+            // A backfill's down script with :batch_start / :batch_end runs batch by batch.
+            let ran = match self.batched_statement(m, Direction::Down)? {
+                Some(template) => {
+                    self.run_backfill_down(m, step.phase, k, total, template, request.dry_run)
+                        .await
+                }
+                None => {
+                    self.run_step(m, step.phase, Direction::Down, k, total, request.dry_run)
+                        .await
+                }
+            };
+            match ran {
                 Ok(ms) => outcome.done.push(Done {
                     migration: m.id.clone(),
                     phase: step.phase,
@@ -1404,6 +1506,14 @@ impl<'a, B: Backend> Runner<'a, B> {
         let phase = dirty.phase.clone();
         let (direction, what) = match how {
             Resolution::RunDown => {
+                if let Some(template) = self.batched_statement(m, Direction::Down)? {
+                    let phase = self.phase_of(id);
+                    self.run_backfill_down(m, phase, 0, 1, template, false)
+                        .await?;
+                    return Ok(format!(
+                        "{id}: ran its down script batch by batch; it is not applied"
+                    ));
+                }
                 let (text, file) = self.script_of(m, Direction::Down)?;
                 let stmts = self.statements(&text, &file)?;
                 let row = NewRow {
@@ -1494,6 +1604,25 @@ pub(super) fn proof_gate(
             engine.split('-').next().unwrap_or(engine)
         )),
     })
+}
+
+/// Why a migration's down script may not run in a rollback, or `None` when it is proven.
+/// A contract's down script is never proven (`migrate verify` does not run it), so it
+/// needs --allow-unproven like any other unproven one.
+fn rollback_proof_gate(
+    m: &Migration,
+    proofs: &[Proof],
+    engine: &str,
+) -> Result<Option<String>, RunError> {
+    let status = sum::proof_status(m, proofs, engine)
+        .map_err(|e| RunError::new(FailureKind::Script, e.to_string(), None))?;
+    if status == ProofStatus::NoDown && m.down.is_some() {
+        return Ok(Some(format!(
+            "rollback not proven: `bellows migrate verify` does not prove {}'s down script (a contract's); pass --allow-unproven to run it anyway",
+            m.id
+        )));
+    }
+    proof_gate(m, Phase::Expand, proofs, engine)
 }
 
 fn changed_on_disk(m: &Migration) -> RunError {

@@ -2,9 +2,11 @@
 //! short transactions, each committing its rows together with the last key it reached,
 //! so a killed run resumes where it stopped.
 //!
-//! Owns the batch walk. A batch covers keys `[:batch_start, :batch_end)`: `:batch_end` is
-//! the key `batch_size` rows further on (so sparse keys still make full batches), or one
-//! past the largest key. Keys must be integers.
+//! Owns the batch walk, for the up script and for a down script written with the same
+//! placeholders (a backfill's rollback runs batch by batch too). A batch covers keys
+//! `[:batch_start, :batch_end)`: `:batch_end` is the key `batch_size` rows further on (so
+//! sparse keys still make full batches), or one past the largest key. Keys must be
+//! integers.
 
 use super::apply::{FailureKind, RunError, Runner};
 use super::backend::{quote_ident, Backend, DbErrorKind};
@@ -39,57 +41,78 @@ fn parse_key(cell: Option<&Option<String>>, what: &str) -> Result<Option<i64>, R
     }
 }
 
+/// A batched statement and the key range it walks.
+struct Walk {
+    template: String,
+    /// The table and key as written in `[backfill]`, for messages.
+    table_name: String,
+    key_name: String,
+    batch_size: u64,
+    pause: Duration,
+    /// The smallest and largest key (`None`: the table is empty).
+    range: Option<(i64, i64)>,
+    /// Finds the key `batch_size` rows on from `$1`.
+    next_sql: String,
+}
+
+/// Where a walk stopped when a batch failed.
+struct Stopped {
+    at: i64,
+    rows: i64,
+    error: super::backend::DbError,
+}
+
 impl<B: Backend> Runner<'_, B> {
-    /// Runs a backfill step (resuming from `resumed`'s last key); returns its duration
-    /// and rows.
-    pub(super) async fn run_backfill(
-        &mut self,
+    /// The one batched statement of a backfill's script. For the up script it must be
+    /// there; a down script without the placeholders is an ordinary step (`None`).
+    pub(super) fn batched_statement(
+        &self,
         m: &Migration,
-        phase: Phase,
-        k: usize,
-        total: usize,
-        resumed: Option<HistoryRow>,
-        dry_run: bool,
-    ) -> Result<(u64, Option<i64>), RunError> {
+        direction: Direction,
+    ) -> Result<Option<String>, RunError> {
+        let Some(spec) = &m.meta.backfill else {
+            return Ok(None);
+        };
+        let (text, file) = self.script_of(m, direction)?;
+        let stmts = self.statements(&text, &file)?;
+        let batched = stmts
+            .iter()
+            .filter(|s| script::has_batch_placeholders(&s.sql))
+            .count();
+        if direction == Direction::Down && batched == 0 {
+            return Ok(None);
+        }
+        match stmts.as_slice() {
+            [one] if batched == 1 => Ok(Some(one.sql.clone())),
+            _ => Err(RunError {
+                kind: FailureKind::Script,
+                message: format!(
+                    "{file}: a backfill's {} script holds exactly one UPDATE or INSERT … SELECT with :batch_start and :batch_end on its key; found {} statement{}{}",
+                    if direction == Direction::Down { "down" } else { "up" },
+                    stmts.len(),
+                    if stmts.len() == 1 { "" } else { "s" },
+                    if stmts.len() == 1 { " without the placeholders" } else { "" }
+                ),
+                help: Some(format!(
+                    "write e.g. `UPDATE {t} SET … WHERE {key} >= :batch_start AND {key} < :batch_end`",
+                    t = spec.table,
+                    key = spec.key
+                )),
+            }),
+        }
+    }
+
+    /// Reads the key range of a backfill's table.
+    async fn walk(&mut self, m: &Migration, template: String) -> Result<Walk, RunError> {
         let spec = m
             .meta
             .backfill
             .clone()
-            .expect("run_backfill is called for migrations with [backfill]");
+            .expect("walk is called for migrations with [backfill]");
         let d = self.b.dialect();
-        let (text, file) = self.script_of(m, Direction::Up)?;
-        let stmts = self.statements(&text, &file)?;
-        let template = match stmts.as_slice() {
-            [one] if script::has_batch_placeholders(&one.sql) => one.sql.clone(),
-            _ => {
-                return Err(RunError {
-                    kind: FailureKind::Script,
-                    message: format!(
-                        "{file}: a backfill holds exactly one UPDATE or INSERT … SELECT with :batch_start and :batch_end on its key; found {} statement{}{}",
-                        stmts.len(),
-                        if stmts.len() == 1 { "" } else { "s" },
-                        if stmts.len() == 1 { " without the placeholders" } else { "" }
-                    ),
-                    help: Some(format!(
-                        "write e.g. `UPDATE {t} SET … WHERE {key} >= :batch_start AND {key} < :batch_end`",
-                        t = spec.table,
-                        key = spec.key
-                    )),
-                })
-            }
-        };
         let batch_size = spec.batch_size.unwrap_or(DEFAULT_BATCH_SIZE).max(1);
-        let pause = Duration::from_millis(spec.pause_ms.unwrap_or(0));
         let table = qualified(d, &spec.table);
         let key = qualified(d, &spec.key);
-        self.events.event(Event::Step {
-            id: &m.id,
-            phase,
-            mode: Mode::Autocommit,
-            index: k + 1,
-            total,
-            down: false,
-        });
         let bounds = self
             .b
             .query(&format!("SELECT MIN({key}), MAX({key}) FROM {table}"), &[])
@@ -102,33 +125,171 @@ impl<B: Backend> Runner<'_, B> {
         let row = bounds.first().cloned().unwrap_or_default();
         let min = parse_key(row.first(), "smallest value")?;
         let max = parse_key(row.get(1), "largest value")?;
-        if dry_run {
-            let lines = [
-                format!(
-                    "-- {} backfill: batches of {batch_size} rows over {}.{} in [{}, {}], one transaction each",
-                    m.id,
-                    spec.table,
-                    spec.key,
-                    min.map(|v| v.to_string()).unwrap_or_else(|| "empty".into()),
-                    max.map(|v| v.to_string()).unwrap_or_else(|| "empty".into())
-                ),
-                "BEGIN;".to_owned(),
-                format!("{template};"),
-                format!(
-                    "-- record the batch's last key in {}",
-                    self.settings.history.sql(d)
-                ),
-                "COMMIT;".to_owned(),
-            ];
-            for l in &lines {
-                self.events.event(Event::Sql(l));
+        Ok(Walk {
+            template,
+            table_name: spec.table.clone(),
+            key_name: spec.key.clone(),
+            batch_size,
+            pause: Duration::from_millis(spec.pause_ms.unwrap_or(0)),
+            range: min.zip(max),
+            next_sql: format!(
+                "SELECT {key} FROM {table} WHERE {key} >= {} ORDER BY {key} LIMIT 1 OFFSET {batch_size}",
+                super::backend::placeholder(d, 1)
+            ),
+        })
+    }
+
+    /// The end of the batch that starts at `start`: the key `batch_size` rows on, or one
+    /// past the largest key.
+    async fn batch_end(
+        &mut self,
+        walk: &Walk,
+        start: i64,
+        max: i64,
+    ) -> Result<i64, super::backend::DbError> {
+        let next = self
+            .b
+            .query(&walk.next_sql, &[super::backend::Value::Int(start)])
+            .await?;
+        let found = next
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .and_then(|k| k.trim().parse::<i64>().ok());
+        Ok(match found {
+            Some(e) if e > start => e,
+            _ => max.saturating_add(1),
+        })
+    }
+
+    /// `--dry-run`: every batch's statement with its real bounds, in order.
+    async fn print_batches(
+        &mut self,
+        m: &Migration,
+        walk: &Walk,
+        direction: Direction,
+    ) -> Result<(), RunError> {
+        let d = self.b.dialect();
+        let range = walk
+            .range
+            .map(|(a, b)| format!("[{a}, {b}]"))
+            .unwrap_or_else(|| "(empty table: no batch)".to_owned());
+        let header = format!(
+            "-- {} {}: batches of {} rows over {}.{} in {range}, one transaction each, each recorded in {}",
+            m.id,
+            if direction == Direction::Down { "down, batched" } else { "backfill" },
+            walk.batch_size,
+            walk.table_name,
+            walk.key_name,
+            self.settings.history.sql(d)
+        );
+        self.events.event(Event::Sql(&header));
+        if let Some((min, max)) = walk.range {
+            let mut start = min;
+            while start <= max {
+                let end = self
+                    .batch_end(walk, start, max)
+                    .await
+                    .map_err(|e| RunError::db("cannot read the next batch's bounds", e))?;
+                let sql = format!(
+                    "BEGIN; {}; COMMIT;",
+                    script::bind_batch(&walk.template, start, end)
+                );
+                self.events.event(Event::Sql(&sql));
+                start = end;
             }
+        }
+        Ok(())
+    }
+
+    /// Runs the batches from `from` to the end of the range, each with its progress in
+    /// the history row `hid`; returns the rows done (`rows` before included).
+    async fn run_batches(
+        &mut self,
+        m: &Migration,
+        walk: &Walk,
+        hid: i64,
+        from: Option<i64>,
+        mut rows: i64,
+        started: Instant,
+    ) -> Result<i64, Stopped> {
+        let Some((min, max)) = walk.range else {
+            return Ok(rows);
+        };
+        let rows_before = rows;
+        let mut start = from.unwrap_or(min).max(min);
+        while start <= max {
+            let end = self
+                .batch_end(walk, start, max)
+                .await
+                .map_err(|error| Stopped {
+                    at: start,
+                    rows,
+                    error,
+                })?;
+            let sql = script::bind_batch(&walk.template, start, end);
+            let mut attempt = 0;
+            let n = loop {
+                match self.batch(&sql, hid, end, rows).await {
+                    Ok(n) => break n,
+                    Err(e) if self.retry_after(&mut attempt, &m.id, &e).await => {}
+                    Err(error) => {
+                        return Err(Stopped {
+                            at: start,
+                            rows,
+                            error,
+                        })
+                    }
+                }
+            };
+            rows += n as i64;
+            start = end;
+            self.events.event(Event::Batch {
+                id: &m.id,
+                next: end,
+                from: min,
+                to: max,
+                rows,
+                run_rows: rows - rows_before,
+                elapsed_ms: started.elapsed().as_millis() as u64,
+            });
+            if !walk.pause.is_zero() {
+                tokio::time::sleep(walk.pause).await;
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Runs a backfill step (resuming from `resumed`'s last key); returns its duration
+    /// and rows.
+    pub(super) async fn run_backfill(
+        &mut self,
+        m: &Migration,
+        phase: Phase,
+        k: usize,
+        total: usize,
+        resumed: Option<HistoryRow>,
+        dry_run: bool,
+    ) -> Result<(u64, Option<i64>), RunError> {
+        let template = self
+            .batched_statement(m, Direction::Up)?
+            .expect("an up script's batched statement is required, never None");
+        self.events.event(Event::Step {
+            id: &m.id,
+            phase,
+            mode: Mode::Autocommit,
+            index: k + 1,
+            total,
+            down: false,
+        });
+        let walk = self.walk(m, template).await?;
+        if dry_run {
+            self.print_batches(m, &walk, Direction::Up).await?;
             return Ok((0, None));
         }
         let hist = self.settings.history.clone();
         let started = Instant::now();
         let checksum = self.unchanged_checksum(m)?;
-        let (hid, mut cursor, mut rows) = match &resumed {
+        let (hid, cursor, rows_before) = match &resumed {
             Some(r) => (
                 r.id,
                 r.backfill_last_key
@@ -150,56 +311,21 @@ impl<B: Backend> Runner<'_, B> {
                 (id, None, 0)
             }
         };
-        if let (Some(min), Some(max)) = (min, max) {
-            let from = cursor.unwrap_or(min).max(min);
-            cursor = Some(from);
+        if let Some((min, max)) = walk.range {
             self.events.event(Event::BackfillStart {
                 id: &m.id,
-                table: &spec.table,
-                key: &spec.key,
+                table: &walk.table_name,
+                key: &walk.key_name,
                 from: min,
                 to: max,
-                resumed_at: resumed.as_ref().map(|_| from),
+                resumed_at: resumed.as_ref().map(|_| cursor.unwrap_or(min).max(min)),
             });
-            let next_sql = format!(
-                "SELECT {key} FROM {table} WHERE {key} >= {} ORDER BY {key} LIMIT 1 OFFSET {batch_size}",
-                super::backend::placeholder(d, 1)
-            );
-            while let Some(start) = cursor.filter(|c| *c <= max) {
-                let next = self
-                    .b
-                    .query(&next_sql, &[super::backend::Value::Int(start)])
-                    .await
-                    .map_err(|e| self.batch_error(m, start, rows, e))?;
-                let end = match parse_key(next.first().and_then(|r| r.first()), "next batch start")?
-                {
-                    Some(e) if e > start => e,
-                    _ => max.saturating_add(1),
-                };
-                let sql = script::bind_batch(&template, start, end);
-                let mut attempt = 0;
-                let n = loop {
-                    match self.batch(&sql, hid, end, rows).await {
-                        Ok(n) => break n,
-                        Err(e) if self.retry_after(&mut attempt, &m.id, &e).await => {}
-                        Err(e) => return Err(self.batch_error(m, start, rows, e)),
-                    }
-                };
-                rows += n as i64;
-                cursor = Some(end);
-                self.events.event(Event::Batch {
-                    id: &m.id,
-                    next: end,
-                    from: min,
-                    to: max,
-                    rows,
-                    elapsed_ms: started.elapsed().as_millis() as u64,
-                });
-                if !pause.is_zero() {
-                    tokio::time::sleep(pause).await;
-                }
-            }
         }
+        // The rate counts this run's rows only: an interrupted run's are not in its time.
+        let rows = self
+            .run_batches(m, &walk, hid, cursor, rows_before, started)
+            .await
+            .map_err(|s| self.batch_error(m, s.at, s.rows, s.error))?;
         let ms = started.elapsed().as_millis() as u64;
         history::finish(&mut self.b, &hist, hid, true, ms as i64, None)
             .await
@@ -208,10 +334,87 @@ impl<B: Backend> Runner<'_, B> {
         self.events.event(Event::BackfillDone {
             id: &m.id,
             rows,
+            run_rows: rows - rows_before,
             ms,
             remaining,
         });
         Ok((ms, Some(rows)))
+    }
+
+    /// Rolls a backfill back with its batched down script (`template`), batch by batch
+    /// over the same key range as its up; returns the duration.
+    pub(super) async fn run_backfill_down(
+        &mut self,
+        m: &Migration,
+        phase: Phase,
+        k: usize,
+        total: usize,
+        template: String,
+        dry_run: bool,
+    ) -> Result<u64, RunError> {
+        self.events.event(Event::Step {
+            id: &m.id,
+            phase,
+            mode: Mode::Autocommit,
+            index: k + 1,
+            total,
+            down: true,
+        });
+        let checksum = self.unchanged_checksum(m)?;
+        let walk = self.walk(m, template).await?;
+        if dry_run {
+            self.print_batches(m, &walk, Direction::Down).await?;
+            return Ok(0);
+        }
+        let hist = self.settings.history.clone();
+        let started = Instant::now();
+        let new = NewRow {
+            migration: &m.id,
+            phase: phase.as_str(),
+            direction: Direction::Down,
+            checksum: &checksum,
+            who: &self.who,
+        };
+        let hid = history::start(&mut self.b, &hist, &new)
+            .await
+            .map_err(|e| RunError::db("cannot record the rollback's start", e))?;
+        if let Some((min, max)) = walk.range {
+            self.events.event(Event::BackfillStart {
+                id: &m.id,
+                table: &walk.table_name,
+                key: &walk.key_name,
+                from: min,
+                to: max,
+                resumed_at: None,
+            });
+        }
+        if let Err(s) = self.run_batches(m, &walk, hid, None, 0, started).await {
+            let ms = started.elapsed().as_millis() as i64;
+            let text = format!("down batch at key {} failed: {}", s.at, s.error);
+            let _ = history::leave_dirty(&mut self.b, &hist, hid, ms, &text).await;
+            let kind = if s.error.kind == DbErrorKind::Connection {
+                FailureKind::Connection
+            } else {
+                FailureKind::StepFailed
+            };
+            return Err(RunError {
+                kind,
+                message: format!(
+                    "the rollback of backfill {} stopped at key {} after {} rows: {}; every batch before it is committed, and its history row is dirty",
+                    m.id, s.at, s.rows, s.error
+                ),
+                help: Some(format!(
+                    "fix the cause, then run `bellows migrate resolve {id} --run-down` to run the down script again, or `--mark-applied` / `--mark-rolled-back` once the data is consistent",
+                    id = m.id
+                )),
+            });
+        }
+        let ms = started.elapsed().as_millis() as u64;
+        history::finish(&mut self.b, &hist, hid, true, ms as i64, None)
+            .await
+            .map_err(|e| RunError::db("cannot record the rollback's end", e))?;
+        self.events.event(Event::StepDone { id: &m.id, ms });
+        Ok(ms)
     }
 
     /// One batch: its statement and the history's progress in one transaction.

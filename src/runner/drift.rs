@@ -13,6 +13,9 @@ use crate::dialect::Dialect;
 use crate::schema::Schema;
 use std::collections::BTreeSet;
 
+/// The note of a drift check on a database where no migration is applied.
+pub(super) const NOTHING_APPLIED: &str = "drift not checked: no migration is applied yet";
+
 /// The result of a drift check.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Drift {
@@ -127,6 +130,13 @@ impl<B: Backend> Runner<'_, B> {
         let catalog = self.project.catalog;
         // The model is the state after a prefix of the catalog: the applied set must be one.
         let n = state.applied.len();
+        if n == 0 {
+            // A first run onto an existing schema: there is nothing to compare it with.
+            return Ok(Drift {
+                diff: None,
+                note: Some(NOTHING_APPLIED.to_owned()),
+            });
+        }
         let prefix = catalog
             .migrations
             .iter()
@@ -141,11 +151,20 @@ impl<B: Backend> Runner<'_, B> {
                 ),
             });
         }
-        let live = self
-            .b
-            .snapshot(exclude)
-            .await
-            .map_err(|e| RunError::db("cannot read the database's schema", e))?;
+        let live = match self.b.snapshot(exclude).await {
+            Ok(live) => live,
+            // A session holding a lock on a table must not stop a run here: its steps
+            // retry lock timeouts, and fail cleanly, on their own.
+            Err(e) if e.is_lock_timeout() => {
+                return Ok(Drift {
+                    diff: None,
+                    note: Some(format!(
+                        "drift not checked: reading the schema waited longer than the lock timeout ({e})"
+                    )),
+                })
+            }
+            Err(e) => return Err(RunError::db("cannot read the database's schema", e)),
+        };
         let model = &self.project.analysis.states[n];
         Ok(compare(model, &live, self.b.dialect()))
     }

@@ -44,19 +44,23 @@ pub enum Event<'e> {
         to: i64,
         resumed_at: Option<i64>,
     },
-    /// A batch committed: keys below `next` are done; `rows` so far.
+    /// A batch committed: keys below `next` are done; `rows` so far (a resumed backfill's
+    /// earlier runs included), `run_rows` of them in this run's `elapsed_ms`.
     Batch {
         id: &'e str,
         next: i64,
         from: i64,
         to: i64,
         rows: i64,
+        run_rows: i64,
         elapsed_ms: u64,
     },
     /// A backfill finished; `remaining` is what its verify.sql counted afterwards.
     BackfillDone {
         id: &'e str,
         rows: i64,
+        /// The rows this run did, in its `ms` (the rate counts only these).
+        run_rows: i64,
         ms: u64,
         remaining: Option<i64>,
     },

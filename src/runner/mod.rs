@@ -13,6 +13,7 @@ pub mod drift;
 pub mod events;
 pub mod fake;
 pub mod history;
+mod invalid_index;
 pub mod mysql;
 pub mod postgres;
 pub mod script;
@@ -28,6 +29,20 @@ pub use events::{Event, Events};
 
 use crate::dialect::Dialect;
 use url::DbUrl;
+
+/// The error of a connection that did not complete within its connect timeout (either
+/// engine): it names the host, never the password.
+pub(crate) fn connect_timed_out(url: &DbUrl, timeout: std::time::Duration) -> DbError {
+    DbError {
+        kind: DbErrorKind::Connection,
+        code: None,
+        message: url::redact(&format!(
+            "connecting to {} timed out after {} s: the server did not answer (set connect_timeout=SECONDS in the URL or [runner] connect-timeout in bellows.toml to wait longer)",
+            url.host_port(),
+            timeout.as_secs()
+        )),
+    }
+}
 
 /// A connection to either engine, chosen by the URL's scheme.
 pub enum AnyBackend {

@@ -18,7 +18,8 @@
 //!   `require`, `verify-ca` and `verify-full` are accepted too.
 //! - `ssl-ca` (or `ssl_ca`, `sslrootcert`): a PEM file of the only CA to trust; without
 //!   it, the verifying modes trust the built-in web PKI roots.
-//! - `connect_timeout`: seconds to wait for the connection (default 30).
+//! - `connect_timeout`: seconds to wait for the connection (default: `[runner]
+//!   connect-timeout`, else 10; 0: no limit).
 
 use super::backend::{truthy, Backend, DbError, DbErrorKind, Row, Snapshot, SnapshotItem, Value};
 use super::url::{redact, DbUrl};
@@ -28,12 +29,9 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, SslOpts};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// The default port when the URL names none.
 const DEFAULT_PORT: u16 = 3306;
-/// How long [`MyBackend::connect`] waits when the URL has no `connect_timeout`.
-const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 30;
 /// MySQL rejects user-lock names longer than this (error 3057).
 const MAX_LOCK_NAME: usize = 64;
 
@@ -126,14 +124,7 @@ impl MyBackend {
     /// rows *matched* (`CLIENT_FOUND_ROWS`), as on PostgreSQL, not rows changed.
     pub async fn connect(url: &DbUrl, application: &str) -> Result<MyBackend, DbError> {
         let user = url.user();
-        let timeout = match url.param("connect_timeout") {
-            Some(t) => t.trim().parse::<u64>().map_err(|_| {
-                DbError::other(format!(
-                    "connect_timeout must be a whole number of seconds, not `{t}`"
-                ))
-            })?,
-            None => DEFAULT_CONNECT_TIMEOUT_SECS,
-        };
+        let timeout = url.connect_timeout().map_err(DbError::other)?;
         let builder = OptsBuilder::default()
             .ip_or_hostname(url.host())
             .tcp_port(url.port().unwrap_or(DEFAULT_PORT))
@@ -145,29 +136,22 @@ impl MyBackend {
             .client_found_rows(true)
             .connect_attribute("program_name", application)
             .ssl_opts(ssl_opts(url)?);
-        let connecting = Conn::new(builder);
-        let conn = match tokio::time::timeout(Duration::from_secs(timeout.max(1)), connecting).await
-        {
-            Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => {
+        let connecting = async {
+            Conn::new(builder).await.map_err(|e| {
                 let mut err = map_err(e);
                 err.message = redact(&format!(
                     "cannot connect to {}: {}",
                     url.redacted(),
                     err.message
                 ));
-                return Err(err);
-            }
-            Err(_) => {
-                return Err(DbError {
-                    kind: DbErrorKind::Connection,
-                    code: None,
-                    message: redact(&format!(
-                        "cannot connect to {}: no answer within {timeout} s",
-                        url.redacted()
-                    )),
-                })
-            }
+                err
+            })
+        };
+        let conn = match timeout {
+            None => connecting.await?,
+            Some(t) => tokio::time::timeout(t, connecting)
+                .await
+                .unwrap_or_else(|_| Err(super::connect_timed_out(url, t)))?,
         };
         let mut backend = MyBackend {
             conn,

@@ -29,17 +29,12 @@ use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{Format, FromSql, IsNull, Kind, ToSql, Type};
 use tokio_postgres::{Client, Config, Connection, NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
-
-/// How long connecting may take when the URL sets no `connect_timeout`: an unreachable
-/// host fails in seconds instead of the operating system's two minutes.
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// URL parameters this module reads itself; the rest go to `tokio-postgres` as given
 /// (`application_name`, `options`, `connect_timeout`, `host`, `sslnegotiation`, …).
@@ -96,17 +91,31 @@ impl PgBackend {
             message: redact(&format!("could not connect to {where_to}: {}", e.message)),
             ..e
         };
-        let config = driver_config(url, application).map_err(fail)?;
+        let timeout = url.connect_timeout().map_err(|m| fail(DbError::other(m)))?;
+        let mut config = driver_config(url, application).map_err(fail)?;
+        if let Some(t) = timeout {
+            // The driver's own timeout covers the TCP connection only; the one around
+            // the whole handshake below covers a server that accepts and never answers.
+            config.connect_timeout(t);
+        }
         let plan = tls_plan(url).map_err(fail)?;
-        let (client, lost) = open(&config, &plan).await.map_err(fail)?;
-        let mut backend = PgBackend {
-            client,
-            engine: String::new(),
-            lost,
-            prepared: std::collections::HashMap::new(),
+        let connecting = async {
+            let (client, lost) = open(&config, &plan).await.map_err(fail)?;
+            let mut backend = PgBackend {
+                client,
+                engine: String::new(),
+                lost,
+                prepared: std::collections::HashMap::new(),
+            };
+            backend.start_session().await?;
+            Ok(backend)
         };
-        backend.start_session().await?;
-        Ok(backend)
+        match timeout {
+            None => connecting.await,
+            Some(t) => tokio::time::timeout(t, connecting)
+                .await
+                .unwrap_or_else(|_| Err(super::connect_timed_out(url, t))),
+        }
     }
 
     /// Reads the server version and sets the session options bellows relies on.
@@ -685,9 +694,6 @@ fn driver_config(url: &DbUrl, application: &str) -> Result<Config, DbError> {
     })?;
     if config.get_application_name().is_none() {
         config.application_name(application);
-    }
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
     }
     Ok(config)
 }

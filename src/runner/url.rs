@@ -8,12 +8,20 @@
 
 use crate::dialect::Dialect;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// How long connecting may take when neither the URL's `connect_timeout` nor
+/// `[runner] connect-timeout` says: a server that accepts and never answers fails in
+/// seconds instead of hanging.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A parsed database URL.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DbUrl {
     url: url::Url,
     dialect: Dialect,
+    /// The connect timeout when the URL sets none (`[runner] connect-timeout`).
+    fallback_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for DbUrl {
@@ -61,7 +69,11 @@ impl DbUrl {
                 register_secret(&decoded);
             }
         }
-        Ok(DbUrl { url, dialect })
+        Ok(DbUrl {
+            url,
+            dialect,
+            fallback_timeout: None,
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -115,6 +127,39 @@ impl DbUrl {
         DbUrl {
             url,
             dialect: self.dialect,
+            fallback_timeout: self.fallback_timeout,
+        }
+    }
+
+    /// The same URL, with the connect timeout used when it sets no `connect_timeout`.
+    pub fn with_fallback_timeout(mut self, timeout: Duration) -> DbUrl {
+        self.fallback_timeout = Some(timeout);
+        self
+    }
+
+    /// How long connecting (TCP, TLS, authentication, the first query) may take: the
+    /// URL's `connect_timeout` in whole seconds, else the fallback, else
+    /// [`DEFAULT_CONNECT_TIMEOUT`]. `None`: no limit (`connect_timeout=0`, as in libpq).
+    pub fn connect_timeout(&self) -> Result<Option<Duration>, String> {
+        match self.param("connect_timeout") {
+            Some(t) => match t.trim().parse::<u64>() {
+                Ok(0) => Ok(None),
+                Ok(secs) => Ok(Some(Duration::from_secs(secs))),
+                Err(_) => Err(format!(
+                    "connect_timeout must be a whole number of seconds, not `{t}`"
+                )),
+            },
+            None => Ok(Some(
+                self.fallback_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            )),
+        }
+    }
+
+    /// `host:port` for messages (the port when the URL names one).
+    pub fn host_port(&self) -> String {
+        match self.port() {
+            Some(p) => format!("{}:{p}", self.host()),
+            None => self.host().to_owned(),
         }
     }
 
@@ -235,6 +280,25 @@ mod tests {
         let scratch = u.with_database("bellows_verify_1");
         assert_eq!(scratch.database().as_deref(), Some("bellows_verify_1"));
         assert_eq!(scratch.port(), Some(5433));
+    }
+
+    #[test]
+    fn connect_timeout_url_wins_over_the_fallback() {
+        let plain = DbUrl::parse("postgres://u@h/db").unwrap();
+        assert_eq!(plain.connect_timeout(), Ok(Some(DEFAULT_CONNECT_TIMEOUT)));
+        let configured = plain.with_fallback_timeout(Duration::from_secs(4));
+        assert_eq!(
+            configured.connect_timeout(),
+            Ok(Some(Duration::from_secs(4)))
+        );
+        let given = DbUrl::parse("mysql://u@h/db?connect_timeout=3")
+            .unwrap()
+            .with_fallback_timeout(Duration::from_secs(4));
+        assert_eq!(given.connect_timeout(), Ok(Some(Duration::from_secs(3))));
+        let unlimited = DbUrl::parse("postgres://u@h/db?connect_timeout=0").unwrap();
+        assert_eq!(unlimited.connect_timeout(), Ok(None));
+        let bad = DbUrl::parse("postgres://u@h/db?connect_timeout=2s").unwrap();
+        assert!(bad.connect_timeout().unwrap_err().contains("`2s`"));
     }
 
     #[test]
