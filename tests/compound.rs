@@ -102,7 +102,14 @@ fn lint_tells_begin_not_atomic_from_a_transaction() {
     // The block's own statements follow it, in the order they run.
     assert_eq!(
         ops,
-        vec!["procedural", "select", "create-table", "begin", "insert", "commit"]
+        vec![
+            "procedural",
+            "select",
+            "create-table",
+            "begin",
+            "insert",
+            "commit"
+        ]
     );
     assert_eq!(statements[0].0, 2);
     assert!(

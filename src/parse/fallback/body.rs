@@ -285,6 +285,15 @@ fn mysql_body(c: &mut Cursor) -> Option<()> {
     Some(())
 }
 
+/// MariaDB's anonymous compound statement, `BEGIN NOT ATOMIC … END`, run where it stands.
+pub(super) fn anonymous_block(c: &mut Cursor) -> Option<Vec<Op>> {
+    c.pos = 0;
+    compound(c)?;
+    Some(vec![Op::Procedural {
+        what: "begin not atomic".into(),
+    }])
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Block {
     Begin,

@@ -136,6 +136,7 @@ fn statement(c: &mut Cursor) -> Option<Vec<Op>> {
         "REINDEX" if pg => reindex(c),
         "CLUSTER" if pg => cluster(c),
         "OPTIMIZE" if !pg => optimize(c),
+        "BEGIN" if !pg && c.peek_kws(&["NOT", "ATOMIC"]) => body::anonymous_block(c),
         "SET" if !pg && c.eat_kw("STATEMENT") => set_statement(c),
         _ => None,
     };

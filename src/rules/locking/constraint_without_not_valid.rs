@@ -1,6 +1,6 @@
-use crate::classify::op::{ColumnSpec, ConstraintKind, Name, ObjectKind, Op};
+use crate::classify::op::{ColumnSpec, ConstraintKind, ConstraintSpec, Name, ObjectKind, Op};
 use crate::lint::AnalyzedStatement;
-use crate::rules::util::{find_word, strip_words};
+use crate::rules::util::find_word;
 use crate::rules::{Emitter, FileContext, Rule, RuleMeta};
 
 declare_rule! {
@@ -72,12 +72,8 @@ impl Rule for ConstraintWithoutNotValid {
 
     fn check(&self, cx: &FileContext, out: &mut Emitter) {
         for (stmt, info) in cx.ops() {
-            if let Op::AlterObject {
-                kind: ObjectKind::Domain,
-                name,
-            } = &info.op
-            {
-                domain_constraint(cx, stmt, name, out);
+            if let Op::AddDomainConstraint { domain, constraint } = &info.op {
+                domain_constraint(cx, stmt, domain, constraint, out);
                 continue;
             }
             if let Op::AddColumn { table, column, .. } = &info.op {
@@ -211,23 +207,25 @@ fn inline_constraints(
 }
 
 /// `ALTER DOMAIN d ADD [CONSTRAINT n] CHECK (…)` without `NOT VALID`, on a domain that
-/// existed before this file. Read from the statement text: the parser gives the domain.
-fn domain_constraint(cx: &FileContext, stmt: &AnalyzedStatement, domain: &Name, out: &mut Emitter) {
-    let text = super::statement_sql(cx.text(stmt));
-    let lower = text.to_ascii_lowercase();
-    let Some(add) = find_word(&lower, "add") else {
-        return;
-    };
-    let not_valid = find_word(&lower, "not")
-        .is_some_and(|at| strip_words(&lower[at..], &["not", "valid"]).is_some());
+/// existed before this file.
+fn domain_constraint(
+    cx: &FileContext,
+    stmt: &AnalyzedStatement,
+    domain: &Name,
+    constraint: &ConstraintSpec,
+    out: &mut Emitter,
+) {
     let created_here = super::ops_before(cx, stmt).any(|(_, i)| {
         matches!(&i.op, Op::CreateObject { kind: ObjectKind::Domain, name, .. } if name == domain)
     });
-    if not_valid || created_here {
+    if constraint.not_valid || created_here {
         return;
     }
-    let name = column_clause(&text[add..], "check")
-        .and_then(|c| c.name)
+    let text = super::statement_sql(cx.text(stmt));
+    let name = constraint
+        .name
+        .as_ref()
+        .map(|n| n.to_string())
         .unwrap_or_else(|| format!("{}_check", domain.unqualified()));
     out.emit(
         stmt.span.clone(),
