@@ -1350,7 +1350,13 @@ mod tests {
             .collect();
         assert_eq!(
             texts,
-            [vec![], vec![], vec![], vec!["UPDATE t SET a = 1"], vec!["DELETE FROM t"]]
+            [
+                vec![],
+                vec![],
+                vec![],
+                vec!["UPDATE t SET a = 1"],
+                vec!["DELETE FROM t"]
+            ]
         );
     }
 
