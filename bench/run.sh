@@ -25,6 +25,7 @@ RESULTS="$OUT/results"
 RUNS=${RUNS:-10}
 cd "$ROOT"
 mkdir -p "$OUT" "$RESULTS"
+rm -f "$RESULTS/load.txt"
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
@@ -34,6 +35,7 @@ say "machine"
   echo "cpus: $(nproc)  ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
   echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
   echo "rustc: $(rustc --version)"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$RESULTS/machine.txt" >&2
 
 say "building bellows (release)"
@@ -82,6 +84,8 @@ done
 time_cmds() {
   local name=$1 runs=$2 warmup=$3
   shift 3
+  # The machine may be shared: the load average goes with the numbers.
+  echo "$name: load average before $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$RESULTS/load.txt" >&2
   if [[ "${NO_HYPERFINE:-0}" != 1 ]] && command -v hyperfine >/dev/null; then
     hyperfine -i -N --output=null --warmup "$warmup" --runs "$runs" \
       --export-markdown "$RESULTS/$name.md" --export-json "$RESULTS/$name.json" "$@" >&2
@@ -124,9 +128,10 @@ CMDS=("$BELLOWS lint --dialect postgres $BIG_SP")
 time_cmds big_sqlparser "$RUNS" 1 "${CMDS[@]}"
 
 say "2. 10,000 migrations"
-CMDS=("$BELLOWS lint --dialect postgres $MIGS")
+CMDS=("$BELLOWS lint --dialect postgres $MIGS" "$BELLOWS lint --dialect postgres --format json $MIGS")
 # squawk expands the glob itself (hyperfine runs the commands without a shell).
-[[ -n "$SQUAWK" ]] && CMDS+=("$SQUAWK $MIGS/*/up.sql" "$SQUAWK --reporter gcc $MIGS/*/up.sql")
+[[ -n "$SQUAWK" ]] && CMDS+=("$SQUAWK $MIGS/*/up.sql" "$SQUAWK --reporter gcc $MIGS/*/up.sql"
+  "$SQUAWK --reporter json $MIGS/*/up.sql")
 time_cmds dir "$RUNS" 1 "${CMDS[@]}"
 
 say "3. one small migration (whole process)"
@@ -140,9 +145,14 @@ if [[ "${SKIP_CRITERION:-0}" != 1 ]]; then
 fi
 
 say "summary"
+{
+  echo "### load average"
+  cat "$RESULTS/load.txt"
+  echo
+} | tee "$RESULTS/summary.md"
 for f in big big_squawk_tty big_sqlparser dir small; do
   [[ -f "$RESULTS/$f.md" ]] || continue
   echo "### $f"
   cat "$RESULTS/$f.md"
   echo
-done | tee "$RESULTS/summary.md"
+done | tee -a "$RESULTS/summary.md"

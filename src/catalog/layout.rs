@@ -13,6 +13,7 @@ use super::sections::Markers;
 use super::{sqitch, MetaError, MigrationMeta};
 use crate::files::natural_cmp;
 use miette::Diagnostic;
+use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -429,9 +430,19 @@ impl Catalog {
         let mut migrations = Vec::new();
         let mut repeatables = Vec::new();
         let mut downs: Vec<(String, PathBuf)> = Vec::new();
+        // A native migration's optional files and metadata: read for all of them at once.
+        let mut natives = scan
+            .entries
+            .par_iter()
+            .filter_map(|entry| match entry {
+                Entry::Native { dir, id } => Some(native(dir, id.clone())),
+                _ => None,
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter();
         for entry in scan.entries {
             match entry {
-                Entry::Native { dir, id } => migrations.push(native(&dir, id)?),
+                Entry::Native { .. } => migrations.extend(natives.next()),
                 Entry::Prisma { dir, id } => {
                     let (version, name) = split_id(&id);
                     migrations.push(plain(id, version, name, dir.join("migration.sql")));
@@ -573,7 +584,7 @@ fn same_version(layout: Layout, a: &str, b: &str) -> bool {
 fn is_diesel(root: &Path, migrations: &[Migration]) -> bool {
     root.parent()
         .is_some_and(|p| p.join("diesel.toml").is_file())
-        || migrations.iter().any(|m| {
+        || migrations.par_iter().any(|m| {
             m.version.contains('-')
                 || m.id == "00000000000000_diesel_initial_setup"
                 || m.up
@@ -752,62 +763,98 @@ fn scan(root: &Path, is_sqitch: bool) -> Result<Scan, CatalogError> {
         path: root.to_path_buf(),
         source,
     };
-    let mut out = Scan::default();
+    let mut names = Vec::new();
     for entry in std::fs::read_dir(root).map_err(read_err)? {
         let entry = entry.map_err(read_err)?;
-        let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') || COMPANIONS.contains(&name.as_str()) {
             continue;
         }
-        if path.is_dir() {
-            if is_sqitch && sqitch::is_script_dir(&name) {
-                continue;
-            }
-            if path.join("up.sql").is_file() {
-                out.entries.push(Entry::Native {
-                    dir: path,
-                    id: name,
-                });
-            } else if path.join("migration.sql").is_file() {
-                out.entries.push(Entry::Prisma {
-                    dir: path,
-                    id: name,
-                });
-            } else if path.join("down.sql").is_file() {
-                return Err(CatalogError::DownWithoutUp {
-                    path: path.join("down.sql"),
-                });
-            } else if holds_sql(&path) {
-                out.skipped.push(Skipped {
-                    path,
-                    reason: "a directory of .sql files without up.sql or migration.sql; lint it on its own".into(),
-                });
-            } else {
-                out.others.push(format!("{name}/"));
-            }
-            continue;
-        }
-        let ext = extension(&name);
-        match ext.as_deref() {
-            Some("sql") => match classify_file(path.clone(), &name)? {
-                Some(entry) => out.entries.push(entry),
-                None => out.skipped.push(Skipped {
-                    path,
-                    reason: "its name does not start with a version, as migration names do".into(),
-                }),
-            },
-            Some(ext) => match code_language(ext) {
-                Some(language) => out.skipped.push(Skipped {
-                    path,
-                    reason: format!("a {language} migration: not SQL"),
-                }),
-                None => out.others.push(name),
-            },
-            None => out.others.push(name),
+        // The directory listing says what most entries are; a link is followed.
+        let is_dir = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_dir(),
+            _ => entry.path().is_dir(),
+        };
+        names.push((entry.path(), name, is_dir));
+    }
+    // Thousands of migration directories: looking into each is parallel work.
+    let found = names
+        .into_par_iter()
+        .map(|(path, name, is_dir)| scan_entry(path, name, is_dir, is_sqitch))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Scan::default();
+    for found in found {
+        match found {
+            Found::Entry(entry) => out.entries.push(entry),
+            Found::Skipped(skipped) => out.skipped.push(skipped),
+            Found::Other(name) => out.others.push(name),
+            Found::Nothing => {}
         }
     }
     Ok(out)
+}
+
+/// What one entry of a migrations directory is.
+enum Found {
+    Entry(Entry),
+    Skipped(Skipped),
+    Other(String),
+    Nothing,
+}
+
+fn scan_entry(
+    path: PathBuf,
+    name: String,
+    is_dir: bool,
+    is_sqitch: bool,
+) -> Result<Found, CatalogError> {
+    if is_dir {
+        if is_sqitch && sqitch::is_script_dir(&name) {
+            return Ok(Found::Nothing);
+        }
+        return Ok(if path.join("up.sql").is_file() {
+            Found::Entry(Entry::Native {
+                dir: path,
+                id: name,
+            })
+        } else if path.join("migration.sql").is_file() {
+            Found::Entry(Entry::Prisma {
+                dir: path,
+                id: name,
+            })
+        } else if path.join("down.sql").is_file() {
+            return Err(CatalogError::DownWithoutUp {
+                path: path.join("down.sql"),
+            });
+        } else if holds_sql(&path) {
+            Found::Skipped(Skipped {
+                path,
+                reason:
+                    "a directory of .sql files without up.sql or migration.sql; lint it on its own"
+                        .into(),
+            })
+        } else {
+            Found::Other(format!("{name}/"))
+        });
+    }
+    let ext = extension(&name);
+    Ok(match ext.as_deref() {
+        Some("sql") => match classify_file(path.clone(), &name)? {
+            Some(entry) => Found::Entry(entry),
+            None => Found::Skipped(Skipped {
+                path,
+                reason: "its name does not start with a version, as migration names do".into(),
+            }),
+        },
+        Some(ext) => match code_language(ext) {
+            Some(language) => Found::Skipped(Skipped {
+                path,
+                reason: format!("a {language} migration: not SQL"),
+            }),
+            None => Found::Other(name),
+        },
+        None => Found::Other(name),
+    })
 }
 
 /// The directory holds a `.sql` file (not looking deeper).

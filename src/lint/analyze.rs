@@ -110,18 +110,26 @@ pub(super) fn parse_file(source: &SourceFile, dialect: Dialect) -> ParsedFile {
     let text: &str = &source.text;
     let split = split(text, dialect);
     let read = |raw: &RawStatement| read_statement(text, raw, dialect);
-    let reads: Vec<Read> = if split.statements.len() > PARSE_CHUNK {
-        split
-            .statements
-            .par_iter()
-            .with_min_len(PARSE_CHUNK)
-            .map(read)
-            .collect()
+    // Procedural code the parser cannot see into: found in order, one statement after
+    // another, so in a large file it runs beside the parallel parse.
+    let expand = || procedural::expand(text, &split.statements, dialect);
+    let (reads, found): (Vec<Read>, _) = if split.statements.len() > PARSE_CHUNK {
+        rayon::join(
+            || {
+                split
+                    .statements
+                    .par_iter()
+                    .with_min_len(PARSE_CHUNK)
+                    .map(read)
+                    .collect()
+            },
+            expand,
+        )
     } else {
-        split.statements.iter().map(read).collect()
+        (split.statements.iter().map(read).collect(), expand())
     };
-    // Procedural code the parser cannot see into; what cannot be read is left out.
-    let inner = procedural::expand(text, &split.statements, dialect)
+    // What cannot be read is left out.
+    let inner = found
         .into_iter()
         .map(|found| {
             found

@@ -20,7 +20,7 @@ use crate::dialect::Dialect;
 use crate::parse::split::{RawKind, RawStatement};
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
 use sqlparser::tokenizer::{Location, Token, Tokenizer};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 /// How deep calls and nested bodies are followed (a function calling itself stops here).
@@ -113,6 +113,7 @@ pub fn expand(
     let mut expander = Expander {
         dialect,
         functions: HashMap::new(),
+        called_words: HashSet::new(),
         variables: HashMap::new(),
         prepared: HashMap::new(),
         calls: Vec::new(),
@@ -220,6 +221,11 @@ impl Tok {
                 | Token::DollarQuotedString(_)
         )
     }
+}
+
+/// A character of an unquoted identifier (or of a quoted one without punctuation).
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '$'
 }
 
 /// Tokens of `text` with byte ranges, without whitespace and comments. `None` when the
@@ -380,6 +386,11 @@ struct Expander {
     dialect: Dialect,
     /// The bodies of the functions and procedures the file has created so far.
     functions: HashMap<Name, Mapped>,
+    /// The last part of each of those names, lower-cased: a statement none of whose words
+    /// is one of these calls none of them, and is not tokenized. The empty string stands
+    /// for a name that is not one word (a quoted name with spaces): then every statement
+    /// is read.
+    called_words: HashSet<String>,
     /// MySQL user variables holding statements.
     variables: HashMap<String, Vec<Candidate>>,
     /// MySQL prepared statements.
@@ -411,13 +422,37 @@ impl Expander {
                 head.contains("FUNCTION") || head.contains("PROCEDURE")
             }
             "SELECT" | "CALL" | "WITH" | "VALUES" | "INSERT" | "UPDATE" | "DELETE" => {
-                !self.functions.is_empty()
-                    || (!self.pg() && first == "SELECT" && body.contains('@'))
+                self.may_call(body) || (!self.pg() && first == "SELECT" && body.contains('@'))
             }
             "SET" | "PREPARE" | "EXECUTE" => !self.pg(),
             "BEGIN" => !self.pg(),
             _ => false,
         }
+    }
+
+    /// The statement may call one of the file's functions: one of its words (identifiers,
+    /// or words inside quotes and literals) is a function's name. A cheap superset of what
+    /// [`Expander::calls_in`] finds, so the statements that call nothing are not tokenized.
+    fn may_call(&self, body: &str) -> bool {
+        if self.called_words.is_empty() {
+            return false;
+        }
+        if self.called_words.contains("") {
+            return true;
+        }
+        let mut word = String::new();
+        body.split(|c: char| !is_word_char(c))
+            .filter(|w| !w.is_empty())
+            .any(|w| {
+                word.clear();
+                if w.is_ascii() {
+                    word.push_str(w);
+                    word.make_ascii_lowercase();
+                } else {
+                    word.extend(w.chars().flat_map(char::to_lowercase));
+                }
+                self.called_words.contains(&word)
+            })
     }
 
     /// Reads one statement: records what it defines and appends what it runs.
@@ -586,6 +621,10 @@ impl Expander {
             })
         };
         if let Some(body) = body {
+            let last = name.unqualified().to_lowercase();
+            let one_word = !last.is_empty() && last.chars().all(is_word_char);
+            self.called_words
+                .insert(if one_word { last } else { String::new() });
             self.functions.insert(name, body);
         }
     }
@@ -1297,6 +1336,28 @@ mod tests {
         assert_eq!(found[2][0].inside.kind, InsideKind::FunctionCall);
         assert_eq!(found[2][0].inside.function.as_deref(), Some("tmp"));
         assert_eq!(&text[found[2][0].inside.site.clone()], "SELECT tmp()");
+    }
+
+    #[test]
+    fn calls_are_found_through_case_and_quoted_names() {
+        // The statements that name no function are not read; these name one.
+        let text = "CREATE FUNCTION \"Fix Rows\"() RETURNS void LANGUAGE plpgsql AS $$ BEGIN UPDATE t SET a = 1; END $$;\nCREATE FUNCTION app.Clean() RETURNS void LANGUAGE sql AS 'DELETE FROM t';\nINSERT INTO log VALUES (1);\nSELECT \"Fix Rows\"();\nSELECT APP.CLEAN();";
+        let split = split(text, Dialect::Postgres).statements;
+        let found = expand(text, &split, Dialect::Postgres);
+        let texts: Vec<Vec<&str>> = found
+            .iter()
+            .map(|f| f.iter().map(|s| s.text.as_str()).collect())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                vec![],
+                vec![],
+                vec![],
+                vec!["UPDATE t SET a = 1"],
+                vec!["DELETE FROM t"]
+            ]
+        );
     }
 
     #[test]
