@@ -9,6 +9,7 @@
 mod common;
 
 use common::db::{Engine, Scratch};
+use common::output::{ok, text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -26,19 +27,6 @@ fn bellows(dir: &Path, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("bellows runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: &Output) {
-    assert_eq!(o.status.code(), Some(0), "{}", text(o));
 }
 
 /// `bellows lint --format json` on a fixture: the statements' (line, op) and the rules of

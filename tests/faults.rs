@@ -6,6 +6,7 @@
 mod common;
 
 use common::db::Engine;
+use common::output::{flat_stderr, ok, text};
 use common::private::PrivateServer;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -61,27 +62,6 @@ impl Project {
             .spawn()
             .expect("bellows starts")
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn flat_stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr)
-        .replace(['│', '×'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn ok(o: &Output) {
-    assert_eq!(o.status.code(), Some(0), "{}", text(o));
 }
 
 fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {

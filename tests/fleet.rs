@@ -14,6 +14,7 @@
 mod common;
 
 use common::db::{Engine, Scratch};
+use common::output::{flat_stderr, text};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -193,24 +194,6 @@ impl Fleet {
             .map(str::to_owned)
             .collect()
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Standard error with miette's line wrapping and frame undone: one line, single spaces.
-fn flat_stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr)
-        .replace(['│', '×'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn json(o: &Output) -> Value {

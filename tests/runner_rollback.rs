@@ -6,6 +6,7 @@
 mod common;
 
 use common::db::{Engine, Scratch};
+use common::output::{flat_stderr, ok, text};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -61,28 +62,6 @@ impl Project {
         }
         c.output().expect("bellows runs")
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Standard error on one line, miette's frame undone.
-fn flat_stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr)
-        .replace(['│', '×'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn ok(o: &Output) {
-    assert_eq!(o.status.code(), Some(0), "{}", text(o));
 }
 
 const RELAXED: &str = "[runner]\nrequire-proof = false\n";

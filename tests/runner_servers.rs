@@ -10,6 +10,7 @@
 mod common;
 
 use common::db::{Engine, Scratch};
+use common::output::{flat_stderr, ok, text};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -86,28 +87,6 @@ impl Project {
             })
             .collect()
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Standard error with miette's line wrapping and frame undone: one line, single spaces.
-fn flat_stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr)
-        .replace(['│', '×'], " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn ok(o: &Output) {
-    assert_eq!(o.status.code(), Some(0), "{}", text(o));
 }
 
 fn success_is_true(s: &str) -> bool {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod output;
 pub mod private;
 
 use bellows::dialect::Dialect;
