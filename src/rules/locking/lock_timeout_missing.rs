@@ -20,7 +20,8 @@ declare_rule! {
     /// When the file sets the timeout before the statement: on PostgreSQL `SET
     /// lock_timeout`, `SET LOCAL lock_timeout` within the same transaction, or
     /// `set_config('lock_timeout', …)`; on MySQL/MariaDB `SET [SESSION]
-    /// lock_wait_timeout`. A value of 0, `DEFAULT`, `RESET` and `SET GLOBAL` leave the wait
+    /// lock_wait_timeout`, or MariaDB's `SET STATEMENT lock_wait_timeout = … FOR` around the
+    /// statement itself. A value of 0, `DEFAULT`, `RESET` and `SET GLOBAL` leave the wait
     /// unbounded and do not count. It does not fire either when the runner sets the timeout
     /// (`[runner] lock-timeout` in `bellows.toml`), or for tables and views created earlier
     /// in the same migration. `LOCK TABLE` counts with the mode it asks for (ACCESS
@@ -73,7 +74,14 @@ impl Rule for LockTimeoutMissing {
         let mut first: Option<(&AnalyzedStatement, &OpInfo)> = None;
         let mut more = 0usize;
         for stmt in cx.statements {
-            let covered = session || (local.is_some() && local == stmt.transaction);
+            // MariaDB `SET STATEMENT lock_wait_timeout = 5 FOR ALTER TABLE …` bounds the wait
+            // of the statement it wraps, and nothing else.
+            let wrapped = !cx.is_postgres()
+                && stmt.ops.iter().any(|i| {
+                    matches!(&i.op, Op::Set { name, value, local: true }
+                        if name == variable && !disables(value))
+                });
+            let covered = wrapped || session || (local.is_some() && local == stmt.transaction);
             for info in &stmt.ops {
                 match &info.op {
                     Op::Set {
