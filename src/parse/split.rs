@@ -390,7 +390,7 @@ impl<'a> Splitter<'a> {
             let comment = self.comment_at(pos);
             if !comment {
                 blocks.flush();
-                if blocks.depth() == 0 && self.at_delim(pos) {
+                if !blocks.holds() && self.at_delim(pos) {
                     let after = pos + self.delim.len();
                     self.push(RawKind::Sql, start, pos, Some(pos..after), None);
                     return after;
@@ -432,6 +432,9 @@ impl<'a> Splitter<'a> {
             let mut t = next(&mut pos)?;
             if t.is(b"or") && next(&mut pos)?.is(b"replace") {
                 t = next(&mut pos)?;
+            }
+            if t.is(b"rule") {
+                return Some(Head::PgRule);
             }
             return (t.is(b"function") || t.is(b"procedure")).then_some(Head::PgRoutine);
         }
@@ -809,6 +812,9 @@ enum Head {
     /// PostgreSQL `CREATE FUNCTION|PROCEDURE`: a `BEGIN ATOMIC` body may follow the
     /// parameter list.
     PgRoutine,
+    /// PostgreSQL `CREATE RULE … DO [ALSO|INSTEAD] (a; b)`: the semicolons inside the
+    /// parenthesised action list do not end the statement.
+    PgRule,
 }
 
 /// An open block.
@@ -1051,8 +1057,10 @@ impl Blocks {
         }
     }
 
-    fn depth(&self) -> usize {
-        self.stack.len()
+    /// Whether a delimiter here is inside the statement (an open block, or a rule's action
+    /// list) rather than its end.
+    fn holds(&self) -> bool {
+        !self.stack.is_empty() || (self.head == Head::PgRule && self.paren > 0)
     }
 
     /// The innermost block still open, and where it opened.
@@ -1088,6 +1096,10 @@ impl Blocks {
         let after_character = std::mem::take(&mut self.after_character);
         self.label_candidate = false;
         if qualified {
+            self.flush();
+            return;
+        }
+        if self.head == Head::PgRule {
             self.flush();
             return;
         }
@@ -1211,7 +1223,7 @@ impl Blocks {
                 }
                 None
             }
-            Head::Anonymous | Head::PgRoutine => Some(true),
+            Head::Anonymous | Head::PgRoutine | Head::PgRule => Some(true),
         }
     }
 
@@ -1911,6 +1923,20 @@ mod tests {
         }
         // PostgreSQL knows no anonymous compound statement outside DO.
         assert_eq!(stmts("IF x THEN SELECT 1; END IF;", PG).len(), 2);
+    }
+
+    #[test]
+    fn postgres_rule_action_lists() {
+        let r = "CREATE OR REPLACE RULE r AS ON UPDATE TO t DO ALSO (\n  INSERT INTO log VALUES (1);\n  \
+                 NOTIFY t_changed;\n)";
+        let n = "CREATE RULE n AS ON DELETE TO t DO INSTEAD NOTHING";
+        let text = format!("{r};\n{n};\nSELECT 'a;(';\nSELECT 2;");
+        assert_eq!(stmts(&text, PG), vec![r, n, "SELECT 'a;('", "SELECT 2"]);
+        // An unbalanced parenthesis elsewhere does not swallow the next statement.
+        assert_eq!(
+            stmts("SELECT (1;\nSELECT 2;", PG),
+            vec!["SELECT (1", "SELECT 2"]
+        );
     }
 
     #[test]
