@@ -56,6 +56,11 @@ pub fn parse_statement(text: &str, raw: &RawStatement, dialect: Dialect) -> Pars
                 what: "delimiter".into(),
             }])
         }
+        RawKind::CopyData => {
+            return Parsed::Fallback(vec![crate::classify::op::Op::Inert {
+                what: "copy-data".into(),
+            }])
+        }
         RawKind::Sql => {}
     }
     let error = match parse_with_sqlparser(body, dialect) {

@@ -19,6 +19,8 @@ pub enum RawKind {
     PsqlMeta,
     /// A MySQL client `DELIMITER $$` line; it changes the terminator for what follows.
     Delimiter,
+    /// The rows after a PostgreSQL `COPY … FROM STDIN`, up to and including the `\.` line.
+    CopyData,
 }
 
 /// What was left open at the end of the file.
@@ -33,6 +35,8 @@ pub enum Unclosed {
     Block(Block),
     /// A goose `-- +goose StatementBegin` with no `-- +goose StatementEnd` after it.
     GooseStatement,
+    /// `COPY … FROM STDIN` rows with no `\.` line after them.
+    CopyData,
 }
 
 /// A block of a compound statement, as reported when it is never closed.
@@ -61,6 +65,7 @@ impl Unclosed {
             Unclosed::Block(Block::Loop) => "this LOOP … END LOOP block",
             Unclosed::Block(Block::While) => "this WHILE … END WHILE block",
             Unclosed::Block(Block::Repeat) => "this REPEAT … END REPEAT block",
+            Unclosed::CopyData => "this `COPY … FROM STDIN` data (no `\\.` line ends it)",
             Unclosed::GooseStatement => {
                 "this `-- +goose StatementBegin` block (no `-- +goose StatementEnd`)"
             }
@@ -168,7 +173,11 @@ impl<'a> Splitter<'a> {
             table[b as usize] = true;
         }
         match self.dialect {
-            Dialect::Postgres => table[b'$' as usize] = true,
+            Dialect::Postgres => {
+                table[b'$' as usize] = true;
+                // A psql meta-command (`\gset`, `\g`) ends the query before it.
+                table[b'\\' as usize] = true;
+            }
             Dialect::Mysql => {
                 table[b'`' as usize] = true;
                 table[b'#' as usize] = true;
@@ -261,8 +270,78 @@ impl<'a> Splitter<'a> {
                 Some(end) => self.goose_statement(pos, end),
                 None => self.statement(pos),
             };
+            if self.copies_from_stdin() {
+                pos = self.copy_data(pos);
+            }
         }
         self.out
+    }
+
+    /// Whether the statement just cut is a PostgreSQL `COPY … FROM STDIN`, whose rows follow
+    /// it in the script.
+    fn copies_from_stdin(&self) -> bool {
+        if self.dialect != Dialect::Postgres {
+            return false;
+        }
+        let Some(last) = self.out.statements.last() else {
+            return false;
+        };
+        if last.kind != RawKind::Sql || last.unclosed.is_some() {
+            return false;
+        }
+        let Some((first, mut pos)) = self.token_at(last.span.start) else {
+            return false;
+        };
+        if !first.is(b"copy") {
+            return false;
+        }
+        let mut after_from = false;
+        while let Some((token, end)) = self.token_at(pos) {
+            if end > last.span.end {
+                break;
+            }
+            if after_from && token.is(b"stdin") {
+                return true;
+            }
+            after_from = token.is(b"from");
+            pos = end;
+        }
+        false
+    }
+
+    /// Records the rows that start on the line after `pos`, through the `\.` line that ends
+    /// them; returns the position after it.
+    fn copy_data(&mut self, pos: usize) -> usize {
+        let len = self.bytes.len();
+        let mut line = self.line_end(pos);
+        // The rows start on the next line.
+        line = self.next_line(line);
+        let start = line;
+        while line < len {
+            let end = self.line_end(line);
+            if &self.bytes[line..end] == b"\\." {
+                self.push(RawKind::CopyData, start, end, None, None);
+                return end;
+            }
+            line = self.next_line(end);
+        }
+        self.push(
+            RawKind::CopyData,
+            start,
+            len,
+            None,
+            Some((Unclosed::CopyData, start)),
+        );
+        len
+    }
+
+    /// The start of the line after the line break at `pos` (or `pos` at the end).
+    fn next_line(&self, pos: usize) -> usize {
+        match self.bytes.get(pos) {
+            Some(b'\r') if self.bytes.get(pos + 1) == Some(&b'\n') => pos + 2,
+            Some(b'\r' | b'\n') => pos + 1,
+            _ => pos,
+        }
     }
 
     /// Records a statement, trimming trailing blanks off `start..end`.
@@ -311,6 +390,11 @@ impl<'a> Splitter<'a> {
                 let after = pos + self.delim.len();
                 self.push(RawKind::Sql, start, pos, Some(pos..after), None);
                 return after;
+            }
+            if bytes[pos] == b'\\' && self.dialect == Dialect::Postgres {
+                // `SELECT … \gset`: the meta-command sends the query; it is read next.
+                self.push(RawKind::Sql, start, pos, None, None);
+                return pos;
             }
             match self.skip_at(start, pos) {
                 Ok(next) => pos = next,
@@ -1645,7 +1729,8 @@ mod tests {
                 "\\i file.sql",
                 "SELECT '\\\\'",
                 "\\echo a;b",
-                "SELECT 2\n\\g",
+                "SELECT 2",
+                "\\g",
             ]
         );
         assert_eq!(
@@ -1656,7 +1741,8 @@ mod tests {
                 RawKind::PsqlMeta,
                 RawKind::Sql,
                 RawKind::PsqlMeta,
-                RawKind::Sql
+                RawKind::Sql,
+                RawKind::PsqlMeta
             ]
         );
         assert!(out.statements[0].terminator.is_none());
@@ -1923,6 +2009,52 @@ mod tests {
         }
         // PostgreSQL knows no anonymous compound statement outside DO.
         assert_eq!(stmts("IF x THEN SELECT 1; END IF;", PG).len(), 2);
+    }
+
+    #[test]
+    fn copy_from_stdin_rows_are_one_data_block() {
+        let text = "COPY t (a, b) FROM stdin;\n1\thello; world\n2\t\\N\n\\.\nSELECT 1;\n\
+                    COPY t TO STDOUT;\nSELECT 2;";
+        assert_eq!(
+            stmts(text, PG),
+            vec![
+                "COPY t (a, b) FROM stdin",
+                "1\thello; world\n2\t\\N\n\\.",
+                "SELECT 1",
+                "COPY t TO STDOUT",
+                "SELECT 2"
+            ]
+        );
+        assert_eq!(
+            kinds(text, PG),
+            vec![
+                RawKind::Sql,
+                RawKind::CopyData,
+                RawKind::Sql,
+                RawKind::Sql,
+                RawKind::Sql
+            ]
+        );
+        // Rows with no end line are reported where they start.
+        let open = split("COPY t FROM STDIN;\n1\n2\n", PG);
+        assert_eq!(open.statements[1].unclosed, Some((Unclosed::CopyData, 19)));
+        // MySQL has no such rows.
+        assert_eq!(kinds("COPY t FROM stdin;\nSELECT 1;", MY).len(), 2);
+    }
+
+    #[test]
+    fn psql_meta_command_ends_the_query_before_it() {
+        let text = "SELECT count(*) AS n FROM t \\gset\nSELECT :n;\nSELECT 'a\\b', E'\\x';";
+        assert_eq!(
+            stmts(text, PG),
+            vec![
+                "SELECT count(*) AS n FROM t",
+                "\\gset",
+                "SELECT :n",
+                "SELECT 'a\\b', E'\\x'"
+            ]
+        );
+        assert_eq!(kinds(text, PG)[1], RawKind::PsqlMeta);
     }
 
     #[test]

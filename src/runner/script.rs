@@ -21,6 +21,8 @@ pub struct Statement {
 pub enum ScriptError {
     #[error("line {line}: psql meta-command `{text}` cannot run outside psql; write it as SQL")]
     PsqlMeta { line: usize, text: String },
+    #[error("line {line}: the rows of a `COPY … FROM STDIN` are sent by psql, not by bellows; write them as INSERT statements (or COPY from a file the server reads)")]
+    CopyData { line: usize },
     #[error("line {line}: {what} is never closed; an unclosed quote, comment or block runs to the end of the file")]
     Unclosed { line: usize, what: &'static str },
 }
@@ -41,6 +43,7 @@ pub fn statements(text: &str, dialect: Dialect) -> Result<Vec<Statement>, Script
                     text: sql.lines().next().unwrap_or_default().to_owned(),
                 })
             }
+            RawKind::CopyData => return Err(ScriptError::CopyData { line }),
             RawKind::Sql => {}
         }
         if let Some((what, at)) = s.unclosed {
@@ -234,6 +237,10 @@ mod tests {
         assert!(matches!(
             statements("SELECT 1;\n\\i other.sql\n", Dialect::Postgres),
             Err(ScriptError::PsqlMeta { line: 2, .. })
+        ));
+        assert!(matches!(
+            statements("SELECT 1;\nCOPY t FROM stdin;\n1\n\\.\n", Dialect::Postgres),
+            Err(ScriptError::CopyData { line: 3 })
         ));
         assert!(matches!(
             statements("SELECT 1;\nSELECT 'x;\n", Dialect::Postgres),
