@@ -7,6 +7,7 @@
 //! numbers, so `V2__` sorts before `V10__` and `0009_` before `0010_`).
 
 use crate::catalog::layout::{Catalog, CatalogError, Migration, Skipped};
+use crate::dialect::Dialect;
 use std::cmp::Ordering;
 use std::path::Path;
 
@@ -20,8 +21,9 @@ pub struct Listing {
 
 /// The migrations at `path`: a directory's catalog (with Flyway's repeatable scripts last),
 /// or the one file. A directory without any migration is an error that says what it holds
-/// (an empty one says so).
-pub fn migrations_at(path: &Path) -> Result<Listing, CatalogError> {
+/// (an empty one says so). The dialect picks an engine's scripts where a directory holds one
+/// script per engine (see [`Catalog::load_for`]).
+pub fn migrations_at(path: &Path, dialect: Option<Dialect>) -> Result<Listing, CatalogError> {
     let meta = std::fs::metadata(path).map_err(|source| CatalogError::Read {
         path: path.to_path_buf(),
         source,
@@ -32,7 +34,7 @@ pub fn migrations_at(path: &Path) -> Result<Listing, CatalogError> {
             skipped: Vec::new(),
         });
     }
-    let catalog = Catalog::load(path)?;
+    let catalog = Catalog::load_for(path, dialect)?;
     if catalog.migrations.is_empty() {
         return Err(CatalogError::NoMigrations {
             dir: path.to_path_buf(),
@@ -122,16 +124,16 @@ mod tests {
         write("0010_c.sql", "SELECT 3;");
         write("0002_b.sql", "SELECT 2;");
         write("seed.sql", "SELECT 0;");
-        let listing = migrations_at(dir.path()).unwrap();
+        let listing = migrations_at(dir.path(), None).unwrap();
         let ids: Vec<&str> = listing.migrations.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["0002_b", "0010_c"]);
         assert!(listing.skipped[0].path.ends_with("seed.sql"));
         // Named on its own, seed.sql is linted.
-        let one = migrations_at(&dir.path().join("seed.sql")).unwrap();
+        let one = migrations_at(&dir.path().join("seed.sql"), None).unwrap();
         assert_eq!(one.migrations[0].id, "seed");
 
         let empty = tempfile::tempdir().unwrap();
-        let err = migrations_at(empty.path()).unwrap_err();
+        let err = migrations_at(empty.path(), None).unwrap_err();
         assert!(err.to_string().contains("is empty"), "{err}");
     }
 }

@@ -617,6 +617,63 @@ fn goose_sections_markers_and_numeric_order() {
 }
 
 #[test]
+fn ory_pop_reads_the_dialects_scripts_and_the_shared_ones() {
+    let dir = "pop-engines/migrations";
+    // Which scripts run depends on the engine: without a dialect, an error that says so.
+    let out = bellows(&scenario(""), &["catalog", "list", "--dir", dir]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("dialect"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (code, files, _, stderr) = lint_json(dir, &["--dialect", "postgres"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let names: Vec<&str> = files
+        .iter()
+        .map(|f| f.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "20200101000001000000_networks.postgres.up.sql",
+            "20200101000002000000_network_names.up.sql",
+            "20200101000003000000_networks_created_at.postgres.autocommit.up.sql",
+        ]
+    );
+    assert!(
+        stderr.contains("ory/pop scripts not for postgres: 2 for mysql, 1 for sqlite3, 1 shared by every engine that postgres overrides; they are not read"),
+        "{stderr}"
+    );
+
+    let (_, files, rules, _) = lint_json(dir, &["--dialect", "mysql"]);
+    assert!(files[0].ends_with("_networks.mysql.up.sql"), "{files:?}");
+    assert!(
+        files[2].ends_with("_networks_created_at.autocommit.up.sql"),
+        "{files:?}"
+    );
+    assert!(!rules.iter().any(|r| r == "syntax-error"), "{rules:?}");
+
+    // The catalog gives each migration its id, and `.autocommit` runs outside a transaction.
+    let c = bellows::catalog::layout::Catalog::load_for(
+        &scenario(dir),
+        Some(bellows::dialect::Dialect::Postgres),
+    )
+    .unwrap();
+    assert_eq!(
+        ids(&c),
+        [
+            "20200101000001000000_networks",
+            "20200101000002000000_network_names",
+            "20200101000003000000_networks_created_at"
+        ]
+    );
+    assert_eq!(c.migrations[2].meta.transaction, Some(false));
+    assert!(c.migrations[0].down.is_some());
+}
+
+#[test]
 fn sqitch_follows_the_plan_with_dependencies_reverts_and_verifies() {
     use bellows::catalog::analysis::analyze;
     use bellows::dialect::Dialect;

@@ -11,6 +11,7 @@
 
 use super::sections::Markers;
 use super::{sqitch, MetaError, MigrationMeta};
+use crate::dialect::Dialect;
 use crate::files::natural_cmp;
 use miette::Diagnostic;
 use rayon::prelude::*;
@@ -187,10 +188,20 @@ pub struct Skipped {
     pub path: PathBuf,
     /// Why: `not named like a migration …`, `a Go migration: not SQL`.
     pub reason: String,
+    /// The note stands for many files under `path` (say, other engines' scripts).
+    pub group: bool,
 }
 
 impl fmt::Display for Skipped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.group {
+            return write!(
+                f,
+                "{}: {}; they are not read",
+                self.path.display(),
+                self.reason
+            );
+        }
         write!(
             f,
             "{} is not a migration ({}); it is not read",
@@ -277,13 +288,13 @@ pub enum CatalogError {
         message: String,
     },
     #[error(
-        "{} holds one script per database engine (ory/pop: {}); bellows does not read per-engine migrations",
+        "{} holds one script per database engine (ory/pop: {}), and no dialect says which engine's to read",
         dir.display(),
         example.display()
     )]
     #[diagnostic(
         code(bellows::catalog::per_engine_scripts),
-        help("copy one engine's scripts into a directory of their own and lint or run that")
+        help("set `dialect = \"postgres\"` or `dialect = \"mysql\"` in bellows.toml (or pass --dialect): bellows then reads that engine's scripts and the scripts shared by every engine")
     )]
     PerEngine { dir: PathBuf, example: PathBuf },
     #[error(transparent)]
@@ -399,8 +410,18 @@ impl Catalog {
     /// assert_eq!(catalog.migrations[0].id, "0001_users");
     /// ```
     pub fn load(root: &Path) -> Result<Catalog, CatalogError> {
+        Catalog::load_for(root, None)
+    }
+
+    /// [`Catalog::load`] for one engine. An ory/pop directory holds scripts per engine
+    /// (`<version>_<name>.<engine>.up.sql`) beside scripts shared by every engine
+    /// (`<version>_<name>.up.sql`); for each version and direction the dialect's own script
+    /// wins over the shared one, and other engines' scripts are skipped with a note. A
+    /// `.autocommit` script runs outside a transaction. Without a dialect such a directory is
+    /// an error, since which scripts run depends on it.
+    pub fn load_for(root: &Path, dialect: Option<Dialect>) -> Result<Catalog, CatalogError> {
         let is_sqitch = root.join(sqitch::PLAN).is_file();
-        let scan = scan(root, is_sqitch)?;
+        let mut scan = scan(root, is_sqitch)?;
         if is_sqitch {
             let (migrations, mut skipped) = sqitch::load(root)?;
             skipped.extend(scan.skipped);
@@ -411,6 +432,7 @@ impl Catalog {
                     "a Sqitch project runs the deploy/ scripts {} names",
                     sqitch::PLAN
                 ),
+                group: false,
             }));
             return Ok(Catalog::new(
                 root,
@@ -420,11 +442,15 @@ impl Catalog {
                 skipped,
             ));
         }
+        let mut autocommit = Vec::new();
         if let Some(example) = scan.entries.iter().find_map(per_engine) {
-            return Err(CatalogError::PerEngine {
-                dir: root.to_path_buf(),
-                example: example.to_path_buf(),
-            });
+            let Some(dialect) = dialect else {
+                return Err(CatalogError::PerEngine {
+                    dir: root.to_path_buf(),
+                    example: example.to_path_buf(),
+                });
+            };
+            autocommit = choose_engine(root, &mut scan, dialect);
         }
         let layout = detect(root, &scan.entries)?;
         let mut migrations = Vec::new();
@@ -494,6 +520,11 @@ impl Catalog {
             Layout::Native if is_diesel(root, &migrations) => Layout::Diesel,
             other => other,
         };
+        for m in &mut migrations {
+            if autocommit.contains(&m.id) {
+                m.meta.transaction = Some(false);
+            }
+        }
         migrations.sort_by(|a, b| order(layout, a, b));
         for pair in migrations.windows(2) {
             if same_version(layout, &pair[0].version, &pair[1].version) {
@@ -832,6 +863,7 @@ fn scan_entry(
                 reason:
                     "a directory of .sql files without up.sql or migration.sql; lint it on its own"
                         .into(),
+                group: false,
             })
         } else {
             Found::Other(format!("{name}/"))
@@ -844,12 +876,14 @@ fn scan_entry(
             None => Found::Skipped(Skipped {
                 path,
                 reason: "its name does not start with a version, as migration names do".into(),
+                group: false,
             }),
         },
         Some(ext) => match code_language(ext) {
             Some(language) => Found::Skipped(Skipped {
                 path,
                 reason: format!("a {language} migration: not SQL"),
+                group: false,
             }),
             None => Found::Other(name),
         },
@@ -983,16 +1017,97 @@ fn classify_file(path: PathBuf, name: &str) -> Result<Option<Entry>, CatalogErro
     }))
 }
 
+/// The engines ory/pop names in script file names.
+const POP_ENGINES: [&str; 5] = ["postgres", "mysql", "cockroach", "sqlite3", "sqlite"];
+
 /// An ory/pop script for one engine: `<version>_<name>.<engine>[.autocommit].up.sql`.
 fn per_engine(entry: &Entry) -> Option<&Path> {
     let (Entry::PairUp { path, stem } | Entry::PairDown { path, stem }) = entry else {
         return None;
     };
-    let stem = stem.strip_suffix(".autocommit").unwrap_or(stem);
-    let engine = stem.rsplit_once('.')?.1;
-    ["postgres", "mysql", "cockroach", "sqlite3", "sqlite"]
-        .contains(&engine)
-        .then_some(path.as_path())
+    pop_name(stem).1.is_some().then_some(path.as_path())
+}
+
+/// An ory/pop stem's parts: the id (`<version>_<name>`), its engine if it names one, and
+/// whether it is marked `.autocommit`.
+fn pop_name(stem: &str) -> (&str, Option<&str>, bool) {
+    let (stem, autocommit) = match stem.strip_suffix(".autocommit") {
+        Some(s) => (s, true),
+        None => (stem, false),
+    };
+    match stem.rsplit_once('.') {
+        Some((id, engine)) if POP_ENGINES.contains(&engine) => (id, Some(engine), autocommit),
+        _ => (stem, None, autocommit),
+    }
+}
+
+/// Keeps, for each id and direction of an ory/pop directory, the dialect's own script, else
+/// the script shared by every engine; skips the other engines' scripts. Renames the kept
+/// entries to their id and returns the ids marked `.autocommit`.
+fn choose_engine(root: &Path, scan: &mut Scan, dialect: Dialect) -> Vec<String> {
+    let ours = match dialect {
+        Dialect::Postgres => "postgres",
+        Dialect::Mysql => "mysql",
+    };
+    // (id, is up) pairs for which the dialect has its own script.
+    let own: std::collections::HashSet<(String, bool)> = scan
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::PairUp { stem, .. } | Entry::PairDown { stem, .. } => {
+                let (id, engine, _) = pop_name(stem);
+                (engine == Some(ours)).then(|| (id.to_owned(), matches!(e, Entry::PairUp { .. })))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut autocommit = Vec::new();
+    let mut others: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let entries = std::mem::take(&mut scan.entries);
+    for entry in entries {
+        let up = matches!(entry, Entry::PairUp { .. });
+        let (Entry::PairUp { path, stem } | Entry::PairDown { path, stem }) = entry else {
+            scan.entries.push(entry);
+            continue;
+        };
+        let (id, engine, is_autocommit) = pop_name(&stem);
+        let keep = match engine {
+            Some(e) => e == ours,
+            None => !own.contains(&(id.to_owned(), up)),
+        };
+        if !keep {
+            // Counted, not listed: a pop directory holds thousands of other engines' scripts.
+            let what = match engine.and_then(|e| POP_ENGINES.iter().find(|&&p| p == e)) {
+                Some(e) => *e,
+                None => "shared",
+            };
+            *others.entry(what).or_default() += 1;
+            continue;
+        }
+        let id = id.to_owned();
+        if is_autocommit && up {
+            autocommit.push(id.clone());
+        }
+        scan.entries.push(if up {
+            Entry::PairUp { path, stem: id }
+        } else {
+            Entry::PairDown { path, stem: id }
+        });
+    }
+    if !others.is_empty() {
+        let shared = others.remove("shared");
+        let mut counts: Vec<String> = others
+            .iter()
+            .map(|(engine, n)| format!("{n} for {engine}"))
+            .collect();
+        counts.extend(shared.map(|n| format!("{n} shared by every engine that {ours} overrides")));
+        scan.skipped.push(Skipped {
+            path: root.to_path_buf(),
+            reason: format!("ory/pop scripts not for {ours}: {}", counts.join(", ")),
+            group: true,
+        });
+    }
+    autocommit
 }
 
 fn detect(root: &Path, entries: &[Entry]) -> Result<Layout, CatalogError> {
@@ -1029,6 +1144,57 @@ mod tests {
 
     fn ids(c: &Catalog) -> Vec<&str> {
         c.migrations.iter().map(|m| m.id.as_str()).collect()
+    }
+
+    #[test]
+    fn ory_pop_engine_scripts_for_one_dialect() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "0001_a.postgres.up.sql",
+            "0001_a.postgres.down.sql",
+            "0001_a.mysql.up.sql",
+            "0001_a.sqlite3.up.sql",
+            "0001_a.up.sql",
+            "0002_b.up.sql",
+            "0002_b.down.sql",
+            "0002_b.sqlite.up.sql",
+            "0003_c.mysql.up.sql",
+            "0004_d.autocommit.up.sql",
+            "0004_d.autocommit.down.sql",
+            "0005_e.postgres.autocommit.up.sql",
+        ] {
+            write(dir.path(), name, "SELECT 1;");
+        }
+        let pg = Catalog::load_for(dir.path(), Some(Dialect::Postgres)).unwrap();
+        let ids: Vec<&str> = pg.migrations.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["0001_a", "0002_b", "0004_d", "0005_e"]);
+        let file = |m: &Migration, down: bool| {
+            let p = if down {
+                m.down.clone().unwrap()
+            } else {
+                m.up.clone()
+            };
+            p.file_name().unwrap().to_string_lossy().into_owned()
+        };
+        assert_eq!(file(&pg.migrations[0], false), "0001_a.postgres.up.sql");
+        assert_eq!(file(&pg.migrations[0], true), "0001_a.postgres.down.sql");
+        assert_eq!(file(&pg.migrations[1], false), "0002_b.up.sql");
+        assert_eq!(pg.migrations[2].meta.transaction, Some(false));
+        assert_eq!(pg.migrations[3].meta.transaction, Some(false));
+        assert_eq!(pg.migrations[1].meta.transaction, None);
+        let notes: Vec<String> = pg.skipped.iter().map(|s| s.reason.clone()).collect();
+        assert_eq!(
+            notes,
+            ["ory/pop scripts not for postgres: 2 for mysql, 1 for sqlite, 1 for sqlite3, 1 shared by every engine that postgres overrides"]
+        );
+
+        let my = Catalog::load_for(dir.path(), Some(Dialect::Mysql)).unwrap();
+        let ids: Vec<&str> = my.migrations.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["0001_a", "0002_b", "0003_c", "0004_d"]);
+        assert!(
+            my.migrations[0].down.is_none(),
+            "postgres' down is not mysql's"
+        );
     }
 
     #[test]
@@ -1117,6 +1283,10 @@ mod tests {
         write(dir.path(), "0001_a.mysql.up.sql", "SELECT 1;");
         let err = Catalog::load(dir.path()).unwrap_err();
         assert!(matches!(err, CatalogError::PerEngine { .. }), "{err}");
+        assert!(
+            Catalog::load_for(dir.path(), Some(Dialect::Postgres)).is_ok(),
+            "a dialect picks the engine"
+        );
 
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "seed.sql", "SELECT 1;");

@@ -281,6 +281,7 @@ pub(super) fn load(root: &Path) -> Result<(Vec<Migration>, Vec<Skipped>), Catalo
                 skipped.push(Skipped {
                     path,
                     reason: format!("{PLAN} plans no change that uses it"),
+                    group: false,
                 });
             }
         }

@@ -3,6 +3,7 @@
 use super::{write_stdout, Outcome};
 use crate::cli::settings::{lint_scope, lint_settings, load_config, project_root};
 use crate::cli::LintArgs;
+use crate::dialect::Dialect;
 use crate::files::migrations_at;
 use crate::git::{Change, Changes};
 use crate::lint::baseline::{self, Baseline};
@@ -75,7 +76,12 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
     };
     let mut results: Vec<FileResult> = Vec::new();
     for path in &paths {
-        let sources = read_sources(path, &args.stdin_filename, changes.as_ref())?;
+        let sources = read_sources(
+            path,
+            settings.dialect,
+            &args.stdin_filename,
+            changes.as_ref(),
+        )?;
         results.extend(lint_inputs_from(
             sources,
             &settings,
@@ -137,6 +143,7 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
 /// The sources one path argument names, in migration order, with their metadata.
 fn read_sources(
     path: &Path,
+    dialect: Dialect,
     stdin_name: &str,
     changes: Option<&Changes>,
 ) -> miette::Result<Vec<(SourceFile, FileOptions)>> {
@@ -152,7 +159,7 @@ fn read_sources(
         )]);
     }
     // The layout detector decides what is a migration, as for `catalog` and `migrate`.
-    let listing = migrations_at(path)?;
+    let listing = migrations_at(path, Some(dialect))?;
     for skipped in &listing.skipped {
         eprintln!("note: {skipped}");
     }
