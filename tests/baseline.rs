@@ -115,6 +115,21 @@ fn matching_database_is_adopted(engine: Engine) {
     ok(&status);
     assert!(stdout(&status).contains("drift: none"), "{}", text(&status));
 
+    // The same baseline again records nothing.
+    let again = p.run(&["migrate", "baseline", "--to", "0002_add_note"]);
+    ok(&again);
+    assert!(
+        stdout(&again).contains("nothing to record"),
+        "{}",
+        text(&again)
+    );
+    assert!(
+        stdout(&again).contains("already applied: 0001_create_items, 0002_add_note"),
+        "{}",
+        text(&again)
+    );
+    assert_eq!(p.history().len(), 2);
+
     // A baseline that would leave an applied migration out conflicts.
     let back = p.run(&["migrate", "baseline", "--to", "0001_create_items"]);
     assert_eq!(back.status.code(), Some(2), "{}", text(&back));
@@ -136,6 +151,20 @@ fn matching_database_is_adopted(engine: Engine) {
         ]
     );
     ok(&p.run(&["migrate", "status"]));
+
+    // A baselined migration's files are checked like an applied one's.
+    std::fs::write(
+        p.dir.path().join("migrations/0001_create_items/up.sql"),
+        format!("{ITEMS}-- edited\n"),
+    )
+    .expect("edit");
+    let status = p.run(&["migrate", "status"]);
+    assert_eq!(status.status.code(), Some(1), "{}", text(&status));
+    assert!(
+        stdout(&status).contains("edited since applied: 0001_create_items"),
+        "{}",
+        text(&status)
+    );
 }
 
 #[test]
@@ -669,4 +698,20 @@ fn a_missing_tool_table_is_named() {
         "{}",
         text(&o)
     );
+}
+
+#[test]
+fn a_dirty_history_is_refused() {
+    let p = Project::new(Engine::Postgres, &native());
+    p.db.sql(&format!("{ITEMS}{NOTE}"));
+    ok(&p.run(&["migrate", "baseline", "--to", "0001_create_items"]));
+    p.db.sql("UPDATE bellows_history SET success = NULL");
+    let o = p.run(&["migrate", "baseline", "--to", "0002_add_note"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        flat_stderr(&o).contains("the history holds a step that did not finish: 0001_create_items"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(p.db.sql("SELECT count(*) FROM bellows_history"), "1");
 }
