@@ -377,17 +377,27 @@ pub async fn replayed_snapshot(
         base: None,
     };
     let name = server.create(progress).await?;
-    let outcome = async {
-        let mut conn = server.connect(&name).await?;
-        replay(&mut conn, &steps, progress)
-            .await
-            .map_err(|stop| match stop {
-                Stop::Failed(message) => VerifyError::Replay { message },
-                Stop::Tool(e) => e,
-            })?;
-        take_snapshot(&mut conn, "reading the replayed schema").await
-    }
-    .await;
+    let outcome = {
+        let replayed = async {
+            let mut conn = server.connect(&name).await?;
+            replay(&mut conn, &steps, progress)
+                .await
+                .map_err(|stop| match stop {
+                    Stop::Failed(message) => VerifyError::Replay { message },
+                    Stop::Tool(e) => e,
+                })?;
+            take_snapshot(&mut conn, "reading the replayed schema").await
+        };
+        let interrupted = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            r = replayed => r,
+            () = interrupted => Err(VerifyError::Replay { message: "interrupted".to_owned() }),
+        }
+    };
     progress(&format!("dropping scratch database {name}"));
     let dropped = server.drop(&name).await;
     match (outcome, dropped) {
