@@ -662,6 +662,34 @@ fn a_gap_is_reported() {
     p.db.sql(&format!("{ITEMS}{TAGS}"));
     p.db.sql(tool.create(Engine::Postgres));
     p.db.sql(&tool.rows(Engine::Postgres, &["20240101000001", "20240101000003"]));
+    let json = p.run(&[
+        "migrate",
+        "baseline",
+        "--from",
+        "dbmate",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    ok(&json);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON output");
+    assert_eq!(
+        v["recorded"],
+        serde_json::json!([ids[0], ids[2]]),
+        "{}",
+        text(&json)
+    );
+    assert_eq!(
+        v["from"]["gaps"],
+        serde_json::json!([ids[1]]),
+        "{}",
+        text(&json)
+    );
+    assert_eq!(v["from"]["tool"], "dbmate");
+    assert_eq!(v["proven"], true);
+    assert_eq!(v["dry_run"], true);
+    assert!(p.history().is_empty(), "a dry run records nothing");
+
     let o = p.run(&["migrate", "baseline", "--from", "dbmate"]);
     ok(&o);
     assert!(

@@ -132,6 +132,8 @@ pub struct BaselineArgs {
     /// Print what would be recorded; record nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
 }
 
 /// Where the database is, and its history table.

@@ -4,7 +4,7 @@
 use super::migrate::{check_dialect, with_connect_timeout, Loaded};
 use super::{write_stdout, Outcome};
 use crate::catalog::layout::Catalog;
-use crate::cli::BaselineArgs;
+use crate::cli::{BaselineArgs, ListFormat};
 use crate::report::run::TextEvents;
 use crate::runner::baseline::{difference_lines, BaselineOutcome, BaselineRequest};
 use crate::runner::import::{self, ForeignTable, ImportError, Mapping, Tool};
@@ -98,7 +98,10 @@ pub fn run(args: &BaselineArgs) -> miette::Result<Outcome> {
     let (outcome, imported) = result?;
     let history = loaded.settings(&args.connection, &args.runner)?.history;
     let history = history.sql(url.dialect());
-    write_stdout(|out| write_outcome(out, &outcome, imported.as_ref(), &history))?;
+    write_stdout(|out| match args.format {
+        ListFormat::Text => write_outcome(out, &outcome, imported.as_ref(), &history),
+        ListFormat::Json => write_json(out, &outcome, imported.as_ref(), &history),
+    })?;
     Ok(Outcome::Clean)
 }
 
@@ -154,6 +157,26 @@ async fn read_foreign(
         table,
         mapping,
     })
+}
+
+/// `{"history": …, "recorded": […], "already": […], "proven": …, "differences": …,
+/// "dry_run": …, "from": {"tool", "table", "applied", "missing", "gaps"}}`.
+fn write_json(
+    out: &mut dyn Write,
+    o: &BaselineOutcome,
+    imported: Option<&Imported>,
+    history: &str,
+) -> std::io::Result<()> {
+    let mut value = serde_json::to_value(o).map_err(std::io::Error::other)?;
+    value["history"] = serde_json::Value::from(history);
+    if let Some(i) = imported {
+        let mut from = serde_json::to_value(&i.mapping).map_err(std::io::Error::other)?;
+        from["tool"] = serde_json::Value::from(i.tool.name());
+        from["table"] = serde_json::Value::from(i.table.display());
+        value["from"] = from;
+    }
+    let text = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
+    writeln!(out, "{text}")
 }
 
 fn write_outcome(
