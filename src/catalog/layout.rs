@@ -600,7 +600,7 @@ pub fn diesel_version(version: &str) -> String {
 /// Two versions that name the same place in the order: equal, or equal once leading zeros
 /// are ignored (`0001` and `1` in sqlx, `1.0` and `1` in Flyway), or the same diesel
 /// version. Prisma and Sqitch have no such thing.
-fn same_version(layout: Layout, a: &str, b: &str) -> bool {
+pub fn same_version(layout: Layout, a: &str, b: &str) -> bool {
     match layout {
         Layout::Flyway => flyway_cmp(a, b) == Ordering::Equal,
         Layout::Diesel => diesel_version(a) == diesel_version(b),
@@ -639,7 +639,7 @@ fn trim_zeros(s: &str) -> &str {
 
 /// Flyway's version order: parts separated by `.` or `_`, each a number; missing parts are
 /// zero. A part that is not a number compares with [`natural_cmp`].
-fn flyway_cmp(a: &str, b: &str) -> Ordering {
+pub fn flyway_cmp(a: &str, b: &str) -> Ordering {
     let parts = |s: &str| -> Vec<String> { s.split(['.', '_']).map(str::to_owned).collect() };
     let (pa, pb) = (parts(a), parts(b));
     for i in 0..pa.len().max(pb.len()) {

@@ -95,6 +95,45 @@ pub enum MigrateCommand {
     Resolve(ResolveArgs),
     /// Prove every down script on a scratch database and record the proofs in bellows.sum.
     Verify(VerifyArgs),
+    /// Adopt an existing database: record migrations as applied without running them,
+    /// after proving the schema is what they build (docs/adopting.md).
+    Baseline(BaselineArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["to", "from"])))]
+pub struct BaselineArgs {
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+    /// Record every migration up to and including this one (catalog order).
+    #[arg(long, value_name = "ID")]
+    pub to: Option<String>,
+    /// Record what this tool's history table in the database says is applied.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub from: Option<crate::runner::import::Tool>,
+    /// The tool's history table, `[schema.]table` (default: the tool's own name for it).
+    #[arg(long, value_name = "TABLE", requires = "from")]
+    pub from_table: Option<String>,
+    /// A server where bellows may create (and drop) the scratch database the migrations
+    /// are replayed on (default: the server of --database-url).
+    #[arg(long, value_name = "URL", conflicts_with = "no_proof")]
+    pub scratch_url: Option<String>,
+    /// Record without replaying the migrations and comparing the schemas.
+    #[arg(long)]
+    pub no_proof: bool,
+    /// Record even when the schema differs, or the tool applied migrations the catalog
+    /// does not have.
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would be recorded; record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
 }
 
 /// Where the database is, and its history table.

@@ -31,6 +31,7 @@ pub fn run(args: MigrateArgs) -> miette::Result<Outcome> {
         MigrateCommand::Status(args) => status_command(&args),
         MigrateCommand::Resolve(args) => resolve_command(&args),
         MigrateCommand::Verify(args) => verify_command(&args),
+        MigrateCommand::Baseline(args) => super::baseline::run(&args),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One file per subcommand: glue between the CLI, the pipeline and the reports.
 
+pub mod baseline;
 pub mod catalog;
 pub mod explain;
 pub mod fleet;

@@ -373,7 +373,8 @@ impl<'a, B: Backend> Runner<'a, B> {
                         Some(f) => f.checksum.clone(),
                         None => checksum(m)?,
                     };
-                    if row.direction == Direction::Up && now != row.checksum {
+                    let checked = matches!(row.direction, Direction::Up | Direction::Baseline);
+                    if checked && now != row.checksum {
                         edited.push(row.migration.clone());
                     }
                 }
@@ -578,7 +579,7 @@ impl<'a, B: Backend> Runner<'a, B> {
 
     /// Creates the history table if needed and takes the migration lock (a dry run does
     /// neither).
-    async fn enter(&mut self, dry_run: bool) -> Result<(), RunError> {
+    pub(super) async fn enter(&mut self, dry_run: bool) -> Result<(), RunError> {
         if dry_run {
             return Ok(());
         }
@@ -589,7 +590,7 @@ impl<'a, B: Backend> Runner<'a, B> {
         self.lock().await
     }
 
-    async fn leave(&mut self, dry_run: bool) {
+    pub(super) async fn leave(&mut self, dry_run: bool) {
         if !dry_run {
             self.unlock().await;
         }

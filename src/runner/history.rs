@@ -60,6 +60,10 @@ pub enum Direction {
     MarkApplied,
     /// `bellows migrate resolve --mark-rolled-back`: the migration counts as not applied.
     MarkRolledBack,
+    /// `bellows migrate baseline`: the database already held the migration's changes when
+    /// bellows adopted it; no SQL ran, it counts as applied and its checksum is checked
+    /// like an applied step's.
+    Baseline,
 }
 
 impl Direction {
@@ -69,6 +73,7 @@ impl Direction {
             Direction::Down => "down",
             Direction::MarkApplied => "mark-applied",
             Direction::MarkRolledBack => "mark-rolled-back",
+            Direction::Baseline => "baseline",
         }
     }
 
@@ -77,6 +82,7 @@ impl Direction {
             "down" => Direction::Down,
             "mark-applied" => Direction::MarkApplied,
             "mark-rolled-back" => Direction::MarkRolledBack,
+            "baseline" => Direction::Baseline,
             _ => Direction::Up,
         }
     }
@@ -528,7 +534,7 @@ pub fn state(rows: &[HistoryRow]) -> State {
             (_, None) => {
                 dirty.insert(r.migration.clone(), r.clone());
             }
-            (Direction::Up | Direction::MarkApplied, Some(true)) => {
+            (Direction::Up | Direction::MarkApplied | Direction::Baseline, Some(true)) => {
                 applied.retain(|a| a.migration != r.migration);
                 applied.push(r.clone());
             }

@@ -9,10 +9,12 @@
 pub mod apply;
 pub mod backend;
 mod backfill;
+pub mod baseline;
 pub mod drift;
 pub mod events;
 pub mod fake;
 pub mod history;
+pub mod import;
 mod invalid_index;
 pub mod mysql;
 pub mod postgres;

@@ -244,6 +244,13 @@ pub enum VerifyError {
         error: DbError,
     },
 
+    #[error("replaying the migrations on a scratch database failed: {message}")]
+    #[diagnostic(
+        code(bellows::verify::replay),
+        help("the scratch database has been dropped; the up scripts must run on an empty database in catalog order (`bellows migrate verify` shows which one fails)")
+    )]
+    Replay { message: String },
+
     #[error("interrupted ({done} of {total} migrations verified)")]
     #[diagnostic(
         code(bellows::verify::interrupted),
@@ -332,6 +339,110 @@ pub async fn verify(
         }),
         (Ok(_), Err(e)) | (Err(e), _) => Err(e),
     }
+}
+
+/// The schema the up scripts of `ids` (in catalog order) build on a new scratch database
+/// created through `scratch` (an admin connection to a server where bellows may `CREATE
+/// DATABASE`), which is dropped again on success, failure and error alike. The snapshot is
+/// what [`Backend::snapshot`] reads, without the history table.
+pub async fn replayed_snapshot(
+    catalog: &Catalog,
+    ids: &[&str],
+    scratch: &DbUrl,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Snapshot, VerifyError> {
+    let dialect = scratch.dialect();
+    let steps: Vec<Step<'_>> = ids
+        .iter()
+        .map(|id| {
+            let m = catalog
+                .get(id)
+                .ok_or_else(|| VerifyError::UnknownMigration {
+                    id: (*id).to_owned(),
+                })?;
+            step(m, true, dialect)
+        })
+        .collect::<Result<_, _>>()?;
+    let admin = AnyBackend::connect(scratch)
+        .await
+        .map_err(|e| VerifyError::Connect {
+            url: scratch.redacted(),
+            error: scrubbed(e),
+        })?;
+    let mut server = Server {
+        admin,
+        url: scratch,
+        created: Vec::new(),
+        current: String::new(),
+        base: None,
+    };
+    let name = server.create(progress).await?;
+    let outcome = {
+        let replayed = async {
+            let mut conn = server.connect(&name).await?;
+            replay(&mut conn, &steps, progress)
+                .await
+                .map_err(|stop| match stop {
+                    Stop::Failed(message) => VerifyError::Replay { message },
+                    Stop::Tool(e) => e,
+                })?;
+            take_snapshot(&mut conn, "reading the replayed schema").await
+        };
+        let interrupted = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            r = replayed => r,
+            () = interrupted => Err(VerifyError::Replay { message: "interrupted".to_owned() }),
+        }
+    };
+    progress(&format!("dropping scratch database {name}"));
+    let dropped = server.drop(&name).await;
+    match (outcome, dropped) {
+        (Ok(snapshot), Ok(())) => Ok(snapshot),
+        (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+    }
+}
+
+/// How a schema differs from the one expected, object by object (in the vocabulary of
+/// `[verify] accept`: `table t`, `table t: column c`, `index i on t`, `constraint k on t`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SchemaDifferences {
+    /// Objects only in the actual schema.
+    pub extra: Vec<String>,
+    /// Objects only in the expected one.
+    pub missing: Vec<String>,
+    /// Objects in both, defined differently (`…: definition`).
+    pub changed: Vec<String>,
+    /// A unified diff of the two snapshots' text forms.
+    pub diff: String,
+}
+
+impl SchemaDifferences {
+    pub fn is_empty(&self) -> bool {
+        self.extra.is_empty() && self.missing.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// Compares an expected snapshot with an actual one; `None` when they are the same.
+pub fn schema_differences(
+    expected: &Snapshot,
+    actual: &Snapshot,
+    (from, to): (&str, &str),
+) -> Option<SchemaDifferences> {
+    let c = compare(expected, actual, &[], &mut []);
+    if c.before == c.after {
+        return None;
+    }
+    let list = |l: &[Difference]| l.iter().map(Difference::name).collect::<Vec<_>>();
+    Some(SchemaDifferences {
+        extra: list(&c.added),
+        missing: list(&c.removed),
+        changed: list(&c.changed),
+        diff: diff(&c.before, &c.after, from, to),
+    })
 }
 
 /// `cannot connect to <url>: <error>`, without the URL twice when the driver's message
