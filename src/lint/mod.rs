@@ -216,3 +216,58 @@ pub fn lint_input_with(
     let statements = analyze::parse_file(&source, settings.dialect);
     analyze::finish_file(source, options, statements, settings, schema)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file's path, phase, and findings (rule and offset).
+    type Summary = (String, Phase, Vec<(&'static str, usize)>);
+
+    fn summary(results: &[FileResult]) -> Vec<Summary> {
+        results
+            .iter()
+            .map(|r| {
+                let findings = r.findings.iter().map(|f| (f.rule, f.span.start)).collect();
+                (r.source.path.clone(), r.phase, findings)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_pipeline_lints_as_one_file_after_another() {
+        // Each migration acts on the table an earlier one created, across chunk boundaries:
+        // the schema model must be replayed in order.
+        let sources: Vec<(SourceFile, FileOptions)> = (0..PIPELINE_CHUNK * 2 + 5)
+            .map(|i| {
+                let text = match i % 3 {
+                    0 => format!("CREATE TABLE t{i} (id bigint, v text);"),
+                    1 => format!(
+                        "ALTER TABLE t{} ADD COLUMN w text NOT NULL;\nCREATE INDEX i{i} ON t{} (v);",
+                        i - 1,
+                        i - 1
+                    ),
+                    _ => format!("ALTER TABLE t{} DROP COLUMN v;", i - 2),
+                };
+                (SourceFile::new(format!("{i:04}.sql"), text), FileOptions::default())
+            })
+            .collect();
+        let settings = LintSettings::new(Dialect::Postgres);
+        let mut schema = Schema::default();
+        let one_by_one: Vec<FileResult> = sources
+            .iter()
+            .cloned()
+            .map(|(source, options)| lint_input_with(source, options, &settings, &mut schema))
+            .collect();
+        let piped = lint_inputs(sources, &settings);
+        assert_eq!(summary(&piped), summary(&one_by_one));
+        // The later migrations see the tables the earlier ones created.
+        assert!(piped.iter().any(|r| r
+            .findings
+            .iter()
+            .any(|f| f.rule == "create-index-non-concurrent")));
+        assert!(piped
+            .iter()
+            .any(|r| r.findings.iter().any(|f| f.rule == "drop-column")));
+    }
+}

@@ -169,3 +169,54 @@ fn items<T: Serialize>(elements: impl Iterator<Item = T>) -> io::Result<Vec<u8>>
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::Dialect;
+    use crate::lint::{lint_sources, LintSettings};
+    use crate::source::SourceFile;
+
+    fn whole(results: &[FileResult]) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(&JsonReport::new(results)).unwrap();
+        out.push(b'\n');
+        out
+    }
+
+    fn pieced(results: &[FileResult]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write(&mut out, results).unwrap();
+        out
+    }
+
+    #[test]
+    fn the_report_rendered_in_pieces_is_the_whole_report() {
+        // More files than one chunk; files without statements or findings among them, and a
+        // message with a quote, a backslash and a newline in its text.
+        let sources: Vec<SourceFile> = (0..REPORT_CHUNK + 7)
+            .map(|i| {
+                let text = match i % 4 {
+                    0 => format!("CREATE TABLE t{i} (id bigint);\nCREATE INDEX i{i} ON t{i} (id);"),
+                    1 => "-- nothing here\n".to_owned(),
+                    2 => format!(
+                        "ALTER TABLE t{} ADD COLUMN \"a\\\"b\" text NOT NULL;",
+                        i - 2
+                    ),
+                    _ => "SELEC 'x\ny';".to_owned(),
+                };
+                SourceFile::new(format!("{i:04}_m/up.sql"), text)
+            })
+            .collect();
+        let results = lint_sources(sources, &LintSettings::new(Dialect::Postgres));
+        assert!(results.iter().any(|r| r.findings.is_empty()));
+        assert!(results.iter().any(|r| !r.findings.is_empty()));
+        assert_eq!(pieced(&results), whole(&results));
+        // One file without findings: an empty diagnostics array.
+        assert_eq!(pieced(&results[1..2]), whole(&results[1..2]));
+        assert!(String::from_utf8(pieced(&results[1..2]))
+            .unwrap()
+            .contains("\"diagnostics\": []"));
+        // No files at all.
+        assert_eq!(pieced(&[]), whole(&[]));
+    }
+}
