@@ -13,7 +13,8 @@
 # releases x 500 queries) is separate: bench/catalog/run.sh.
 #
 # Environment: RUNS (default 10) timed runs per big command; SKIP_CRITERION=1 skips step 4;
-# SKIP_SQUAWK=1 skips squawk; SQUAWK_TTY_RUNS (default 1, 0 skips) runs of squawk's slow
+# SKIP_SQUAWK=1 skips squawk; SQUAWK_BIN=path uses that squawk 2.70.0 instead of installing
+# one; SQUAWK_TTY_RUNS (default 1, 0 skips) runs of squawk's slow
 # default reporter on the 10 MiB file; NO_HYPERFINE=1 uses the date loop even when
 # hyperfine is installed; SEED (default the generator's) changes the corpus.
 set -euo pipefail
@@ -54,12 +55,16 @@ MIGS="$CORPUS/migrations"
 
 SQUAWK=""
 if [[ "${SKIP_SQUAWK:-0}" != 1 ]]; then
-  if [[ ! -x "$OUT/venv/bin/squawk" ]]; then
-    say "installing squawk-cli 2.70.0 into $OUT/venv"
-    python3 -m venv "$OUT/venv"
-    "$OUT/venv/bin/pip" install --quiet squawk-cli==2.70.0
+  if [[ -n "${SQUAWK_BIN:-}" ]]; then
+    SQUAWK="$SQUAWK_BIN"
+  else
+    if [[ ! -x "$OUT/venv/bin/squawk" ]]; then
+      say "installing squawk-cli 2.70.0 into $OUT/venv"
+      python3 -m venv "$OUT/venv"
+      "$OUT/venv/bin/pip" install --quiet squawk-cli==2.70.0
+    fi
+    SQUAWK="$OUT/venv/bin/squawk"
   fi
-  SQUAWK="$OUT/venv/bin/squawk"
   "$SQUAWK" --version >&2
 fi
 

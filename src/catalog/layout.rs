@@ -308,6 +308,7 @@ enum Entry {
     Native {
         dir: PathBuf,
         id: String,
+        files: DirFiles,
     },
     /// `<id>/migration.sql`.
     Prisma {
@@ -457,15 +458,17 @@ impl Catalog {
         let mut repeatables = Vec::new();
         let mut downs: Vec<(String, PathBuf)> = Vec::new();
         // A native migration's optional files and metadata: read for all of them at once.
-        let mut natives = scan
+        let natives = scan
             .entries
             .par_iter()
             .filter_map(|entry| match entry {
-                Entry::Native { dir, id } => Some(native(dir, id.clone())),
+                Entry::Native { dir, id, files } => Some(native(dir, id.clone(), files)),
                 _ => None,
             })
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter();
+            .collect::<Result<Vec<_>, _>>()?;
+        // diesel's per-migration `metadata.toml`, seen while listing the directories.
+        let native_metadata = natives.iter().any(|(_, metadata)| *metadata);
+        let mut natives = natives.into_iter().map(|(m, _)| m);
         for entry in scan.entries {
             match entry {
                 Entry::Native { .. } => migrations.extend(natives.next()),
@@ -517,7 +520,7 @@ impl Catalog {
             }
         }
         let layout = match layout {
-            Layout::Native if is_diesel(root, &migrations) => Layout::Diesel,
+            Layout::Native if native_metadata || is_diesel(root, &migrations) => Layout::Diesel,
             other => other,
         };
         for m in &mut migrations {
@@ -612,16 +615,14 @@ pub fn same_version(layout: Layout, a: &str, b: &str) -> bool {
 /// A directory of `<id>/up.sql` migrations is diesel's when a migration has diesel's
 /// `metadata.toml`, diesel's setup migration is there, a version is written with dashes
 /// (`2017-01-01-000000`), or `diesel.toml` sits beside the directory.
+/// Besides a migration directory holding `metadata.toml` (which the caller checks from
+/// the directory listings).
 fn is_diesel(root: &Path, migrations: &[Migration]) -> bool {
     root.parent()
         .is_some_and(|p| p.join("diesel.toml").is_file())
-        || migrations.par_iter().any(|m| {
-            m.version.contains('-')
-                || m.id == "00000000000000_diesel_initial_setup"
-                || m.up
-                    .parent()
-                    .is_some_and(|d| d.join("metadata.toml").is_file())
-        })
+        || migrations
+            .iter()
+            .any(|m| m.version.contains('-') || m.id == "00000000000000_diesel_initial_setup")
 }
 
 fn is_digits(s: &str) -> bool {
@@ -671,11 +672,9 @@ fn plain(id: String, version: String, name: String, up: PathBuf) -> Migration {
     }
 }
 
-fn native(dir: &Path, id: String) -> Result<Migration, CatalogError> {
-    let file = |name: &str| {
-        let p = dir.join(name);
-        p.is_file().then_some(p)
-    };
+/// A native migration, and whether its directory holds diesel's `metadata.toml`.
+fn native(dir: &Path, id: String, files: &DirFiles) -> Result<(Migration, bool), CatalogError> {
+    let file = |name: &str| files.has(dir, name).then(|| dir.join(name));
     let mut meta = match file("migration.toml") {
         Some(path) => {
             let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Read {
@@ -686,9 +685,12 @@ fn native(dir: &Path, id: String) -> Result<Migration, CatalogError> {
         }
         None => MigrationMeta::default(),
     };
-    apply_diesel_metadata(dir, &mut meta)?;
+    let metadata = files.has(dir, "metadata.toml");
+    if metadata {
+        apply_diesel_metadata(dir, &mut meta)?;
+    }
     let (version, name) = split_id(&id);
-    Ok(Migration {
+    let migration = Migration {
         version,
         name,
         up: dir.join("up.sql"),
@@ -697,7 +699,42 @@ fn native(dir: &Path, id: String) -> Result<Migration, CatalogError> {
         meta,
         sections: None,
         id,
-    })
+    };
+    Ok((migration, metadata))
+}
+
+/// The names of the regular files (a link followed) directly in a directory, from one
+/// listing: a migration directory's optional files are looked up there instead of with
+/// one `stat` each. `None` when the directory could not be listed.
+#[derive(Debug, Clone)]
+struct DirFiles(Option<Vec<String>>);
+
+impl DirFiles {
+    fn list(dir: &Path) -> DirFiles {
+        let list = || -> std::io::Result<Vec<String>> {
+            let mut names = Vec::new();
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                let is_file = match entry.file_type() {
+                    Ok(t) if !t.is_symlink() => t.is_file(),
+                    _ => entry.path().is_file(),
+                };
+                if is_file {
+                    names.push(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+            Ok(names)
+        };
+        DirFiles(list().ok())
+    }
+
+    /// Is `dir/name` a regular file?
+    fn has(&self, dir: &Path, name: &str) -> bool {
+        match &self.0 {
+            Some(names) => names.iter().any(|n| n == name),
+            None => dir.join(name).is_file(),
+        }
+    }
 }
 
 /// diesel's `metadata.toml`: `run_in_transaction = false` is `transaction = false` (unless
@@ -843,17 +880,19 @@ fn scan_entry(
         if is_sqitch && sqitch::is_script_dir(&name) {
             return Ok(Found::Nothing);
         }
-        return Ok(if path.join("up.sql").is_file() {
+        let files = DirFiles::list(&path);
+        return Ok(if files.has(&path, "up.sql") {
             Found::Entry(Entry::Native {
                 dir: path,
                 id: name,
+                files,
             })
-        } else if path.join("migration.sql").is_file() {
+        } else if files.has(&path, "migration.sql") {
             Found::Entry(Entry::Prisma {
                 dir: path,
                 id: name,
             })
-        } else if path.join("down.sql").is_file() {
+        } else if files.has(&path, "down.sql") {
             return Err(CatalogError::DownWithoutUp {
                 path: path.join("down.sql"),
             });

@@ -201,36 +201,30 @@ pub(super) fn finish_file(
     settings: &LintSettings,
     schema: &mut Schema,
 ) -> FileResult {
-    let mut engine_findings: Vec<Finding> = Vec::new();
-    match source.encoding {
-        Encoding::Binary { at } => {
-            engine_findings.push(rules::engine_finding(
-                "syntax-error",
-                at..at,
-                "this is a binary file, not SQL text",
-                "lint only `.sql` text files; check the path",
-            ));
-        }
-        Encoding::InvalidUtf8 { at } => {
-            engine_findings.push(rules::engine_finding(
-                "syntax-error",
-                at..at + 1,
-                "the file is not valid UTF-8 here",
-                "save the file as UTF-8; bad bytes were read as U+FFFD",
-            ));
-        }
-        Encoding::Utf8 => {}
-    }
-    if let Some(rev) = &options.edited_since {
-        engine_findings.push(rules::engine_finding(
-            "migration-edited",
-            0..0,
-            &format!(
-                "this migration existed at {rev} and has been edited: databases that already applied it will never run the change, and its checksum no longer matches"
-            ),
-            "revert the edit and put the change in a new migration; if the migration was never applied anywhere, suppress this with `-- bellows: ignore-file migration-edited`",
-        ));
-    }
+    judge_file(
+        replay_file(source, options, parsed, settings, schema),
+        settings,
+    )
+}
+
+/// A file after the schema replay, before its rules ran.
+pub(super) struct Replayed {
+    source: SourceFile,
+    options: FileOptions,
+    directives: Directives,
+    statements: Vec<AnalyzedStatement>,
+    phase: Phase,
+}
+
+/// The part of a file's analysis that needs the files before it: walks the statements in
+/// order with the schema model (which it updates) and the transaction state.
+pub(super) fn replay_file(
+    source: SourceFile,
+    options: FileOptions,
+    parsed: ParsedFile,
+    settings: &LintSettings,
+    schema: &mut Schema,
+) -> Replayed {
     let mut directives = read_directives(&source, &parsed);
     if options.transaction == Some(false) {
         directives.no_transaction = true;
@@ -359,6 +353,55 @@ pub(super) fn finish_file(
     let phase = statements
         .iter()
         .fold(Phase::None, |acc, s| acc.union(s.phase));
+    Replayed {
+        source,
+        options,
+        directives,
+        statements,
+        phase,
+    }
+}
+
+/// The part of a file's analysis that stands alone once the replay is done (files are
+/// judged in parallel): the rules, the engine's own findings, suppressions and severities.
+pub(super) fn judge_file(replayed: Replayed, settings: &LintSettings) -> FileResult {
+    let Replayed {
+        source,
+        options,
+        directives,
+        statements,
+        phase,
+    } = replayed;
+    let mut engine_findings: Vec<Finding> = Vec::new();
+    match source.encoding {
+        Encoding::Binary { at } => {
+            engine_findings.push(rules::engine_finding(
+                "syntax-error",
+                at..at,
+                "this is a binary file, not SQL text",
+                "lint only `.sql` text files; check the path",
+            ));
+        }
+        Encoding::InvalidUtf8 { at } => {
+            engine_findings.push(rules::engine_finding(
+                "syntax-error",
+                at..at + 1,
+                "the file is not valid UTF-8 here",
+                "save the file as UTF-8; bad bytes were read as U+FFFD",
+            ));
+        }
+        Encoding::Utf8 => {}
+    }
+    if let Some(rev) = &options.edited_since {
+        engine_findings.push(rules::engine_finding(
+            "migration-edited",
+            0..0,
+            &format!(
+                "this migration existed at {rev} and has been edited: databases that already applied it will never run the change, and its checksum no longer matches"
+            ),
+            "revert the edit and put the change in a new migration; if the migration was never applied anywhere, suppress this with `-- bellows: ignore-file migration-edited`",
+        ));
+    }
 
     let cx = FileContext {
         source: &source,

@@ -104,28 +104,82 @@ pub fn lint_inputs(
 /// linting each file with the settings `settings_for` gives it (per-path rules; `None`
 /// keeps `settings`). Per-file settings must keep the dialect: files are parsed with
 /// `settings`.
+///
+/// The files go through in chunks, as a pipeline: while one chunk is parsed (in
+/// parallel), the chunk before it is replayed against the schema model (in order, the
+/// only serial stage), and the one before that has its rules run (in parallel).
 pub fn lint_inputs_from(
     inputs: Vec<(SourceFile, FileOptions)>,
     settings: &LintSettings,
     mut schema: Schema,
     settings_for: &dyn Fn(&SourceFile) -> Option<LintSettings>,
 ) -> Vec<FileResult> {
-    let parsed: Vec<_> = inputs
-        .into_par_iter()
-        .map(|(source, options)| {
-            let statements = analyze::parse_file(&source, settings.dialect);
-            (source, options, statements)
-        })
-        .collect();
-    parsed
+    let total = inputs.len();
+    let mut inputs = inputs
         .into_iter()
-        .map(|(source, options, statements)| {
+        .map(|(source, options)| {
             let own = settings_for(&source);
-            let settings = own.as_ref().unwrap_or(settings);
-            analyze::finish_file(source, options, statements, settings, &mut schema)
+            (source, options, own)
         })
-        .collect()
+        .peekable();
+    let mut results: Vec<FileResult> = Vec::with_capacity(total);
+    let mut parsed: Vec<Parsed> = Vec::new();
+    let mut replayed: Vec<(analyze::Replayed, Option<LintSettings>)> = Vec::new();
+    while inputs.peek().is_some() || !parsed.is_empty() || !replayed.is_empty() {
+        let chunk: Vec<_> = inputs.by_ref().take(PIPELINE_CHUNK).collect();
+        let to_replay = std::mem::take(&mut parsed);
+        let to_judge = std::mem::take(&mut replayed);
+        let schema = &mut schema;
+        let (now_replayed, (now_parsed, judged)) = rayon::join(
+            move || {
+                to_replay
+                    .into_iter()
+                    .map(|(source, options, own, statements)| {
+                        let settings = own.as_ref().unwrap_or(settings);
+                        let r = analyze::replay_file(source, options, statements, settings, schema);
+                        (r, own)
+                    })
+                    .collect::<Vec<_>>()
+            },
+            || {
+                rayon::join(
+                    || {
+                        chunk
+                            .into_par_iter()
+                            .map(|(source, options, own)| {
+                                let statements = analyze::parse_file(&source, settings.dialect);
+                                (source, options, own, statements)
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                    || {
+                        to_judge
+                            .into_par_iter()
+                            .map(|(r, own)| {
+                                analyze::judge_file(r, own.as_ref().unwrap_or(settings))
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                )
+            },
+        );
+        results.extend(judged);
+        parsed = now_parsed;
+        replayed = now_replayed;
+    }
+    results
 }
+
+/// Files per step of [`lint_inputs_from`]'s pipeline.
+const PIPELINE_CHUNK: usize = 128;
+
+/// A file waiting for its replay: source, metadata, own settings, statements.
+type Parsed = (
+    SourceFile,
+    FileOptions,
+    Option<LintSettings>,
+    analyze::ParsedFile,
+);
 
 /// Lints one file on its own (the entry point the fuzzer drives).
 ///
@@ -161,4 +215,59 @@ pub fn lint_input_with(
 ) -> FileResult {
     let statements = analyze::parse_file(&source, settings.dialect);
     analyze::finish_file(source, options, statements, settings, schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file's path, phase, and findings (rule and offset).
+    type Summary = (String, Phase, Vec<(&'static str, usize)>);
+
+    fn summary(results: &[FileResult]) -> Vec<Summary> {
+        results
+            .iter()
+            .map(|r| {
+                let findings = r.findings.iter().map(|f| (f.rule, f.span.start)).collect();
+                (r.source.path.clone(), r.phase, findings)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_pipeline_lints_as_one_file_after_another() {
+        // Each migration acts on the table an earlier one created, across chunk boundaries:
+        // the schema model must be replayed in order.
+        let sources: Vec<(SourceFile, FileOptions)> = (0..PIPELINE_CHUNK * 2 + 5)
+            .map(|i| {
+                let text = match i % 3 {
+                    0 => format!("CREATE TABLE t{i} (id bigint, v text);"),
+                    1 => format!(
+                        "ALTER TABLE t{} ADD COLUMN w text NOT NULL;\nCREATE INDEX i{i} ON t{} (v);",
+                        i - 1,
+                        i - 1
+                    ),
+                    _ => format!("ALTER TABLE t{} DROP COLUMN v;", i - 2),
+                };
+                (SourceFile::new(format!("{i:04}.sql"), text), FileOptions::default())
+            })
+            .collect();
+        let settings = LintSettings::new(Dialect::Postgres);
+        let mut schema = Schema::default();
+        let one_by_one: Vec<FileResult> = sources
+            .iter()
+            .cloned()
+            .map(|(source, options)| lint_input_with(source, options, &settings, &mut schema))
+            .collect();
+        let piped = lint_inputs(sources, &settings);
+        assert_eq!(summary(&piped), summary(&one_by_one));
+        // The later migrations see the tables the earlier ones created.
+        assert!(piped.iter().any(|r| r
+            .findings
+            .iter()
+            .any(|f| f.rule == "create-index-non-concurrent")));
+        assert!(piped
+            .iter()
+            .any(|r| r.findings.iter().any(|f| f.rule == "drop-column")));
+    }
 }

@@ -12,8 +12,9 @@ use crate::dialect::Dialect;
 use split::{RawKind, RawStatement};
 use sqlparser::ast::Statement;
 use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect};
-use sqlparser::parser::Parser;
-use sqlparser::tokenizer::Token;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use std::cell::Cell;
 
 /// Deepest nesting sqlparser may recurse into before giving up on a statement.
 const RECURSION_LIMIT: usize = 64;
@@ -87,11 +88,40 @@ fn parse_with_sqlparser(body: &str, dialect: Dialect) -> Result<Statement, Strin
     }
 }
 
+thread_local! {
+    /// Each thread's token buffer, reused from one statement to the next: tokenizing a
+    /// statement into a fresh vector that grows token by token was a large part of the
+    /// allocator's work.
+    static TOKENS: Cell<Vec<TokenWithSpan>> = const { Cell::new(Vec::new()) };
+}
+
+/// A token buffer larger than this (in tokens) is not kept for the next statement.
+const KEPT_TOKENS: usize = 1 << 14;
+
 fn parse_one(dialect: &dyn sqlparser::dialect::Dialect, body: &str) -> Result<Statement, String> {
-    let mut parser = Parser::new(dialect)
-        .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(body)
-        .map_err(|e| e.to_string())?;
+    TOKENS.with(|kept| {
+        let mut tokens = kept.take();
+        tokens.clear();
+        // What `Parser::try_with_sql` does, into the reused buffer.
+        if let Err(e) = Tokenizer::new(dialect, body).tokenize_with_location_into_buf(&mut tokens) {
+            kept.set(tokens);
+            return Err(ParserError::from(e).to_string());
+        }
+        let mut parser = Parser::new(dialect)
+            .with_recursion_limit(RECURSION_LIMIT)
+            .with_tokens_with_locations(tokens);
+        let result = parse_tokens(&mut parser);
+        let mut tokens = parser.into_tokens();
+        if tokens.capacity() <= KEPT_TOKENS {
+            tokens.clear();
+            kept.set(tokens);
+        }
+        result
+    })
+}
+
+/// One statement from the parser's tokens, and nothing after it but `;` and blanks.
+fn parse_tokens(parser: &mut Parser) -> Result<Statement, String> {
     let stmt = parser.parse_statement().map_err(|e| e.to_string())?;
     loop {
         let next = parser.next_token();

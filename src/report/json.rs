@@ -1,6 +1,7 @@
 //! The JSON report: a stable contract for CI (see docs/cli.md).
 
 use crate::lint::FileResult;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -53,57 +54,169 @@ pub struct JsonDiagnostic<'a> {
 
 impl<'a> JsonReport<'a> {
     pub fn new(results: &'a [FileResult]) -> Self {
-        let files = results
-            .iter()
-            .map(|r| JsonFile {
-                path: &r.source.path,
-                dialect: r.dialect.as_str(),
-                phase: r.phase.as_str(),
-                statements: r
-                    .statements
-                    .iter()
-                    .map(|s| {
-                        let p = r.source.position(s.span.start);
-                        JsonStatement {
-                            line: p.line,
-                            column: p.column,
-                            phase: s.phase.as_str(),
-                            op: s.op_names(),
-                            inside: s.inside.as_ref().map(|i| i.kind.as_str()),
-                            conditional: s.inside.as_ref().is_some_and(|i| i.conditional()),
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
-        let diagnostics = results
-            .iter()
-            .flat_map(|r| {
-                r.findings.iter().map(move |f| {
-                    let start = r.source.position(f.span.start);
-                    let end = r.source.end_position(&f.span);
-                    let inside = r.inside_of(f);
-                    JsonDiagnostic {
-                        rule: f.rule,
-                        severity: f.severity.as_str(),
-                        path: &r.source.path,
-                        line: start.line,
-                        column: start.column,
-                        end_line: end.line,
-                        end_column: end.column,
-                        message: &f.message,
-                        help: &f.help,
-                        inside: inside.map(|i| i.kind.as_str()),
-                        conditional: inside.is_some_and(|i| i.conditional()),
-                    }
-                })
-            })
-            .collect();
-        JsonReport { files, diagnostics }
+        JsonReport {
+            files: results.iter().map(JsonFile::of).collect(),
+            diagnostics: results.iter().flat_map(JsonDiagnostic::of).collect(),
+        }
     }
 }
 
+impl<'a> JsonFile<'a> {
+    fn of(r: &'a FileResult) -> Self {
+        JsonFile {
+            path: &r.source.path,
+            dialect: r.dialect.as_str(),
+            phase: r.phase.as_str(),
+            statements: r
+                .statements
+                .iter()
+                .map(|s| {
+                    let p = r.source.position(s.span.start);
+                    JsonStatement {
+                        line: p.line,
+                        column: p.column,
+                        phase: s.phase.as_str(),
+                        op: s.op_names(),
+                        inside: s.inside.as_ref().map(|i| i.kind.as_str()),
+                        conditional: s.inside.as_ref().is_some_and(|i| i.conditional()),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<'a> JsonDiagnostic<'a> {
+    /// One file's findings.
+    fn of(r: &'a FileResult) -> impl Iterator<Item = Self> + 'a {
+        r.findings.iter().map(move |f| {
+            let start = r.source.position(f.span.start);
+            let end = r.source.end_position(&f.span);
+            let inside = r.inside_of(f);
+            JsonDiagnostic {
+                rule: f.rule,
+                severity: f.severity.as_str(),
+                path: &r.source.path,
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                message: &f.message,
+                help: &f.help,
+                inside: inside.map(|i| i.kind.as_str()),
+                conditional: inside.is_some_and(|i| i.conditional()),
+            }
+        })
+    }
+}
+
+/// Writes [`JsonReport::new`]`(results)` as pretty JSON: the bytes
+/// `serde_json::to_writer_pretty` writes for the whole report. Each file's entries are
+/// rendered on their own, in parallel, and indented to their place.
 pub(super) fn write(out: &mut dyn Write, results: &[FileResult]) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &JsonReport::new(results))?;
-    writeln!(out)
+    out.write_all(b"{\n  \"files\": ")?;
+    write_array(out, results, |r| items(std::iter::once(JsonFile::of(r))))?;
+    out.write_all(b",\n  \"diagnostics\": ")?;
+    write_array(out, results, |r| items(JsonDiagnostic::of(r)))?;
+    out.write_all(b"\n}\n")
+}
+
+/// Files rendered at a time: enough to share out, few enough to hold little output.
+const REPORT_CHUNK: usize = 256;
+
+/// Indentation of an element of one of the report's two arrays.
+const ITEM_INDENT: &[u8] = b"    ";
+
+/// A top-level array of the report, from each file's elements, as serde_json's pretty
+/// printer lays it out.
+fn write_array(
+    out: &mut dyn Write,
+    results: &[FileResult],
+    render: impl Fn(&FileResult) -> io::Result<Vec<u8>> + Sync,
+) -> io::Result<()> {
+    let mut first = true;
+    for chunk in results.chunks(REPORT_CHUNK) {
+        let parts: Vec<Vec<u8>> = chunk.par_iter().map(&render).collect::<io::Result<_>>()?;
+        for part in parts.iter().filter(|p| !p.is_empty()) {
+            out.write_all(if first { b"[\n" } else { b",\n" })?;
+            first = false;
+            out.write_all(part)?;
+        }
+    }
+    out.write_all(if first { b"[]" } else { b"\n  ]" })
+}
+
+/// The elements, each pretty-printed and indented as an element of a top-level array,
+/// separated by `,` and a newline.
+fn items<T: Serialize>(elements: impl Iterator<Item = T>) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut one = Vec::new();
+    for (i, element) in elements.enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        one.clear();
+        serde_json::to_writer_pretty(&mut one, &element)?;
+        // JSON strings hold no raw newline: every newline starts a line of the element.
+        out.extend_from_slice(ITEM_INDENT);
+        for (j, line) in one.split(|&b| b == b'\n').enumerate() {
+            if j > 0 {
+                out.push(b'\n');
+                out.extend_from_slice(ITEM_INDENT);
+            }
+            out.extend_from_slice(line);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::Dialect;
+    use crate::lint::{lint_sources, LintSettings};
+    use crate::source::SourceFile;
+
+    fn whole(results: &[FileResult]) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(&JsonReport::new(results)).unwrap();
+        out.push(b'\n');
+        out
+    }
+
+    fn pieced(results: &[FileResult]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write(&mut out, results).unwrap();
+        out
+    }
+
+    #[test]
+    fn the_report_rendered_in_pieces_is_the_whole_report() {
+        // More files than one chunk; files without statements or findings among them, and a
+        // message with a quote, a backslash and a newline in its text.
+        let sources: Vec<SourceFile> = (0..REPORT_CHUNK + 7)
+            .map(|i| {
+                let text = match i % 4 {
+                    0 => format!("CREATE TABLE t{i} (id bigint);\nCREATE INDEX i{i} ON t{i} (id);"),
+                    1 => "-- nothing here\n".to_owned(),
+                    2 => format!(
+                        "ALTER TABLE t{} ADD COLUMN \"a\\\"b\" text NOT NULL;",
+                        i - 2
+                    ),
+                    _ => "SELEC 'x\ny';".to_owned(),
+                };
+                SourceFile::new(format!("{i:04}_m/up.sql"), text)
+            })
+            .collect();
+        let results = lint_sources(sources, &LintSettings::new(Dialect::Postgres));
+        assert!(results.iter().any(|r| r.findings.is_empty()));
+        assert!(results.iter().any(|r| !r.findings.is_empty()));
+        assert_eq!(pieced(&results), whole(&results));
+        // One file without findings: an empty diagnostics array.
+        assert_eq!(pieced(&results[1..2]), whole(&results[1..2]));
+        assert!(String::from_utf8(pieced(&results[1..2]))
+            .unwrap()
+            .contains("\"diagnostics\": []"));
+        // No files at all.
+        assert_eq!(pieced(&[]), whole(&[]));
+    }
 }
