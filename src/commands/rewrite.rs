@@ -237,14 +237,16 @@ fn migration_toml(
     if !requires.is_empty() {
         let _ = writeln!(t, "requires = {}", list(&requires));
     }
-    if step.phase == StepPhase::Contract && k > 0 {
-        let replaced: Vec<String> = plan
-            .steps
-            .iter()
-            .zip(ids)
-            .take(k)
-            .map(|(_, i)| i.clone())
-            .collect();
+    // A contract finishes the expand and backfill steps before it.
+    let replaced: Vec<String> = plan
+        .steps
+        .iter()
+        .zip(ids)
+        .take(k)
+        .filter(|(s, _)| s.phase != StepPhase::Contract)
+        .map(|(_, i)| i.clone())
+        .collect();
+    if step.phase == StepPhase::Contract && !replaced.is_empty() {
         let _ = writeln!(t, "replaces = {}", list(&replaced));
     }
     if !step.transaction {

@@ -90,10 +90,11 @@ pub fn split(ctx: &Ctx<'_>, op: &Op, text: &str) -> Result<Rewrite, Refusal> {
             let lt = lock_timeout(d);
             let add = format!("{statement} NOT VALID;\n");
             let what = format!("add {kind} {name} on {table}");
-            let base = format!("{}_{}", slug(table.as_str()), slug(name.as_str()));
+            let base = slug(name.as_str());
             let add_step = Step {
                 slug: format!("add_{base}"),
-                phase: StepPhase::Expand,
+                // A new rule for every write: the phase of a constraint is contract.
+                phase: StepPhase::Contract,
                 purpose: format!("{} (NOT VALID: new rows only)", super::column::capital(&what)),
                 up: format!(
                     "{lt}\n-- Checks new and updated rows from now on; existing rows are checked by the next\n-- migration, without blocking writes.\n{add}"
@@ -107,7 +108,7 @@ pub fn split(ctx: &Ctx<'_>, op: &Op, text: &str) -> Result<Rewrite, Refusal> {
             };
             let validate = Step {
                 slug: format!("validate_{base}"),
-                phase: StepPhase::Expand,
+                phase: StepPhase::Contract,
                 purpose: format!("{} (VALIDATE existing rows)", super::column::capital(&what)),
                 up: format!(
                     "{lt}\n-- Reads every row under SHARE UPDATE EXCLUSIVE: reads and writes go on.\nALTER TABLE {ts} VALIDATE CONSTRAINT {cn};\n"
