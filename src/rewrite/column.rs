@@ -176,13 +176,13 @@ pub fn replace(ctx: &Ctx<'_>, table: &Name, old: &Name, change: Change) -> Resul
         phase: StepPhase::Backfill,
         purpose: format!("{} (backfill: copy {old} into {new})", capital(&what)),
         up: format!(
-            "-- Runs once per batch of {k}, [:batch_start, :batch_end), each batch in its own\n-- transaction ([backfill] in migration.toml). Rows the triggers already filled are\n-- skipped, so a rerun is harmless.\nUPDATE {ts}\n   SET {b} = {fwd}\n WHERE {k} >= :batch_start\n   AND {k} < :batch_end\n   AND {b} IS NULL\n   AND {a} IS NOT NULL;\n"
+            "-- Runs once per batch of {k}, [:batch_start, :batch_end), each batch in its own\n-- transaction ([backfill] in migration.toml). Rows the triggers already filled are\n-- skipped, so a rerun is harmless.\nUPDATE {ts}\n   SET {b} = {fwd}\n WHERE {k} >= :batch_start\n   AND {k} < :batch_end\n   AND {b} IS NULL\n   AND {fwd} IS NOT NULL;\n"
         ),
         down: format!(
             "-- Nothing to undo: {b} holds copies of {a}, which the triggers keep equal.\n-- Rolling back the expand drops {b}.\n"
         ),
         verify: Some(format!(
-            "-- The rows still to copy: 0 when the backfill is done.\nSELECT count(*) FROM {ts} WHERE {b} IS NULL AND {a} IS NOT NULL;\n"
+            "-- The rows still to copy: 0 when the backfill is done.\nSELECT count(*) FROM {ts} WHERE {b} IS NULL AND {fwd} IS NOT NULL;\n"
         )),
         transaction: true,
         backfill: Some(BackfillPlan {

@@ -32,7 +32,7 @@ pub fn rename(ctx: &Ctx<'_>, from: &Name, to: &Name) -> Result<Rewrite, Refusal>
         phase: StepPhase::Expand,
         purpose: format!("{} (expand: a view keeps the old name)", super::column::capital(&what)),
         up: format!(
-            "{lt}\n-- Step 1 of: {what}. The old name becomes a view over the renamed table; a\n-- simple view is updatable, so releases that use {a} keep reading and writing it.\n{atomic}-- bellows: ignore rename-table -- the view {a} keeps the old name working\n{rename}{view}"
+            "{lt}\n-- Step 1 of: {what}. The old name becomes a view over the renamed table; a\n-- simple view is updatable, so releases that use {a} keep reading and writing it.\n{atomic}-- bellows: ignore rename-table, mixed-phases, phase-mismatch -- the view {a} keeps the old name working\n{rename}{view}"
         ),
         down: format!("{lt}\nDROP VIEW {a};\n{back}"),
         verify: None,
