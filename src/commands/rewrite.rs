@@ -224,7 +224,9 @@ fn migration_toml(
     };
     let k = ids.iter().position(|i| i == sid).unwrap_or(0);
     let mut t = String::new();
-    let _ = writeln!(t, "phase = {}", q(step.phase.as_str()));
+    if step.declare_phase {
+        let _ = writeln!(t, "phase = {}", q(step.phase.as_str()));
+    }
     let _ = writeln!(t, "purpose = {}", q(&step.purpose));
     if let Some(owner) = &original.meta.owner {
         let _ = writeln!(t, "owner = {}", q(owner));

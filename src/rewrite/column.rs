@@ -164,6 +164,7 @@ pub fn replace(ctx: &Ctx<'_>, table: &Name, old: &Name, change: Change) -> Resul
         transaction: true,
         backfill: None,
         irreversible: false,
+        declare_phase: true,
         then: format!(
             "releases that read and write only `{old}` keep working: the triggers copy every write to `{new}`. Ship the release that reads and writes `{new}` once the backfill has run"
         ),
@@ -191,6 +192,7 @@ pub fn replace(ctx: &Ctx<'_>, table: &Name, old: &Name, change: Change) -> Resul
             batch_size: ctx.opts.batch_size,
         }),
         irreversible: false,
+        declare_phase: true,
         then: format!(
             "every row has `{new}`: roll out the release that reads and writes only `{new}`, and retire every release that still reads `{old}`"
         ),
@@ -231,6 +233,7 @@ pub fn replace(ctx: &Ctx<'_>, table: &Name, old: &Name, change: Change) -> Resul
         transaction: !(col.not_null && d == Dialect::Postgres),
         backfill: None,
         irreversible: col.has_default,
+        declare_phase: true,
         then: format!("`{old}` is gone; only releases that use `{new}` may run"),
     };
 
@@ -460,6 +463,7 @@ pub fn add_required(ctx: &Ctx<'_>, table: &Name, column: &ColumnSpec) -> Result<
         transaction: true,
         backfill: None,
         irreversible: false,
+        declare_phase: true,
         then: format!("ship the release that writes `{c}` on every insert, and retire the releases that leave it out"),
     };
     let mut steps = vec![expand, fill_nulls(ctx, table, c, &key, &k, &using, &what)];
@@ -544,6 +548,7 @@ fn fill_nulls(
             batch_size: ctx.opts.batch_size,
         }),
         irreversible: false,
+        declare_phase: true,
         then: format!("no row has `{c}` NULL; once no running release writes NULL there, the contract can run"),
     }
 }
@@ -576,6 +581,7 @@ fn not_null_contract(
         transaction: d == Dialect::Mysql,
         backfill: None,
         irreversible: false,
+        declare_phase: true,
         then: format!("`{c}` is NOT NULL: every insert must supply it"),
     }
 }

@@ -51,6 +51,7 @@ pub fn split(ctx: &Ctx<'_>, op: &Op, text: &str) -> Result<Rewrite, Refusal> {
                 transaction: false,
                 backfill: None,
                 irreversible: false,
+                declare_phase: true,
                 then: "nothing changes for the application".to_owned(),
             };
             Ok(Rewrite {
@@ -104,6 +105,7 @@ pub fn split(ctx: &Ctx<'_>, op: &Op, text: &str) -> Result<Rewrite, Refusal> {
                 transaction: true,
                 backfill: None,
                 irreversible: false,
+                declare_phase: true,
                 then: format!("every write must satisfy {name} from here on"),
             };
             let validate = Step {
@@ -120,6 +122,7 @@ pub fn split(ctx: &Ctx<'_>, op: &Op, text: &str) -> Result<Rewrite, Refusal> {
                 transaction: true,
                 backfill: None,
                 irreversible: false,
+                declare_phase: true,
                 then: format!("{name} holds for every row"),
             };
             Ok(Rewrite {

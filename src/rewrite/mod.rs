@@ -67,6 +67,10 @@ pub struct Step {
     pub backfill: Option<BackfillPlan>,
     /// Its down script cannot bring back everything up removed.
     pub irreversible: bool,
+    /// Whether `migration.toml` declares the phase. The linter reads a table rename as a
+    /// contract; with the view that keeps the old name it is an expand, which the
+    /// statements alone do not show, so that step leaves its phase undeclared.
+    pub declare_phase: bool,
     /// What the application must do once this step is applied.
     pub then: String,
 }

@@ -32,13 +32,14 @@ pub fn rename(ctx: &Ctx<'_>, from: &Name, to: &Name) -> Result<Rewrite, Refusal>
         phase: StepPhase::Expand,
         purpose: format!("{} (expand: a view keeps the old name)", super::column::capital(&what)),
         up: format!(
-            "{lt}\n-- Step 1 of: {what}. The old name becomes a view over the renamed table; a\n-- simple view is updatable, so releases that use {a} keep reading and writing it.\n{atomic}-- bellows: ignore rename-table, mixed-phases, phase-mismatch -- the view {a} keeps the old name working\n{rename}{view}"
+            "{lt}\n-- Step 1 of: {what}. The old name becomes a view over the renamed table; a\n-- simple view is updatable, so releases that use {a} keep reading and writing it.\n{atomic}-- bellows: ignore rename-table, mixed-phases -- the view {a} keeps the old name working\n{rename}{view}"
         ),
         down: format!("{lt}\nDROP VIEW {a};\n{back}"),
         verify: None,
         transaction: true,
         backfill: None,
         irreversible: false,
+        declare_phase: false,
         then: format!(
             "releases that use `{from}` keep working through the view; ship the release that uses `{to}` and retire the ones that use `{from}`"
         ),
@@ -55,6 +56,7 @@ pub fn rename(ctx: &Ctx<'_>, from: &Name, to: &Name) -> Result<Rewrite, Refusal>
         transaction: true,
         backfill: None,
         irreversible: false,
+        declare_phase: true,
         then: format!("`{from}` is gone; only releases that use `{to}` may run"),
     };
     Ok(Rewrite {
