@@ -113,13 +113,25 @@ impl Project {
         let verify = self.bellows(&["migrate", "verify", "--scratch-url", &server, "--no-write"]);
         ok(&verify);
         let shown = String::from_utf8_lossy(&verify.stdout);
-        assert!(!shown.contains("refuted") || shown.contains("0 refuted"), "{}", text(&verify));
+        assert!(
+            !shown.contains("refuted") || shown.contains("0 refuted"),
+            "{}",
+            text(&verify)
+        );
         out
     }
 
     fn apply_to(&self, db: &Scratch, to: &str) {
         let url = db.url();
-        let out = self.bellows(&["migrate", "apply", "--allow-unproven", "--database-url", &url, "--to", to]);
+        let out = self.bellows(&[
+            "migrate",
+            "apply",
+            "--allow-unproven",
+            "--database-url",
+            &url,
+            "--to",
+            to,
+        ]);
         ok(&out);
     }
 }
@@ -153,7 +165,10 @@ fn rename_column(engine: Engine) {
     );
     let out = p.rewrite_lint_verify(&["0002"]);
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("expand") && said.contains("contract"), "{said}");
+    assert!(
+        said.contains("expand") && said.contains("contract"),
+        "{said}"
+    );
     assert_eq!(
         p.ids(),
         [
@@ -164,7 +179,10 @@ fn rename_column(engine: Engine) {
         ]
     );
     let toml = p.file("0003_backfill_users_email_address", "migration.toml");
-    assert!(toml.contains("[backfill]") && toml.contains("key = \"id\""), "{toml}");
+    assert!(
+        toml.contains("[backfill]") && toml.contains("key = \"id\""),
+        "{toml}"
+    );
     let contract = p.file("0004_drop_users_email", "migration.toml");
     assert!(
         contract.contains("requires = [\"0003_backfill_users_email_address\"]"),
@@ -188,8 +206,14 @@ fn rename_column(engine: Engine) {
         db.sql("SELECT email_address FROM users WHERE email = 'old@x'"),
         "old@x"
     );
-    assert_eq!(db.sql("SELECT email_address FROM users WHERE id = 1"), "u1-old@x");
-    assert_eq!(db.sql("SELECT email FROM users WHERE email_address = 'new@x'"), "new@x");
+    assert_eq!(
+        db.sql("SELECT email_address FROM users WHERE id = 1"),
+        "u1-old@x"
+    );
+    assert_eq!(
+        db.sql("SELECT email FROM users WHERE email_address = 'new@x'"),
+        "new@x"
+    );
     assert_eq!(db.sql("SELECT email FROM users WHERE id = 2"), "u2-new@x");
     p.apply_to(&db, "0004_drop_users_email");
     assert_eq!(db.sql("SELECT count(*) FROM users"), "7");
@@ -197,10 +221,17 @@ fn rename_column(engine: Engine) {
         db.sql("SELECT count(*) FROM users WHERE email_address IS NULL"),
         "0"
     );
-    assert_eq!(db.sql("SELECT email_address FROM users WHERE id = 3"), "u3@x");
+    assert_eq!(
+        db.sql("SELECT email_address FROM users WHERE id = 3"),
+        "u3@x"
+    );
     // NOT NULL came back on the new column, and the old one is gone.
-    let rejected = std::panic::catch_unwind(|| db.sql("INSERT INTO users (email_address) VALUES (NULL)"));
-    assert!(rejected.is_err(), "email_address accepts NULL after the contract");
+    let rejected =
+        std::panic::catch_unwind(|| db.sql("INSERT INTO users (email_address) VALUES (NULL)"));
+    assert!(
+        rejected.is_err(),
+        "email_address accepts NULL after the contract"
+    );
     let columns = match engine {
         Engine::Postgres => db.sql("SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'users'"),
         Engine::Mariadb => db.sql(&format!("SELECT group_concat(column_name ORDER BY column_name) FROM information_schema.columns WHERE table_schema = '{}' AND table_name = 'users'", db.name)),
@@ -250,10 +281,16 @@ fn change_type(engine: Engine) {
     db.sql("INSERT INTO orders (quantity) VALUES (3000)");
     db.sql("UPDATE orders SET quantity = 20 WHERE qty = 2");
     assert_eq!(db.sql("SELECT quantity FROM orders WHERE qty = 7"), "7");
-    assert_eq!(db.sql("SELECT qty FROM orders WHERE quantity = 3000"), "3000");
+    assert_eq!(
+        db.sql("SELECT qty FROM orders WHERE quantity = 3000"),
+        "3000"
+    );
     assert_eq!(db.sql("SELECT qty FROM orders WHERE quantity = 20"), "20");
     p.apply_to(&db, &contract);
-    assert_eq!(db.sql("SELECT count(*) FROM orders WHERE quantity IS NULL"), "0");
+    assert_eq!(
+        db.sql("SELECT count(*) FROM orders WHERE quantity IS NULL"),
+        "0"
+    );
     assert_eq!(db.sql("SELECT sum(quantity) FROM orders"), "3031");
     // Past the old type's range once the old column is gone.
     db.sql("INSERT INTO orders (quantity) VALUES (3000000000)");
@@ -278,7 +315,11 @@ fn change_type_with_using_postgres() {
     // text → integer can fail for existing values: refused without --using.
     let refused = p.bellows(&["rewrite", "0002"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
-    assert!(flat_stderr(&refused).contains("can fail for existing values"), "{}", text(&refused));
+    assert!(
+        flat_stderr(&refused).contains("can fail for existing values"),
+        "{}",
+        text(&refused)
+    );
     assert!(p.ids().contains(&"0002_code_integer".to_owned()));
     p.rewrite_lint_verify(&[
         "0002",
@@ -294,7 +335,10 @@ fn change_type_with_using_postgres() {
     assert_eq!(db.sql("SELECT sum(code_number) FROM orders"), "30");
     db.sql("INSERT INTO orders (code) VALUES ('5')");
     db.sql("INSERT INTO orders (code_number) VALUES (6)");
-    assert_eq!(db.sql("SELECT code_number FROM orders WHERE code = '5'"), "5");
+    assert_eq!(
+        db.sql("SELECT code_number FROM orders WHERE code = '5'"),
+        "5"
+    );
     assert_eq!(db.sql("SELECT code FROM orders WHERE code_number = 6"), "6");
     p.apply_to(&db, &id_with(&p, "drop_orders_code"));
     assert_eq!(db.sql("SELECT sum(code_number) FROM orders"), "41");
@@ -327,7 +371,10 @@ fn rename_table(engine: Engine) {
     };
     let p = Project::new(
         engine,
-        &[("0001_create_clients", create), ("0002_rename_clients", rename)],
+        &[
+            ("0001_create_clients", create),
+            ("0002_rename_clients", rename),
+        ],
         "",
     );
     p.rewrite_lint_verify(&["0002"]);
@@ -342,11 +389,17 @@ fn rename_table(engine: Engine) {
     db.sql("UPDATE clients SET name = 'a2' WHERE name = 'a'");
     db.sql("INSERT INTO customers (name) VALUES ('new')");
     assert_eq!(db.sql("SELECT count(*) FROM customers"), "4");
-    assert_eq!(db.sql("SELECT count(*) FROM clients WHERE name IN ('a2', 'new')"), "2");
+    assert_eq!(
+        db.sql("SELECT count(*) FROM clients WHERE name IN ('a2', 'new')"),
+        "2"
+    );
     p.apply_to(&db, &contract);
     assert_eq!(db.sql("SELECT count(*) FROM customers"), "4");
     let gone = std::panic::catch_unwind(|| db.sql("SELECT count(*) FROM clients"));
-    assert!(gone.is_err(), "the old name is still there after the contract");
+    assert!(
+        gone.is_err(),
+        "the old name is still there after the contract"
+    );
 }
 
 #[test]
@@ -381,7 +434,11 @@ fn add_required_column(engine: Engine) {
     );
     let refused = p.bellows(&["rewrite", "0002"]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
-    assert!(flat_stderr(&refused).contains("--using"), "{}", text(&refused));
+    assert!(
+        flat_stderr(&refused).contains("--using"),
+        "{}",
+        text(&refused)
+    );
     p.rewrite_lint_verify(&["0002", "--using", "1"]);
     let db = Scratch::new(engine);
     p.apply_to(&db, "0001_create_users");
@@ -391,12 +448,21 @@ fn add_required_column(engine: Engine) {
     db.sql("INSERT INTO users (email) VALUES ('old')");
     db.sql("INSERT INTO users (email, tenant_id) VALUES ('new', 7)");
     p.apply_to(&db, &id_with(&p, "backfill"));
-    assert_eq!(db.sql("SELECT count(*) FROM users WHERE tenant_id IS NULL"), "0");
-    assert_eq!(db.sql("SELECT tenant_id FROM users WHERE email = 'new'"), "7");
+    assert_eq!(
+        db.sql("SELECT count(*) FROM users WHERE tenant_id IS NULL"),
+        "0"
+    );
+    assert_eq!(
+        db.sql("SELECT tenant_id FROM users WHERE email = 'new'"),
+        "7"
+    );
     p.apply_to(&db, &id_with(&p, "require_users_tenant_id"));
     assert_eq!(db.sql("SELECT sum(tenant_id) FROM users"), "11");
     let rejected = std::panic::catch_unwind(|| db.sql("INSERT INTO users (email) VALUES ('late')"));
-    assert!(rejected.is_err(), "tenant_id accepts a missing value after the contract");
+    assert!(
+        rejected.is_err(),
+        "tenant_id accepts a missing value after the contract"
+    );
 }
 
 #[test]
@@ -427,14 +493,22 @@ fn set_not_null_postgres() {
     );
     p.rewrite_lint_verify(&["0002", "--using", "'unknown'"]);
     let contract = p.file(&id_with(&p, "require_users_email"), "up.sql");
-    for step in ["NOT VALID", "VALIDATE CONSTRAINT", "SET NOT NULL", "DROP CONSTRAINT"] {
+    for step in [
+        "NOT VALID",
+        "VALIDATE CONSTRAINT",
+        "SET NOT NULL",
+        "DROP CONSTRAINT",
+    ] {
         assert!(contract.contains(step), "{contract}");
     }
     let db = Scratch::new(Engine::Postgres);
     p.apply_to(&db, "0001_create_users");
     db.sql("INSERT INTO users (email) VALUES ('a'), (NULL)");
     p.apply_to(&db, &id_with(&p, "require_users_email"));
-    assert_eq!(db.sql("SELECT count(*) FROM users WHERE email = 'unknown'"), "1");
+    assert_eq!(
+        db.sql("SELECT count(*) FROM users WHERE email = 'unknown'"),
+        "1"
+    );
     assert_eq!(
         db.sql("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email'"),
         "NO"
@@ -461,8 +535,12 @@ fn index_and_foreign_key_postgres() {
     );
     p.rewrite_lint_verify(&["0002"]);
     let index = id_with(&p, "index_orders_user_id_idx");
-    assert!(p.file(&index, "up.sql").contains("CREATE INDEX CONCURRENTLY orders_user_id_idx"));
-    assert!(p.file(&index, "migration.toml").contains("transaction = false"));
+    assert!(p
+        .file(&index, "up.sql")
+        .contains("CREATE INDEX CONCURRENTLY orders_user_id_idx"));
+    assert!(p
+        .file(&index, "migration.toml")
+        .contains("transaction = false"));
     std::fs::create_dir_all(p.path().join("migrations/0003_orders_user_fk")).unwrap();
     std::fs::write(
         p.path().join("migrations/0003_orders_user_fk/up.sql"),
@@ -473,7 +551,9 @@ fn index_and_foreign_key_postgres() {
     let add = id_with(&p, "add_orders_user_fk");
     let validate = id_with(&p, "validate_orders_user_fk");
     assert!(p.file(&add, "up.sql").contains("NOT VALID;"));
-    assert!(p.file(&validate, "up.sql").contains("VALIDATE CONSTRAINT orders_user_fk"));
+    assert!(p
+        .file(&validate, "up.sql")
+        .contains("VALIDATE CONSTRAINT orders_user_fk"));
     let db = Scratch::new(Engine::Postgres);
     p.apply_to(&db, "0001_create");
     db.sql("INSERT INTO users DEFAULT VALUES; INSERT INTO orders (user_id) VALUES (1), (1)");
@@ -566,11 +646,26 @@ fn dry_run_shows_a_diff_and_writes_nothing() {
     let out = p.bellows(&["rewrite", "migrations/0002_rename_email", "--dry-run"]);
     ok(&out);
     let shown = String::from_utf8_lossy(&out.stdout);
-    assert!(shown.contains("+++ /dev/null") || shown.contains("--- "), "{shown}");
-    assert!(shown.contains("-ALTER TABLE users RENAME COLUMN email TO email_address;"), "{shown}");
-    assert!(shown.contains("+ALTER TABLE users ADD COLUMN email_address"), "{shown}");
-    assert!(shown.contains("0003_backfill_users_email_address/migration.toml"), "{shown}");
-    assert!(shown.contains("+requires = \"0003_backfill_users_email_address\"   # reads email_address"), "{shown}");
+    assert!(
+        shown.contains("+++ /dev/null") || shown.contains("--- "),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("-ALTER TABLE users RENAME COLUMN email TO email_address;"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("+ALTER TABLE users ADD COLUMN email_address"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("0003_backfill_users_email_address/migration.toml"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("+requires = \"0003_backfill_users_email_address\"   # reads email_address"),
+        "{shown}"
+    );
     assert!(shown.contains("dry run"), "{shown}");
     assert_eq!(snapshot(p.path()), before, "a dry run changed files");
 }
@@ -583,8 +678,16 @@ fn a_summed_migration_is_refused() {
     let before = snapshot(p.path());
     let out = p.bellows(&["rewrite", "0002_rename_email"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(flat_stderr(&out).contains("is recorded in"), "{}", text(&out));
-    assert_eq!(snapshot(p.path()), before, "a refused rewrite changed files");
+    assert!(
+        flat_stderr(&out).contains("is recorded in"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        snapshot(p.path()),
+        before,
+        "a refused rewrite changed files"
+    );
 }
 
 #[test]
@@ -594,7 +697,10 @@ fn releases_follow_and_the_plan_blocks_the_contract() {
     let out = p.bellows(&["rewrite", "0002"]);
     ok(&out);
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("release 2.0.0 requires 0003_backfill_users_email_address"), "{said}");
+    assert!(
+        said.contains("release 2.0.0 requires 0003_backfill_users_email_address"),
+        "{said}"
+    );
     let toml = std::fs::read_to_string(p.path().join("bellows.toml")).unwrap();
     assert!(
         toml.contains("requires = \"0003_backfill_users_email_address\"   # reads email_address"),
@@ -604,7 +710,10 @@ fn releases_follow_and_the_plan_blocks_the_contract() {
     let plan = p.bellows(&["migrate", "plan"]);
     assert_eq!(plan.status.code(), Some(1), "{}", text(&plan));
     let shown = String::from_utf8_lossy(&plan.stdout);
-    let blocked: Vec<&str> = shown.lines().filter(|l| l.trim_start().starts_with("blocked")).collect();
+    let blocked: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.trim_start().starts_with("blocked"))
+        .collect();
     assert!(
         blocked.len() == 1 && blocked[0].contains("0004_drop_users_email"),
         "{shown}"

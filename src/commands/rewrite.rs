@@ -193,7 +193,10 @@ fn step_files(
     let mut files = vec![
         ("up.sql", step.up.clone()),
         ("down.sql", step.down.clone()),
-        ("migration.toml", migration_toml(step, sid, ids, plan, original)),
+        (
+            "migration.toml",
+            migration_toml(step, sid, ids, plan, original),
+        ),
     ];
     if let Some(verify) = &step.verify {
         files.push(("verify.sql", verify.clone()));

@@ -36,7 +36,9 @@ impl Conversion {
     fn forward_new(&self, old: &str, d: Dialect) -> String {
         match &self.using {
             // The expression names the old column; evaluate it over a one-row derived table.
-            Some(expr) => format!("(SELECT {expr} FROM (SELECT NEW.{old} AS {old}) AS bellows_row)"),
+            Some(expr) => {
+                format!("(SELECT {expr} FROM (SELECT NEW.{old} AS {old}) AS bellows_row)")
+            }
             None => self.forward_row(&format!("NEW.{old}"), d),
         }
     }
@@ -51,11 +53,18 @@ impl Conversion {
 
 /// Rename a column or change its type: expand (new column + triggers), backfill,
 /// contract (drop the triggers and the old column, NOT NULL on the new one).
-pub fn replace(ctx: &Ctx<'_>, table: &Name, old: &Name, change: Change) -> Result<Rewrite, Refusal> {
+pub fn replace(
+    ctx: &Ctx<'_>,
+    table: &Name,
+    old: &Name,
+    change: Change,
+) -> Result<Rewrite, Refusal> {
     let d = ctx.dialect();
     let t = ctx.table(table)?;
     let col = t.column(old).ok_or_else(|| {
-        Refusal::new(format!("column `{table}.{old}` is not created by an earlier migration"))
+        Refusal::new(format!(
+            "column `{table}.{old}` is not created by an earlier migration"
+        ))
     })?;
     if col.generated {
         return Err(Refusal::new(format!(
@@ -111,10 +120,10 @@ pub fn replace(ctx: &Ctx<'_>, table: &Name, old: &Name, change: Change) -> Resul
         }
     };
     if t.column(&new).is_some() {
-        return Err(Refusal::new(format!(
-            "`{table}` already has a column `{new}`"
-        ))
-        .help("name the new column with --new-column NAME"));
+        return Err(
+            Refusal::new(format!("`{table}` already has a column `{new}`"))
+                .help("name the new column with --new-column NAME"),
+        );
     }
     let relax = col.not_null && !col.has_default;
     let ts = id(table, d);
@@ -125,7 +134,9 @@ pub fn replace(ctx: &Ctx<'_>, table: &Name, old: &Name, change: Change) -> Resul
     let (create_sync, drop_sync) = sync_triggers(table, &a, &b, new.as_str(), &conv, d);
     let nullable = |c: &str, ty: &str| match d {
         Dialect::Postgres => format!("ALTER TABLE {ts} ALTER COLUMN {c} DROP NOT NULL;\n"),
-        Dialect::Mysql => format!("ALTER TABLE {ts} MODIFY {c} {ty} NULL, ALGORITHM=INPLACE, LOCK=NONE;\n"),
+        Dialect::Mysql => {
+            format!("ALTER TABLE {ts} MODIFY {c} {ty} NULL, ALGORITHM=INPLACE, LOCK=NONE;\n")
+        }
     };
     let not_null_again = |c: &str, ty: &str| match d {
         Dialect::Postgres => format!("ALTER TABLE {ts} ALTER COLUMN {c} SET NOT NULL;\n"),
@@ -133,7 +144,9 @@ pub fn replace(ctx: &Ctx<'_>, table: &Name, old: &Name, change: Change) -> Resul
     };
     let add_column = |c: &str, ty: &str| match d {
         Dialect::Postgres => format!("ALTER TABLE {ts} ADD COLUMN {c} {ty};\n"),
-        Dialect::Mysql => format!("ALTER TABLE {ts} ADD COLUMN {c} {ty} NULL, ALGORITHM=INSTANT;\n"),
+        Dialect::Mysql => {
+            format!("ALTER TABLE {ts} ADD COLUMN {c} {ty} NULL, ALGORITHM=INSTANT;\n")
+        }
     };
     let drop_column = |c: &str| format!("ALTER TABLE {ts} DROP COLUMN {c};\n");
 
@@ -199,7 +212,9 @@ pub fn replace(ctx: &Ctx<'_>, table: &Name, old: &Name, change: Change) -> Resul
     };
 
     // Contract.
-    let mut up = format!("{lt}\n-- Last step of: {what}. Apply once no running release reads or writes {a}.\n");
+    let mut up = format!(
+        "{lt}\n-- Last step of: {what}. Apply once no running release reads or writes {a}.\n"
+    );
     if col.not_null {
         up.push_str(&format!("-- {b} becomes NOT NULL, as {a} was.\n"));
         up.push_str(&set_not_null_sql(ctx, table, new.as_str(), &conv.new_ty).0);
@@ -386,7 +401,9 @@ pub fn redefine(
 ) -> Result<Rewrite, Refusal> {
     let t = ctx.table(table)?;
     let before = t.column(from).ok_or_else(|| {
-        Refusal::new(format!("column `{table}.{from}` is not created by an earlier migration"))
+        Refusal::new(format!(
+            "column `{table}.{from}` is not created by an earlier migration"
+        ))
     })?;
     let same_type = before.ty.name == column.ty.name && before.ty.args == column.ty.args;
     if column.name != *from {
@@ -435,9 +452,9 @@ pub fn add_required(ctx: &Ctx<'_>, table: &Name, column: &ColumnSpec) -> Result<
         return Err(Refusal::new(format!(
             "the existing rows of `{table}` need a value for `{c}` before it can be NOT NULL"
         ))
-        .help(format!(
-            "say which with --using 'EXPR' (an expression over the row, e.g. --using \"0\" or --using \"lower(email)\")"
-        )));
+        .help(
+            "say which with --using 'EXPR' (an expression over the row, e.g. --using \"0\" or --using \"lower(email)\")",
+        ));
     };
     let t = ctx.table(table)?;
     let key = ctx.batch_key(t)?;
@@ -485,7 +502,9 @@ pub fn set_not_null(ctx: &Ctx<'_>, table: &Name, column: &Name) -> Result<Rewrit
     let d = ctx.dialect();
     let t = ctx.table(table)?;
     let col = t.column(column).ok_or_else(|| {
-        Refusal::new(format!("column `{table}.{column}` is not created by an earlier migration"))
+        Refusal::new(format!(
+            "column `{table}.{column}` is not created by an earlier migration"
+        ))
     })?;
     if col.not_null {
         return Err(Refusal::new(format!(
@@ -506,7 +525,14 @@ pub fn set_not_null(ctx: &Ctx<'_>, table: &Name, column: &Name) -> Result<Rewrit
         )),
     }
     let with_backfill = !steps.is_empty();
-    steps.push(not_null_contract(ctx, table, column, &col.ty.text, &what, with_backfill));
+    steps.push(not_null_contract(
+        ctx,
+        table,
+        column,
+        &col.ty.text,
+        &what,
+        with_backfill,
+    ));
     Ok(Rewrite {
         change: what,
         release_step: 0,
@@ -535,9 +561,7 @@ fn fill_nulls(
         up: format!(
             "-- Runs once per batch of {k}, [:batch_start, :batch_end), each batch in its own\n-- transaction ([backfill] in migration.toml). Filled rows are skipped, so a rerun is\n-- harmless.\nUPDATE {ts}\n   SET {cs} = ({using})\n WHERE {k} >= :batch_start\n   AND {k} < :batch_end\n   AND {cs} IS NULL;\n"
         ),
-        down: format!(
-            "-- Nothing to undo: the filled values are valid ones, and rolling back the expand\n-- (if any) drops the column.\n"
-        ),
+        down: "-- Nothing to undo: the filled values are valid ones, and rolling back the expand\n-- (if any) drops the column.\n".to_owned(),
         verify: Some(format!(
             "-- The rows still to fill: 0 when the backfill is done.\nSELECT count(*) FROM {ts} WHERE {cs} IS NULL;\n"
         )),

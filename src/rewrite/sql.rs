@@ -32,9 +32,37 @@ pub fn ident(name: &str, dialect: Dialect) -> String {
 
 /// Words that must be quoted as identifiers in either engine (the common ones).
 const RESERVED: &[&str] = &[
-    "all", "and", "as", "by", "check", "column", "constraint", "create", "default", "desc",
-    "distinct", "from", "group", "in", "index", "key", "limit", "not", "null", "or", "order",
-    "primary", "references", "select", "table", "to", "union", "unique", "user", "where", "with",
+    "all",
+    "and",
+    "as",
+    "by",
+    "check",
+    "column",
+    "constraint",
+    "create",
+    "default",
+    "desc",
+    "distinct",
+    "from",
+    "group",
+    "in",
+    "index",
+    "key",
+    "limit",
+    "not",
+    "null",
+    "or",
+    "order",
+    "primary",
+    "references",
+    "select",
+    "table",
+    "to",
+    "union",
+    "unique",
+    "user",
+    "where",
+    "with",
 ];
 
 pub fn id(name: &Name, dialect: Dialect) -> String {
@@ -158,13 +186,29 @@ mod tests {
         let my = Dialect::Mysql;
         assert!(cast_cannot_fail(&ty("integer", pg), &ty("bigint", pg), pg));
         assert!(cast_cannot_fail(&ty("int", pg), &ty("text", pg), pg));
-        assert!(cast_cannot_fail(&ty("varchar(20)", pg), &ty("varchar(40)", pg), pg));
+        assert!(cast_cannot_fail(
+            &ty("varchar(20)", pg),
+            &ty("varchar(40)", pg),
+            pg
+        ));
         assert!(cast_cannot_fail(&ty("INT", my), &ty("BIGINT", my), my));
         assert!(!cast_cannot_fail(&ty("text", pg), &ty("integer", pg), pg));
         assert!(!cast_cannot_fail(&ty("bigint", pg), &ty("integer", pg), pg));
-        assert!(!cast_cannot_fail(&ty("varchar(40)", pg), &ty("varchar(20)", pg), pg));
-        assert!(!cast_cannot_fail(&ty("VARCHAR(40)", my), &ty("INT", my), my));
-        assert!(!cast_cannot_fail(&ty("BIGINT", my), &ty("INT UNSIGNED", my), my));
+        assert!(!cast_cannot_fail(
+            &ty("varchar(40)", pg),
+            &ty("varchar(20)", pg),
+            pg
+        ));
+        assert!(!cast_cannot_fail(
+            &ty("VARCHAR(40)", my),
+            &ty("INT", my),
+            my
+        ));
+        assert!(!cast_cannot_fail(
+            &ty("BIGINT", my),
+            &ty("INT UNSIGNED", my),
+            my
+        ));
     }
 
     #[test]
