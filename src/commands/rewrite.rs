@@ -320,7 +320,14 @@ fn releases_moved(
 }
 
 fn diff(c: &FileChange) -> String {
-    let name = c.path.display().to_string();
+    // Paths as the user would type them: relative to the current directory when inside it.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let name = c
+        .path
+        .strip_prefix(&cwd)
+        .unwrap_or(&c.path)
+        .display()
+        .to_string();
     let (a, b) = match &c.new {
         None => (name.clone(), "/dev/null".to_owned()),
         Some(_) if c.old.is_empty() => ("/dev/null".to_owned(), name.clone()),
