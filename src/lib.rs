@@ -19,6 +19,7 @@ pub mod lint;
 pub mod parse;
 pub mod plan;
 pub mod report;
+pub mod rewrite;
 pub mod rules;
 pub mod runner;
 pub mod schema;

@@ -32,6 +32,31 @@ pub enum Command {
     /// Run a migration on a scratch database and record the locks each statement takes,
     /// what they block, and what was rewritten; cross-check the linter's lock facts.
     Trace(TraceArgs),
+    /// Replace a breaking migration with the expand / backfill / contract migrations that
+    /// make the same change while old and new releases run side by side.
+    Rewrite(RewriteArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RewriteArgs {
+    /// The migration: its directory, its up script, or its id in the catalog.
+    #[arg(value_name = "PATH|ID")]
+    pub migration: String,
+    #[command(flatten)]
+    pub catalog: CatalogDirArgs,
+    /// Print the changes as a unified diff; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How the new value is computed from the row: for a type change whose cast can fail,
+    /// or the value of a new NOT NULL column in the existing rows (an SQL expression).
+    #[arg(long, value_name = "EXPR")]
+    pub using: Option<String>,
+    /// The new column's name for a type change (default: `<column>_new`).
+    #[arg(long, value_name = "NAME")]
+    pub new_column: Option<String>,
+    /// Rows per batch of the backfill.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub batch_size: u64,
 }
 
 #[derive(Debug, Clone, Args)]

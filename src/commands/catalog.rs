@@ -127,7 +127,7 @@ pub(crate) struct Located {
     pub(crate) config: Config,
     /// The directory of bellows.toml (release query paths are relative to it).
     pub(crate) config_dir: PathBuf,
-    dialect: DialectArgs,
+    pub(crate) dialect: DialectArgs,
 }
 
 /// `--dir`, else `migrations` of bellows.toml (relative to it), else `./migrations`. The sum

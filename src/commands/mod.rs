@@ -7,6 +7,7 @@ pub mod fleet;
 pub mod hook;
 pub mod lint;
 pub mod migrate;
+pub mod rewrite;
 pub mod rules;
 pub mod trace;
 
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> miette::Result<Outcome> {
         Command::Hook(args) => hook::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Rewrite(args) => rewrite::run(args),
     }
 }
 

@@ -74,7 +74,7 @@ fn runtime() -> miette::Result<tokio::runtime::Runtime> {
 
 /// The migrations directory a path argument lives in: a migration's directory is in it,
 /// an `up.sql` two levels down, any other script file directly.
-fn catalog_dir_of(path: &Path) -> Option<PathBuf> {
+pub(crate) fn catalog_dir_of(path: &Path) -> Option<PathBuf> {
     if path.is_dir() {
         return path.parent().map(Path::to_path_buf);
     }
@@ -93,7 +93,7 @@ fn catalog_dir_of(path: &Path) -> Option<PathBuf> {
 
 /// The migration id a `PATH|ID` argument names: a migration directory, its up script, an
 /// id, or a unique id prefix (`0004`).
-fn resolve(catalog: &Catalog, arg: &str) -> miette::Result<String> {
+pub(crate) fn resolve(catalog: &Catalog, arg: &str) -> miette::Result<String> {
     let path = Path::new(arg);
     if path.exists() {
         let wanted = path.canonicalize().into_diagnostic()?;

@@ -42,6 +42,12 @@ pub fn rule_page(rule: &dyn Rule) -> String {
         }
     );
     page.push_str(&docs_markdown(m.docs));
+    if crate::rewrite::RULES.contains(&m.name) {
+        let _ = writeln!(
+            page,
+            "\n## Rewrite\n`bellows rewrite <migration>` replaces a migration that does this with the expand / backfill / contract migrations that make the same change safely: see [docs/rewrite.md](../docs/rewrite.md)."
+        );
+    }
     let dialects: &[(Dialect, &str)] = match m.dialects {
         Dialects::Postgres => &[(Dialect::Postgres, "")],
         Dialects::Mysql => &[(Dialect::Mysql, "")],
