@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod dialect;
 pub mod files;
+pub mod fix;
 pub mod fleet;
 pub mod git;
 pub mod graph;

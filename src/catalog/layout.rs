@@ -569,7 +569,7 @@ pub fn diesel_version(version: &str) -> String {
 /// Two versions that name the same place in the order: equal, or equal once leading zeros
 /// are ignored (`0001` and `1` in sqlx, `1.0` and `1` in Flyway), or the same diesel
 /// version. Prisma and Sqitch have no such thing.
-fn same_version(layout: Layout, a: &str, b: &str) -> bool {
+pub fn same_version(layout: Layout, a: &str, b: &str) -> bool {
     match layout {
         Layout::Flyway => flyway_cmp(a, b) == Ordering::Equal,
         Layout::Diesel => diesel_version(a) == diesel_version(b),

@@ -387,6 +387,14 @@ pub struct LintArgs {
     /// Name shown for standard input.
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
     pub stdin_filename: String,
+    /// Rewrite the migrations to fix the findings whose safe form is certain (CONCURRENTLY,
+    /// NOT VALID with a VALIDATE migration, a lock timeout), then lint again. Migrations
+    /// recorded in bellows.sum are never edited.
+    #[arg(long, conflicts_with_all = ["write_baseline", "staged"])]
+    pub fix: bool,
+    /// With --fix: print the changes as a unified diff instead of writing them.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

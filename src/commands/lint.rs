@@ -91,6 +91,29 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
             r.source.path == args.stdin_filename || changes.get(Path::new(&r.source.path)).is_some()
         });
     }
+    if args.fix {
+        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+        let paths = paths.iter().map(|p| cwd.join(p)).collect::<Vec<_>>();
+        let wrote = crate::fix::fix_results(
+            &results,
+            &paths,
+            &root,
+            &cwd,
+            args.dry_run,
+            &mut out,
+            &mut err,
+        )
+        .into_diagnostic()
+        .wrap_err("cannot write the fixes")?;
+        drop((out, err));
+        if args.dry_run {
+            return Ok(Outcome::Clean);
+        }
+        if wrote {
+            // Report what is left after the fixes.
+            return run(LintArgs { fix: false, ..args });
+        }
+    }
     if let Some(file) = &args.write_baseline {
         let entries = baseline::entries(&results, &scope);
         baseline::write(file, &entries)?;
