@@ -17,6 +17,7 @@ pub mod fleet;
 pub mod git;
 pub mod graph;
 pub mod lint;
+pub mod lsp;
 pub mod parse;
 pub mod plan;
 pub mod report;

@@ -265,6 +265,11 @@ fn foreign_key_gets_not_valid_and_a_validate_migration_after_it() {
         read(d, "migrations/0003_validate_orders_user_id_fkey.sql"),
         "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_id_fkey;\n"
     );
+    // A second --fix has nothing left to do.
+    let again = bellows(d, &["lint", "migrations", "--fix"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(again.stderr.is_empty(), "{}", text(&again));
+    assert_eq!(std::fs::read_dir(d.join("migrations")).unwrap().count(), 3);
 }
 
 #[test]

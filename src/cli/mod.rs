@@ -32,6 +32,9 @@ pub enum Command {
     /// Run a migration on a scratch database and record the locks each statement takes,
     /// what they block, and what was rewritten; cross-check the linter's lock facts.
     Trace(TraceArgs),
+    /// Run a Language Server Protocol server on standard input and output: diagnostics,
+    /// rule pages on hover, fixes as code actions (see docs/editors.md).
+    Lsp,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -145,7 +145,8 @@ impl Project {
     }
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+/// The two paths name the same file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
     a == b
         || match (a.canonicalize(), b.canonicalize()) {
             (Ok(a), Ok(b)) => a == b,

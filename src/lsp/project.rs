@@ -1,0 +1,96 @@
+//! Linting one open file in the context of its project: bellows.toml found upward from the
+//! file, the schema replayed from the migrations before it, its metadata; the editor's
+//! buffer stands in for the file on disk.
+
+use crate::cli::settings::{lint_scope, lint_settings, load_config, project_root};
+use crate::cli::{DialectArgs, RuleSelectionArgs};
+use crate::files::migrations_at;
+use crate::fix::Project;
+use crate::lint::seed::load_seed;
+use crate::lint::{lint_inputs_from, FileOptions, FileResult};
+use crate::schema::Schema;
+use crate::source::SourceFile;
+use std::path::Path;
+
+/// A linted buffer, and what its fixes need.
+pub struct Linted {
+    /// `None` when bellows.toml excludes the file from linting.
+    pub result: Option<FileResult>,
+    pub project: Project,
+}
+
+fn options(m: &crate::catalog::layout::Migration) -> FileOptions {
+    FileOptions {
+        declared_phase: m.meta.phase.map(|p| p.phase()),
+        transaction: m.meta.transaction,
+        edited_since: None,
+    }
+}
+
+/// Lints `text` as the content of `path` (an absolute path).
+pub fn lint_buffer(path: &Path, text: &str) -> Result<Linted, String> {
+    let start = path.parent().unwrap_or(path);
+    let loaded = load_config(&DialectArgs::default(), start).map_err(|e| e.to_string())?;
+    let settings = lint_settings(
+        &loaded.config,
+        &DialectArgs::default(),
+        &RuleSelectionArgs::default(),
+        false,
+    )
+    .map_err(|e| e.to_string())?;
+    let root = project_root(&loaded, start);
+    let scope = lint_scope(&loaded.config, &root).map_err(|e| e.to_string())?;
+    let seed = match &loaded.config.lint.schema {
+        Some(p) => load_seed(&root.join(p), &settings).map_err(|e| e.to_string())?,
+        None => Schema::default(),
+    };
+    let project = Project::load(path, &root);
+    let shown = path.display().to_string();
+    if scope.is_excluded(&shown) {
+        return Ok(Linted {
+            result: None,
+            project,
+        });
+    }
+
+    // The migrations before this one, read from disk as `bellows lint` reads them.
+    let mut inputs: Vec<(SourceFile, FileOptions)> = Vec::new();
+    let mut own_options = FileOptions::default();
+    let mut sections = crate::catalog::sections::Markers::detect(text);
+    if let Some(catalog) = &project.catalog {
+        if let Ok(listing) = migrations_at(&catalog.root) {
+            for m in &listing.migrations {
+                if crate::fix::same_file(&m.up, path) {
+                    own_options = options(m);
+                    sections = m.sections.or(sections);
+                    break;
+                }
+                let Ok(source) = SourceFile::read(&m.up) else {
+                    continue;
+                };
+                let source = match m.sections {
+                    Some(_) if source.encoding == crate::source::Encoding::Utf8 => {
+                        SourceFile::new(source.path.clone(), m.lint_view(&source.text))
+                    }
+                    _ => source,
+                };
+                inputs.push((source, options(m)));
+            }
+        }
+    } else if let Ok(m) = crate::catalog::layout::Migration::lone(path) {
+        own_options = options(&m);
+    }
+    if sections.is_some_and(|m| m.no_transaction(text)) {
+        own_options.transaction = Some(false);
+    }
+    let view = match sections {
+        Some(markers) => markers.blank_down(text),
+        None => text.to_owned(),
+    };
+    inputs.push((SourceFile::new(shown, view), own_options));
+    let result = lint_inputs_from(inputs, &settings, seed, &|s| {
+        scope.settings_for(&s.path, &settings)
+    })
+    .pop();
+    Ok(Linted { result, project })
+}
