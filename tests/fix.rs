@@ -447,3 +447,137 @@ fn a_migration_recorded_in_bellows_sum_is_never_edited() {
     // The lint still reports the finding.
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
+
+/// Applies the catalog in `d` with `bellows migrate apply` to a scratch database.
+fn apply(d: &Path, db: &common::db::Scratch) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bellows"))
+        .current_dir(d)
+        .env("NO_COLOR", "1")
+        .args([
+            "migrate",
+            "apply",
+            "--allow-unproven",
+            "--database-url",
+            &db.url(),
+        ])
+        .output()
+        .expect("bellows runs")
+}
+
+#[test]
+fn fixed_migrations_apply_on_postgresql() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "migrations/0001_init.up.sql",
+        &format!("{INIT}INSERT INTO users VALUES (1, 'a@example.com');\nINSERT INTO orders VALUES (1, 1, 5);\n"),
+    );
+    write(
+        d,
+        "migrations/0001_init.down.sql",
+        "DROP TABLE orders;\nDROP TABLE users;\n",
+    );
+    write(
+        d,
+        "migrations/0002_idx.up.sql",
+        "CREATE INDEX users_email_idx ON users (email);\n",
+    );
+    write(
+        d,
+        "migrations/0002_idx.down.sql",
+        "DROP INDEX users_email_idx;\n",
+    );
+    write(
+        d,
+        "migrations/0003_fk.up.sql",
+        "ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users (id);\n",
+    );
+    write(
+        d,
+        "migrations/0003_fk.down.sql",
+        "ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey;\n",
+    );
+    fix_clears(
+        d,
+        "constraint-without-not-valid",
+        &["--assume-in-transaction"],
+    );
+    let db = common::db::Scratch::new(common::db::Engine::Postgres);
+    let o = apply(d, &db);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Progress goes to standard error, the summary to standard output.
+    let out = text(&o);
+    assert!(
+        out.contains("applying 0002_idx (expand, outside a transaction)"),
+        "{out}"
+    );
+    assert!(out.contains("applied 4 steps"), "{out}");
+    // The index was built and is valid; the foreign key is validated by the new migration.
+    assert_eq!(
+        db.sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass"),
+        "t"
+    );
+    assert_eq!(
+        db.sql("SELECT convalidated FROM pg_constraint WHERE conname = 'orders_user_id_fkey'"),
+        "t"
+    );
+}
+
+#[test]
+fn fixed_lock_timeout_applies_on_mariadb() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "bellows.toml", "dialect = \"mysql\"\n");
+    write(
+        d,
+        "migrations/0001_init.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(100));\n",
+    );
+    write(d, "migrations/0001_init.down.sql", "DROP TABLE users;\n");
+    write(
+        d,
+        "migrations/0002_col.up.sql",
+        "ALTER TABLE users ADD COLUMN nick varchar(10) NULL, ALGORITHM=INSTANT;\n",
+    );
+    write(
+        d,
+        "migrations/0002_col.down.sql",
+        "ALTER TABLE users DROP COLUMN nick;\n",
+    );
+    fix_clears(d, "lock-timeout-missing", &[]);
+    let db = common::db::Scratch::new(common::db::Engine::Mariadb);
+    let o = apply(d, &db);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        db.sql(&format!(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = '{}' AND table_name = 'users' AND column_name = 'nick'",
+            db.name
+        )),
+        "nick"
+    );
+}
+
+#[test]
+fn findings_in_the_baseline_are_not_fixed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "migrations/0001_init.sql", INIT);
+    let original = "CREATE INDEX users_email_idx ON users (email);\n";
+    write(d, "migrations/0002_idx.sql", original);
+    common::output::ok(&bellows(
+        d,
+        &["lint", "migrations", "--write-baseline", "baseline.json"],
+    ));
+    let o = bellows(
+        d,
+        &["lint", "migrations", "--baseline", "baseline.json", "--fix"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(read(d, "migrations/0002_idx.sql"), original);
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("fixed"),
+        "{}",
+        text(&o)
+    );
+}

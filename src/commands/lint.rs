@@ -91,7 +91,17 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
             r.source.path == args.stdin_filename || changes.get(Path::new(&r.source.path)).is_some()
         });
     }
+    if let Some(file) = &args.write_baseline {
+        let entries = baseline::entries(&results, &scope);
+        baseline::write(file, &entries)?;
+        write_stdout(|out| crate::report::baseline::write_written(out, &entries, file))?;
+        return Ok(Outcome::Clean);
+    }
+    let applied = baseline
+        .as_ref()
+        .map(|b| (b, b.apply(&mut results, &scope)));
     if args.fix {
+        // Findings in the baseline are accepted as they are: only reported ones are fixed.
         let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
         let paths = paths.iter().map(|p| cwd.join(p)).collect::<Vec<_>>();
         let wrote = crate::fix::fix_results(
@@ -114,15 +124,6 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
             return run(LintArgs { fix: false, ..args });
         }
     }
-    if let Some(file) = &args.write_baseline {
-        let entries = baseline::entries(&results, &scope);
-        baseline::write(file, &entries)?;
-        write_stdout(|out| crate::report::baseline::write_written(out, &entries, file))?;
-        return Ok(Outcome::Clean);
-    }
-    let applied = baseline
-        .as_ref()
-        .map(|b| (b, b.apply(&mut results, &scope)));
     let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_path_buf();
 
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
