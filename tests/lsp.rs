@@ -327,3 +327,45 @@ fn exit_without_shutdown_is_status_1() {
     c.notify("exit", Value::Null);
     assert_eq!(c.wait(), Some(1));
 }
+
+#[test]
+fn an_edit_to_an_earlier_migration_on_disk_is_seen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().canonicalize().unwrap();
+    write(&d, "bellows.toml", "dialect = \"postgres\"\n");
+    write(
+        &d,
+        "migrations/0001_init.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(100));\n",
+    );
+    let file = d.join("migrations/0002_widen.sql");
+    write(&d, "migrations/0002_widen.sql", "");
+    let uri = url::Url::from_file_path(&file).unwrap().to_string();
+    let text = "SET lock_timeout = '5s';\nALTER TABLE users ALTER COLUMN name TYPE varchar(200);\n";
+
+    let mut c = Client::start(&d);
+    c.initialize(&d);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "sql", "version": 1, "text": text}}),
+    );
+    let diags = c.notification("textDocument/publishDiagnostics");
+    assert!(codes(&diags).is_empty(), "{diags}");
+
+    // 0001 now makes the column an integer: the same change is no longer a widening.
+    write(
+        &d,
+        "migrations/0001_init.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, name integer, extra text);\n",
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}),
+    );
+    let diags = c.notification("textDocument/publishDiagnostics");
+    assert_eq!(codes(&diags), ["change-column-type"], "{diags}");
+
+    let _ = c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+    assert_eq!(c.wait(), Some(0));
+}

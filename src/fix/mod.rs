@@ -63,6 +63,8 @@ pub struct Fix {
     pub title: String,
     pub edits: Vec<Edit>,
     pub create: Vec<NewFile>,
+    /// The SQL of the new migration in `create` (`ALTER TABLE … VALIDATE CONSTRAINT …;`).
+    pub follow_up: Option<String>,
 }
 
 /// A finding of a fixable rule that was left alone, and why.
@@ -209,6 +211,43 @@ pub fn fixes(result: &FileResult, project: &Project) -> FileFixes {
     out
 }
 
+/// Like [`fixes`], for applying every fix of the file at once: the VALIDATE statements of
+/// several constraints go into one new migration (`…_validate_constraints`) instead of one
+/// migration each, which would all take the same version.
+pub fn fixes_together(result: &FileResult, project: &Project) -> FileFixes {
+    let mut out = fixes(result, project);
+    let validating: Vec<usize> = (0..out.fixes.len())
+        .filter(|&i| out.fixes[i].follow_up.is_some())
+        .collect();
+    if validating.len() < 2 {
+        return out;
+    }
+    let path = PathBuf::from(&result.source.path);
+    let up: String = validating
+        .iter()
+        .filter_map(|&i| out.fixes[i].follow_up.clone())
+        .collect();
+    match place::after(project, project.migration(&path), "constraints", &up) {
+        Ok(create) => {
+            for (n, &i) in validating.iter().enumerate() {
+                out.fixes[i].create = if n == 0 { create.clone() } else { Vec::new() };
+            }
+        }
+        Err(reason) => {
+            for &i in validating.iter().rev() {
+                let fix = out.fixes.remove(i);
+                out.notes.push(Note {
+                    path: path.clone(),
+                    line: result.source.position(fix.span.start).line,
+                    rule: fix.rule,
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
 struct Cx<'a> {
     result: &'a FileResult,
     path: &'a Path,
@@ -292,6 +331,7 @@ impl Cx<'_> {
             title: format!("{what} the index CONCURRENTLY, outside a transaction"),
             edits,
             create: Vec::new(),
+            follow_up: None,
         })
     }
 
@@ -443,6 +483,7 @@ impl Cx<'_> {
             ),
             edits,
             create,
+            follow_up: Some(validate),
         })
     }
 
@@ -483,6 +524,7 @@ impl Cx<'_> {
             title: format!("set a lock timeout first ({})", insert.trim_end()),
             edits: vec![self.edit(at..at, insert)],
             create: Vec::new(),
+            follow_up: None,
         }
     }
 }
@@ -671,7 +713,7 @@ pub fn fix_results(
                 &lone
             }
         };
-        let found = fixes(result, project);
+        let found = fixes_together(result, project);
         all.extend(found.fixes);
         notes.extend(found.notes);
     }

@@ -68,6 +68,7 @@ pub fn serve(connection: &Connection) -> Result<Ended, String> {
     let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
     connection.initialize(caps).map_err(|e| e.to_string())?;
     let mut docs: HashMap<String, Doc> = HashMap::new();
+    let mut replays = project::Replays::default();
     for msg in &connection.receiver {
         match msg {
             Message::Request(req) => {
@@ -84,7 +85,7 @@ pub fn serve(connection: &Connection) -> Result<Ended, String> {
                 if n.method == "exit" {
                     return Ok(Ended::Abrupt);
                 }
-                for out in handle_notification(&mut docs, n) {
+                for out in handle_notification(&mut docs, &mut replays, n) {
                     send(connection, Message::Notification(out));
                 }
             }
@@ -122,14 +123,18 @@ fn handle_request(docs: &HashMap<String, Doc>, req: Request) -> Response {
     }
 }
 
-fn handle_notification(docs: &mut HashMap<String, Doc>, n: Notification) -> Vec<Notification> {
+fn handle_notification(
+    docs: &mut HashMap<String, Doc>,
+    replays: &mut project::Replays,
+    n: Notification,
+) -> Vec<Notification> {
     match n.method.as_str() {
         "textDocument/didOpen" => {
             let Ok(p) = serde_json::from_value::<DidOpenTextDocumentParams>(n.params) else {
                 return Vec::new();
             };
             let doc = p.text_document;
-            update(docs, doc.uri, doc.text, doc.version)
+            update(docs, replays, doc.uri, doc.text, doc.version)
         }
         "textDocument/didChange" => {
             let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(n.params) else {
@@ -141,6 +146,7 @@ fn handle_notification(docs: &mut HashMap<String, Doc>, n: Notification) -> Vec<
             };
             update(
                 docs,
+                replays,
                 p.text_document.uri,
                 change.text,
                 p.text_document.version,
@@ -171,6 +177,7 @@ fn publish(uri: Uri, diagnostics: Vec<Diagnostic>, version: Option<i32>) -> Noti
 /// Lints the new text of a document and returns its diagnostics.
 fn update(
     docs: &mut HashMap<String, Doc>,
+    replays: &mut project::Replays,
     uri: Uri,
     text: String,
     version: i32,
@@ -178,7 +185,7 @@ fn update(
     let Some(path) = path_of(&uri) else {
         return Vec::new();
     };
-    let (diagnostics, result, project) = match project::lint_buffer(&path, &text) {
+    let (diagnostics, result, project) = match project::lint_buffer(&path, &text, replays) {
         Ok(linted) => {
             let diagnostics = linted.result.as_ref().map(diagnostics).unwrap_or_default();
             (diagnostics, linted.result, linted.project)

@@ -7,10 +7,35 @@ use crate::cli::{DialectArgs, RuleSelectionArgs};
 use crate::files::migrations_at;
 use crate::fix::Project;
 use crate::lint::seed::load_seed;
-use crate::lint::{lint_inputs_from, FileOptions, FileResult};
+use crate::lint::{lint_input_with, FileOptions, FileResult};
 use crate::schema::Schema;
 use crate::source::SourceFile;
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// The schema model replayed from the migrations before an open file, kept while those
+/// files, bellows.toml and the schema seed are unchanged on disk: an edit to the open file
+/// then lints that file alone.
+#[derive(Default)]
+pub struct Replays {
+    by_file: HashMap<PathBuf, Replay>,
+}
+
+struct Replay {
+    key: Vec<(PathBuf, Option<SystemTime>, u64)>,
+    schema: Schema,
+}
+
+/// What a file's modification time and length are now (`None` when it cannot be read).
+fn stamp(path: &Path) -> (PathBuf, Option<SystemTime>, u64) {
+    let meta = std::fs::metadata(path).ok();
+    (
+        path.to_path_buf(),
+        meta.as_ref().and_then(|m| m.modified().ok()),
+        meta.map_or(0, |m| m.len()),
+    )
+}
 
 /// A linted buffer, and what its fixes need.
 pub struct Linted {
@@ -28,7 +53,7 @@ fn options(m: &crate::catalog::layout::Migration) -> FileOptions {
 }
 
 /// Lints `text` as the content of `path` (an absolute path).
-pub fn lint_buffer(path: &Path, text: &str) -> Result<Linted, String> {
+pub fn lint_buffer(path: &Path, text: &str, replays: &mut Replays) -> Result<Linted, String> {
     let start = path.parent().unwrap_or(path);
     let loaded = load_config(&DialectArgs::default(), start).map_err(|e| e.to_string())?;
     let settings = lint_settings(
@@ -53,18 +78,46 @@ pub fn lint_buffer(path: &Path, text: &str) -> Result<Linted, String> {
         });
     }
 
-    // The migrations before this one, read from disk as `bellows lint` reads them.
-    let mut inputs: Vec<(SourceFile, FileOptions)> = Vec::new();
+    // The migrations before this one, as `bellows lint` reads them.
+    let mut before = Vec::new();
     let mut own_options = FileOptions::default();
     let mut sections = crate::catalog::sections::Markers::detect(text);
     if let Some(catalog) = &project.catalog {
         if let Ok(listing) = migrations_at(&catalog.root) {
-            for m in &listing.migrations {
+            for m in listing.migrations {
                 if crate::fix::same_file(&m.up, path) {
-                    own_options = options(m);
+                    own_options = options(&m);
                     sections = m.sections.or(sections);
                     break;
                 }
+                before.push(m);
+            }
+        }
+    } else if let Ok(m) = crate::catalog::layout::Migration::lone(path) {
+        own_options = options(&m);
+    }
+    let mut key: Vec<_> = before.iter().map(|m| stamp(&m.up)).collect();
+    key.extend(
+        before
+            .iter()
+            .filter_map(|m| m.meta_path())
+            .map(|p| stamp(&p)),
+    );
+    key.extend(loaded.path.iter().map(|p| stamp(p)));
+    key.extend(
+        loaded
+            .config
+            .lint
+            .schema
+            .iter()
+            .map(|p| stamp(&root.join(p))),
+    );
+    let settings_for = |s: &SourceFile| scope.settings_for(&s.path, &settings);
+    let mut schema = match replays.by_file.get(path) {
+        Some(r) if r.key == key => r.schema.clone(),
+        _ => {
+            let mut schema = seed;
+            for m in &before {
                 let Ok(source) = SourceFile::read(&m.up) else {
                     continue;
                 };
@@ -74,12 +127,24 @@ pub fn lint_buffer(path: &Path, text: &str) -> Result<Linted, String> {
                     }
                     _ => source,
                 };
-                inputs.push((source, options(m)));
+                let own = settings_for(&source);
+                lint_input_with(
+                    source,
+                    options(m),
+                    own.as_ref().unwrap_or(&settings),
+                    &mut schema,
+                );
             }
+            replays.by_file.insert(
+                path.to_path_buf(),
+                Replay {
+                    key,
+                    schema: schema.clone(),
+                },
+            );
+            schema
         }
-    } else if let Ok(m) = crate::catalog::layout::Migration::lone(path) {
-        own_options = options(&m);
-    }
+    };
     if sections.is_some_and(|m| m.no_transaction(text)) {
         own_options.transaction = Some(false);
     }
@@ -87,10 +152,16 @@ pub fn lint_buffer(path: &Path, text: &str) -> Result<Linted, String> {
         Some(markers) => markers.blank_down(text),
         None => text.to_owned(),
     };
-    inputs.push((SourceFile::new(shown, view), own_options));
-    let result = lint_inputs_from(inputs, &settings, seed, &|s| {
-        scope.settings_for(&s.path, &settings)
+    let source = SourceFile::new(shown, view);
+    let own = settings_for(&source);
+    let result = lint_input_with(
+        source,
+        own_options,
+        own.as_ref().unwrap_or(&settings),
+        &mut schema,
+    );
+    Ok(Linted {
+        result: Some(result),
+        project,
     })
-    .pop();
-    Ok(Linted { result, project })
 }
