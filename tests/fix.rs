@@ -581,3 +581,21 @@ fn findings_in_the_baseline_are_not_fixed() {
         text(&o)
     );
 }
+
+#[test]
+fn two_constraints_of_one_migration_are_validated_in_one_new_migration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "migrations/0001_init.sql", INIT);
+    write(
+        d,
+        "migrations/0002_checks.sql",
+        "SET lock_timeout = '5s';\nALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);\n",
+    );
+    fix_clears(d, "constraint-without-not-valid", &[]);
+    assert_eq!(
+        read(d, "migrations/0003_validate_constraints.sql"),
+        "ALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;\n"
+    );
+    assert_eq!(std::fs::read_dir(d.join("migrations")).unwrap().count(), 3);
+}
