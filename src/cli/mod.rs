@@ -35,6 +35,9 @@ pub enum Command {
     /// Replace a breaking migration with the expand / backfill / contract migrations that
     /// make the same change while old and new releases run side by side.
     Rewrite(RewriteArgs),
+    /// Run a Language Server Protocol server on standard input and output: diagnostics,
+    /// rule pages on hover, fixes as code actions (see docs/editors.md).
+    Lsp,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -451,6 +454,14 @@ pub struct LintArgs {
     /// Name shown for standard input.
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
     pub stdin_filename: String,
+    /// Rewrite the migrations to fix the findings whose safe form is certain (CONCURRENTLY,
+    /// NOT VALID with a VALIDATE migration, a lock timeout), then lint again. Migrations
+    /// recorded in bellows.sum are never edited.
+    #[arg(long, conflicts_with_all = ["write_baseline", "staged"])]
+    pub fix: bool,
+    /// With --fix: print the changes as a unified diff instead of writing them.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

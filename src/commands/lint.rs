@@ -106,6 +106,30 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
     let applied = baseline
         .as_ref()
         .map(|b| (b, b.apply(&mut results, &scope)));
+    if args.fix {
+        // Findings in the baseline are accepted as they are: only reported ones are fixed.
+        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+        let paths = paths.iter().map(|p| cwd.join(p)).collect::<Vec<_>>();
+        let wrote = crate::fix::fix_results(
+            &results,
+            &paths,
+            &root,
+            &cwd,
+            args.dry_run,
+            &mut out,
+            &mut err,
+        )
+        .into_diagnostic()
+        .wrap_err("cannot write the fixes")?;
+        drop((out, err));
+        if args.dry_run {
+            return Ok(Outcome::Clean);
+        }
+        if wrote {
+            // Report what is left after the fixes.
+            return run(LintArgs { fix: false, ..args });
+        }
+    }
     let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_path_buf();
 
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();

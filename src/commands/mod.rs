@@ -33,6 +33,12 @@ pub fn run(cli: Cli) -> miette::Result<Outcome> {
         Command::Migrate(args) => migrate::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Rewrite(args) => rewrite::run(args),
+        Command::Lsp => match crate::lsp::run_stdio() {
+            Ok(crate::lsp::Ended::Clean) => Ok(Outcome::Clean),
+            // `exit` without `shutdown` ends with status 1, as the protocol asks.
+            Ok(crate::lsp::Ended::Abrupt) => Ok(Outcome::Findings),
+            Err(e) => Err(miette::miette!("language server: {e}")),
+        },
     }
 }
 
