@@ -83,7 +83,7 @@ pub fn lint_buffer(path: &Path, text: &str, replays: &mut Replays) -> Result<Lin
     let mut own_options = FileOptions::default();
     let mut sections = crate::catalog::sections::Markers::detect(text);
     if let Some(catalog) = &project.catalog {
-        if let Ok(listing) = migrations_at(&catalog.root) {
+        if let Ok(listing) = migrations_at(&catalog.root, Some(settings.dialect)) {
             for m in listing.migrations {
                 if crate::fix::same_file(&m.up, path) {
                     own_options = options(&m);
