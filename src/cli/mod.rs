@@ -1,6 +1,7 @@
 //! The command line: clap definitions. Shared option groups are flattened into each
 //! subcommand; `settings.rs` merges them with `bellows.toml`.
 
+pub mod color;
 pub mod settings;
 
 use crate::report::Format;
@@ -11,6 +12,15 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "bellows", version, about, long_about = None)]
 pub struct Cli {
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: color::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -32,6 +42,17 @@ pub enum Command {
     /// Run a migration on a scratch database and record the locks each statement takes,
     /// what they block, and what was rewritten; cross-check the linter's lock facts.
     Trace(TraceArgs),
+    /// Print a shell completion script (e.g. `bellows completions bash > ~/.local/share/bash-completion/completions/bellows`).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on standard output: `bellows man > bellows.1`.
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]

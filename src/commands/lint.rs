@@ -13,7 +13,7 @@ use crate::schema::Schema;
 use crate::source::SourceFile;
 use miette::{miette, IntoDiagnostic, WrapErr};
 use rayon::prelude::*;
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: LintArgs) -> miette::Result<Outcome> {
@@ -102,11 +102,8 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
         .map(|b| (b, b.apply(&mut results, &scope)));
     let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_path_buf();
 
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(100);
+    let color = crate::cli::color::stdout();
+    let width = crate::cli::color::width();
     write_stdout(|out| {
         write_lint_report(out, &results, args.format, TextOptions { color, width })?;
         match &applied {

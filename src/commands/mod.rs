@@ -7,6 +7,7 @@ pub mod hook;
 pub mod lint;
 pub mod migrate;
 pub mod rules;
+pub mod shell;
 pub mod trace;
 
 use crate::cli::{Cli, Command};
@@ -30,6 +31,8 @@ pub fn run(cli: Cli) -> miette::Result<Outcome> {
         Command::Hook(args) => hook::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man => shell::man(),
     }
 }
 

@@ -186,7 +186,7 @@ impl VerifyRun {
 /// error is part of the message (not a separate cause, which would print it twice).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum VerifyError {
-    #[error("{}", connect_message(.url, .error))]
+    #[error("{}", super::connect_message(.url, .error))]
     #[diagnostic(
         code(bellows::verify::connect),
         help("check that the server is up and the URL's user and password are right, then rerun `bellows migrate verify --scratch-url <URL>`")
@@ -331,17 +331,6 @@ pub async fn verify(
             elapsed: started.elapsed(),
         }),
         (Ok(_), Err(e)) | (Err(e), _) => Err(e),
-    }
-}
-
-/// `cannot connect to <url>: <error>`, without the URL twice when the driver's message
-/// already names it.
-fn connect_message(url: &str, error: &DbError) -> String {
-    let text = error.to_string();
-    if text.contains(url) {
-        text
-    } else {
-        format!("cannot connect to {url}: {text}")
     }
 }
 
