@@ -25,6 +25,13 @@ pub struct GitError {
     pub message: String,
 }
 
+/// The top directory of the git work tree around `dir`, if it is in one.
+pub fn toplevel(dir: &Path) -> Option<PathBuf> {
+    let out = git(dir, &["rev-parse", "--show-toplevel"]).ok()?;
+    let text = String::from_utf8_lossy(&out).trim().to_owned();
+    (!text.is_empty()).then(|| PathBuf::from(text))
+}
+
 fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
     let out = Command::new("git")
         .args(args)

@@ -17,12 +17,14 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    bellows::cli::color::set(cli.color);
     match run(cli) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
         Err(report) => {
             // A database error may carry a password from a URL; never print it.
-            eprintln!("{}", bellows::runner::url::redact(&format!("{report:?}")));
+            let text = bellows::cli::color::render_error(&report);
+            eprint!("{}", bellows::runner::url::redact(&text));
             ExitCode::from(2)
         }
     }

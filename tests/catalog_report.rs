@@ -248,3 +248,151 @@ fn rollback_is_none_present_or_verified() {
     );
     assert_eq!(rollback(12), "none");
 }
+
+/// The HTML report of an example, with a measuring script added (the page itself has
+/// none), rendered by headless Chromium at a window size; returns what the script measured.
+fn measure_graph(example_dir: &str, window: &str) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_bellows"))
+        .args([
+            "catalog",
+            "report",
+            "--dir",
+            "migrations",
+            "--format",
+            "html",
+        ])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(example_dir))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = String::from_utf8(out.stdout).unwrap();
+    let script = r#"<script>
+(() => {
+  const svg = document.querySelector('.graph > svg');
+  const r = svg.getBoundingClientRect();
+  const labels = [...svg.querySelectorAll('text')].filter(t => !t.closest('g.node'));
+  const boxes = labels.map(t => t.getBoundingClientRect());
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) overlaps++;
+    }
+  const legend = document.getElementById('graph-legend');
+  const pre = document.createElement('pre');
+  pre.id = 'measured';
+  pre.textContent = JSON.stringify({
+    left: r.left, right: r.right, width: r.width, height: r.height,
+    viewport: document.documentElement.clientWidth,
+    pageWidth: document.documentElement.scrollWidth,
+    labels: labels.length, overlaps,
+    legend: legend ? [...legend.querySelectorAll('.edge-key')].map(k => k.dataset.kind) : null,
+    edges: svg.querySelectorAll('polyline.edge').length,
+  });
+  document.body.appendChild(pre);
+})();
+</script></body>"#;
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, html.replace("</body>", script)).unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--window-size={window}"))
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let json = dom
+        .split_once("<pre id=\"measured\">")
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .unwrap_or_else(|| panic!("no measurement in the DOM: {dom}"))
+        .0
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    serde_json::from_str(&json).unwrap()
+}
+
+#[test]
+fn html_graph_fits_the_page_has_a_legend_and_no_overlapping_labels() {
+    for example in ["examples/postgres-safe", "examples/postgres-unsafe"] {
+        for window in ["1280,900", "390,844"] {
+            let m = measure_graph(example, window);
+            let what = format!("{example} at {window}: {m}");
+            let num = |k: &str| m[k].as_f64().unwrap();
+            assert!(num("width") > 0.0 && num("height") > 0.0, "{what}");
+            assert!(num("left") >= 0.0, "{what}");
+            assert!(
+                num("right") <= num("viewport") + 0.5,
+                "the graph fits: {what}"
+            );
+            assert!(
+                num("pageWidth") <= num("viewport") + 0.5,
+                "no sideways scroll: {what}"
+            );
+            assert!(m["edges"].as_u64().unwrap() > 0, "{what}");
+            // Edge kinds are strokes named in the legend, not labels on the edges.
+            assert_eq!(m["labels"], 0, "{what}");
+            assert_eq!(m["overlaps"], 0, "{what}");
+            let legend: Vec<&str> = m["legend"]
+                .as_array()
+                .unwrap_or_else(|| panic!("no legend: {what}"))
+                .iter()
+                .map(|k| k.as_str().unwrap())
+                .collect();
+            assert_eq!(
+                legend,
+                [
+                    "requires",
+                    "replaces",
+                    "implied",
+                    "release-needs",
+                    "retire-before"
+                ],
+                "{what}"
+            );
+        }
+    }
+}
+
+#[test]
+fn html_findings_are_split_and_code_spans_are_code() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bellows"))
+        .args([
+            "catalog",
+            "report",
+            "--dir",
+            "migrations",
+            "--format",
+            "html",
+        ])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/postgres-unsafe"))
+        .output()
+        .unwrap();
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.contains("<summary>2 errors, 1 warning</summary>"),
+        "{html}"
+    );
+    assert!(html.contains("<div class=\"errors\"><strong>Errors</strong>"));
+    assert!(html.contains("<div class=\"warnings\"><strong>Warnings</strong>"));
+    assert!(html.contains("<code>users.uuid</code>"), "{html}");
+    assert!(!html.contains("`users.uuid`"), "no raw backticks: {html}");
+}

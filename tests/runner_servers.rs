@@ -170,6 +170,31 @@ fn applying_twice_is_a_no_op(engine: Engine) {
         out.contains("applied (3)") && out.contains("pending (0)"),
         "{out}"
     );
+    // Migration ids of different lengths: the columns after them still line up.
+    assert_columns_aligned(&out, "applied (3):");
+    assert_columns_aligned(&out, "last runs:");
+    assert_columns_aligned(&String::from_utf8_lossy(&first.stdout), "applied 3 steps");
+}
+
+/// The indented rows under `header` have their second column at one offset.
+fn assert_columns_aligned(out: &str, header: &str) {
+    let rows: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with(header))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(rows.len() >= 2, "rows under {header:?}: {out}");
+    let second_column = |row: &str| {
+        let body = &row[2..];
+        let gap = body.find("  ").expect("two spaces between columns");
+        2 + gap
+            + body[gap..]
+                .find(|c: char| c != ' ')
+                .expect("a second column")
+    };
+    let at: Vec<usize> = rows.iter().map(|r| second_column(r)).collect();
+    assert!(at.windows(2).all(|w| w[0] == w[1]), "{at:?} in:\n{out}");
 }
 
 #[test]

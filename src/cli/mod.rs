@@ -1,6 +1,7 @@
 //! The command line: clap definitions. Shared option groups are flattened into each
 //! subcommand; `settings.rs` merges them with `bellows.toml`.
 
+pub mod color;
 pub mod settings;
 
 use crate::report::Format;
@@ -11,6 +12,15 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "bellows", version, about, long_about = None)]
 pub struct Cli {
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: color::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -38,6 +48,10 @@ pub enum Command {
     /// Run a Language Server Protocol server on standard input and output: diagnostics,
     /// rule pages on hover, fixes as code actions (see docs/editors.md).
     Lsp,
+    /// Print a shell completion script (e.g. `bellows completions bash > ~/.local/share/bash-completion/completions/bellows`).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on standard output: `bellows man > bellows.1`.
+    Man,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -60,6 +74,13 @@ pub struct RewriteArgs {
     /// Rows per batch of the backfill.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub batch_size: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -16,7 +16,8 @@ pub enum SettingsError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Config(#[from] ConfigError),
-    #[error("{0}")]
+    // Transparent: the rule's message once, not again as its own cause.
+    #[error(transparent)]
     #[diagnostic(code(bellows::settings), help("`bellows rules` lists every rule name"))]
     UnknownRule(#[from] UnknownRule),
     #[error("{0}")]

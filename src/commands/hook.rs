@@ -4,18 +4,42 @@
 use super::Outcome;
 use crate::cli::{HookAction, HookArgs};
 use miette::{miette, IntoDiagnostic};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The line that marks a hook as written by bellows.
 const MARKER: &str = "# written by `bellows hook install`";
 
-fn hook_script() -> String {
-    format!(
-        "#!/bin/sh\n{MARKER}; remove with `bellows hook uninstall`.\n\
-         # Lints the staged migrations (what this commit records) with the project's bellows.toml.\n\
-         exec bellows lint --staged\n"
-    )
+/// The hook: the bellows binary that installed it (its absolute path, recorded at install
+/// time), else `bellows` on PATH, else a message saying how to install bellows and a
+/// non-zero exit so the commit stops.
+fn hook_script(exe: Option<&Path>) -> String {
+    let recorded = exe
+        .map(|p| shell_quote(&p.display().to_string()))
+        .unwrap_or_else(|| "''".to_owned());
+    let script = r#"#!/bin/sh
+MARKER; remove with `bellows hook uninstall`.
+# Lints the staged migrations (what this commit records) with the project's bellows.toml.
+bellows=RECORDED
+if [ -n "$bellows" ] && [ -x "$bellows" ]; then
+    exec "$bellows" lint --staged
+fi
+if command -v bellows >/dev/null 2>&1; then
+    exec bellows lint --staged
+fi
+echo "bellows pre-commit hook: bellows is not installed (not at ${bellows:-its recorded path}, not on PATH)." >&2
+echo 'Install it with `cargo install --locked bellows` (or put a release binary on PATH) and run `bellows hook install` again,' >&2
+echo "or remove this hook: rm $0" >&2
+exit 1
+"#;
+    script
+        .replace("MARKER", MARKER)
+        .replace("RECORDED", &recorded)
+}
+
+/// Quotes `s` for a POSIX shell: single quotes, with `'` written as `'\''`.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// `.git/hooks/pre-commit` of the repository around the current directory (honouring
@@ -51,7 +75,10 @@ pub fn run(args: HookArgs) -> miette::Result<Outcome> {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).into_diagnostic()?;
             }
-            std::fs::write(&path, hook_script()).into_diagnostic()?;
+            // The binary running now is the one the user chose; the hook uses it, so a
+            // commit does not depend on PATH (GUI git clients often have a minimal one).
+            let exe = std::env::current_exe().ok().filter(|p| p.is_absolute());
+            std::fs::write(&path, hook_script(exe.as_deref())).into_diagnostic()?;
             make_executable(&path)?;
             eprintln!(
                 "installed {}: commits now run `bellows lint --staged`",

@@ -14,10 +14,54 @@ use crate::schema::Schema;
 use crate::source::SourceFile;
 use miette::{miette, IntoDiagnostic, WrapErr};
 use rayon::prelude::*;
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub fn run(args: LintArgs) -> miette::Result<Outcome> {
+    let format = args.format;
+    lint(args).inspect_err(|e| {
+        // A CI step reading stdout still gets a valid (failed) document; the error itself
+        // is reported on stderr and the exit status is 2.
+        let text = crate::runner::url::redact(&error_text(e));
+        let _ = write_stdout(|out| crate::report::write_failure(out, format, &text));
+    })
+}
+
+/// The error and its causes, one sentence after another.
+fn error_text(e: &miette::Report) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    if let Some(help) = e.help() {
+        text.push_str(&format!(" (help: {help})"));
+    }
+    text
+}
+
+/// Paths as the repository names them (relative to the git work tree's top, else to the
+/// current directory), whatever the arguments were: `migrations/…` both for
+/// `bellows lint` and for `bellows lint "$PWD/migrations"`.
+fn repo_relative(results: &mut [FileResult], cwd: &Path, stdin_name: &str) {
+    let base = crate::git::toplevel(cwd).unwrap_or_else(|| cwd.to_path_buf());
+    let base = std::fs::canonicalize(&base).unwrap_or(base);
+    for r in results.iter_mut() {
+        if r.source.path == stdin_name {
+            continue;
+        }
+        let path = cwd.join(&r.source.path);
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        if let Ok(rel) = path.strip_prefix(&base) {
+            r.source.path = rel.to_string_lossy().replace('\\', "/");
+        }
+    }
+}
+
+fn lint(args: LintArgs) -> miette::Result<Outcome> {
     let cwd = std::env::current_dir().into_diagnostic()?;
     let start = args
         .paths
@@ -127,27 +171,33 @@ pub fn run(args: LintArgs) -> miette::Result<Outcome> {
         }
         if wrote {
             // Report what is left after the fixes.
-            return run(LintArgs { fix: false, ..args });
+            return lint(LintArgs { fix: false, ..args });
         }
     }
+    repo_relative(&mut results, &cwd, &args.stdin_filename);
     let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_path_buf();
 
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(100);
+    let color = crate::cli::color::stdout();
+    let width = crate::cli::color::width();
     write_stdout(|out| {
         write_lint_report(out, &results, args.format, TextOptions { color, width })?;
         match &applied {
-            Some((b, applied)) if matches!(args.format, Format::Text | Format::Github) => {
+            Some((b, applied))
+                if matches!(
+                    args.format,
+                    Format::Text | Format::Github | Format::Markdown
+                ) =>
+            {
                 crate::report::baseline::write_summary(out, applied, &shown(&b.path), args.format)
             }
             _ => Ok(()),
         }
     })?;
     if let Some((b, applied)) = &applied {
-        if !matches!(args.format, Format::Text | Format::Github) {
+        if !matches!(
+            args.format,
+            Format::Text | Format::Github | Format::Markdown
+        ) {
             // JSON, SARIF and gcc lines stay machine-readable on stdout.
             let _ = crate::report::baseline::write_summary(
                 &mut std::io::stderr().lock(),

@@ -146,9 +146,8 @@ async fn connect(url: &DbUrl) -> miette::Result<AnyBackend> {
     AnyBackend::connect(url).await.map_err(|e| {
         miette!(
             help = "check the URL, that the server runs, and the credentials",
-            "cannot connect to {}: {}",
-            url.redacted(),
-            url::redact(&e.to_string())
+            "{}",
+            url::redact(&crate::runner::connect_message(&url.redacted(), &e))
         )
     })
 }

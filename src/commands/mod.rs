@@ -9,6 +9,7 @@ pub mod lint;
 pub mod migrate;
 pub mod rewrite;
 pub mod rules;
+pub mod shell;
 pub mod trace;
 
 use crate::cli::{Cli, Command};
@@ -39,6 +40,8 @@ pub fn run(cli: Cli) -> miette::Result<Outcome> {
             Ok(crate::lsp::Ended::Abrupt) => Ok(Outcome::Findings),
             Err(e) => Err(miette::miette!("language server: {e}")),
         },
+        Command::Completions(args) => shell::completions(args),
+        Command::Man => shell::man(),
     }
 }
 

@@ -328,13 +328,9 @@ struct Ran {
 }
 
 async fn connect(target: &DbUrl) -> Result<AnyBackend, String> {
-    AnyBackend::connect(target).await.map_err(|e| {
-        format!(
-            "cannot connect to {}: {}",
-            target.redacted(),
-            url::redact(&e.to_string())
-        )
-    })
+    AnyBackend::connect(target)
+        .await
+        .map_err(|e| url::redact(&crate::runner::connect_message(&target.redacted(), &e)))
 }
 
 fn message(e: &RunError) -> String {

@@ -463,9 +463,11 @@ table.matrix td.id { white-space: normal; overflow-wrap: anywhere; min-width: 9e
 details { margin: .4em 0; } summary { cursor: pointer; }
 ul.problems { padding-left: 1.2em; margin: .3em 0; } ul.problems li { overflow-wrap: anywhere; }
 .graph { overflow-x: auto; border: 1px solid #d0d7de; border-radius: 6px; padding: 4px; }
-.graph svg { display: block; width: 100%; height: auto; }
+.graph > svg { display: block; width: 100%; height: auto; }
 .legend span { margin-right: .8em; white-space: nowrap; }
-.k-implied { color: #888888; } .k-release { color: #1f6feb; } .k-retire { color: #cf222e; }
+.edge-key svg.sample { display: inline-block; width: 36px; height: 10px; vertical-align: middle; }
+.errors strong { color: #cf222e; } .warnings strong { color: #9a6700; }
+.errors, .warnings { margin: .3em 0; }
 @media (max-width: 640px) {
   table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; }
   table.cards thead { display: none; }
@@ -517,27 +519,7 @@ fn write_html(out: &mut dyn Write, model: &Model, graph: &Graph) -> io::Result<(
                 .collect::<Vec<_>>()
                 .join("<br>")
         };
-        let findings = if m.findings.is_empty() {
-            "0".to_owned()
-        } else {
-            let items: String = m
-                .findings
-                .iter()
-                .map(|f| {
-                    format!(
-                        "<li><code>{}</code> ({}, line {}): {}</li>",
-                        e(f.rule),
-                        f.severity,
-                        f.line,
-                        e(&f.message)
-                    )
-                })
-                .collect();
-            format!(
-                "<details><summary>{}</summary><ul class=\"problems\">{items}</ul></details>",
-                m.findings.len()
-            )
-        };
+        let findings = findings_html(&m.findings);
         writeln!(
             out,
             "<tr><td class=\"id\"><code>{}</code></td><td data-label=\"Phase\"><span class=\"phase {}\">{}</span> <span class=\"how\">{}</span></td><td data-label=\"Purpose\">{}</td><td data-label=\"Owner\">{}</td><td data-label=\"Requires\">{}</td><td data-label=\"Findings\">{}</td><td data-label=\"Rollback\" class=\"rb-{}\">{}</td></tr>",
@@ -593,16 +575,34 @@ fn write_html(out: &mut dyn Write, model: &Model, graph: &Graph) -> io::Result<(
                 plural(problems.len(), "problem")
             )?;
             for (after, p) in problems {
-                writeln!(out, "<li>after <code>{}</code>: {}</li>", e(after), e(p))?;
+                writeln!(
+                    out,
+                    "<li>after <code>{}</code>: {}</li>",
+                    e(after),
+                    code_spans(p)
+                )?;
             }
             writeln!(out, "</ul></details>")?;
         }
     }
 
     writeln!(out, "<h2 id=\"graph\">Dependency graph</h2>")?;
+    // The edges carry no text: their kind is the stroke, named here.
+    let edge_keys: String = svg::EDGE_STYLES
+        .iter()
+        .map(|(kind, _, _, _, text)| {
+            format!(
+                "<span class=\"edge-key\" data-kind=\"{}\">{} {}</span> ",
+                kind.as_str(),
+                svg::edge_sample(*kind),
+                e(text)
+            )
+        })
+        .collect();
     writeln!(
         out,
-        "<p class=\"legend\"><span class=\"phase expand\">expand</span> <span class=\"phase backfill\">backfill</span> <span class=\"phase contract\">contract</span> <span class=\"phase mixed\">mixed</span> <span>rounded box: release (dashed: retired)</span> <span>solid: requires, replaces</span> <span class=\"k-implied\">grey dashed: implied</span> <span class=\"k-release\">blue: release needs</span> <span class=\"k-retire\">red dotted: retire before</span></p>"
+        "<p class=\"legend\" id=\"graph-legend\"><span class=\"phase expand\">expand</span> <span class=\"phase backfill\">backfill</span> <span class=\"phase contract\">contract</span> <span class=\"phase mixed\">mixed</span> <span>rounded box: release (dashed: retired)</span><br>{}</p>",
+        edge_keys.trim_end()
     )?;
     writeln!(out, "<div class=\"graph\">")?;
     let nodes: Vec<NodeRef<'_>> = graph.nodes_in_order();
@@ -611,9 +611,81 @@ fn write_html(out: &mut dyn Write, model: &Model, graph: &Graph) -> io::Result<(
     writeln!(out, "</div>\n</body>\n</html>")
 }
 
+/// HTML for text with Markdown code spans: escaped, and each `span` as `<code>span</code>`
+/// (an unpaired backtick stays as it is).
+fn code_spans(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let inside = i % 2 == 1;
+        if inside && i == parts.len() - 1 {
+            // An opening backtick without its closing one.
+            out.push('`');
+            out.push_str(&html_escape(part));
+        } else if inside {
+            out.push_str(&format!("<code>{}</code>", html_escape(part)));
+        } else {
+            out.push_str(&html_escape(part));
+        }
+    }
+    out
+}
+
+/// A migration's findings: the counts, then the errors and the warnings in two lists.
+fn findings_html(findings: &[FindingRow]) -> String {
+    if findings.is_empty() {
+        return "0".to_owned();
+    }
+    let mut groups = String::new();
+    let mut counts = Vec::new();
+    for (severity, class, title) in [
+        (Severity::Error, "errors", "error"),
+        (Severity::Warning, "warnings", "warning"),
+    ] {
+        let items: Vec<String> = findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .map(|f| {
+                format!(
+                    "<li><code>{}</code> (line {}): {}</li>",
+                    html_escape(f.rule),
+                    f.line,
+                    code_spans(&f.message)
+                )
+            })
+            .collect();
+        if items.is_empty() {
+            continue;
+        }
+        counts.push(plural(items.len(), title));
+        groups.push_str(&format!(
+            "<div class=\"{class}\"><strong>{}</strong><ul class=\"problems\">{}</ul></div>",
+            if class == "errors" {
+                "Errors"
+            } else {
+                "Warnings"
+            },
+            items.concat()
+        ));
+    }
+    format!(
+        "<details><summary>{}</summary>{groups}</details>",
+        counts.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_spans_become_code_elements() {
+        assert_eq!(
+            code_spans("drop `users.name` <now> `x"),
+            "drop <code>users.name</code> &lt;now&gt; `x"
+        );
+        assert_eq!(code_spans("plain"), "plain");
+    }
 
     #[test]
     fn html_text_is_escaped() {

@@ -1,14 +1,16 @@
 //! Reports: every byte the user sees of a lint run.
 //!
 //! Owns rendering `FileResult`s as miette's graphical text, JSON, SARIF 2.1.0, GitHub
-//! workflow commands and gcc-style lines. The only module that writes to stdout (through
+//! workflow commands, GitLab Code Quality, Markdown and gcc-style lines. The only module that writes to stdout (through
 //! the writer it is given).
 
 pub mod baseline;
 pub mod catalog;
 pub mod fleet;
 mod github;
+mod gitlab;
 mod json;
+mod markdown;
 pub mod page;
 pub mod plan;
 pub mod run;
@@ -32,6 +34,10 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// GitLab Code Quality (a JSON array).
+    Gitlab,
+    /// Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
     Gcc,
 }
 
@@ -61,6 +67,8 @@ pub fn write_lint_report(
         Format::Json => json::write(out, results),
         Format::Sarif => sarif::write(out, results),
         Format::Github => github::write(out, results),
+        Format::Gitlab => gitlab::write(out, results),
+        Format::Markdown => markdown::write(out, results),
         Format::Gcc => {
             for r in results {
                 for f in &r.findings {
@@ -74,6 +82,22 @@ pub fn write_lint_report(
             }
             Ok(())
         }
+    }
+}
+
+/// What a machine-readable format prints when the tool fails (exit 2), so a CI step that
+/// reads stdout still gets a valid document: SARIF with an unsuccessful invocation, a JSON
+/// object with an `error` field, an empty GitLab report. Other formats print nothing (the
+/// error is on stderr).
+pub fn write_failure(out: &mut dyn Write, format: Format, error: &str) -> io::Result<()> {
+    match format {
+        Format::Sarif => sarif::write_failure(out, error),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "error": error }))?;
+            writeln!(out)
+        }
+        Format::Gitlab => writeln!(out, "[]"),
+        Format::Text | Format::Github | Format::Markdown | Format::Gcc => Ok(()),
     }
 }
 

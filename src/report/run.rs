@@ -233,10 +233,15 @@ pub fn write_outcome(out: &mut dyn Write, outcome: &Outcome, format: ListFormat)
                 if outcome.done.len() == 1 { "" } else { "s" }
             )?;
         }
-        for d in &outcome.done {
+        let rows = outcome.done.iter().map(|d| {
             let rows = d.rows.map(|r| format!(", {r} rows")).unwrap_or_default();
-            writeln!(out, "  {}  {} ({} ms{rows})", d.migration, d.phase, d.ms)?;
-        }
+            vec![
+                d.migration.to_string(),
+                d.phase.to_string(),
+                format!("({} ms{rows})", d.ms),
+            ]
+        });
+        write_table(out, rows)?;
     }
     if let Some(step) = &outcome.stopped_at_phase {
         writeln!(
@@ -289,19 +294,23 @@ pub fn write_status(
             .unwrap_or_else(|| "free".to_owned())
     )?;
     writeln!(out, "applied ({}):", report.applied.len())?;
-    for r in &report.applied {
-        writeln!(
-            out,
-            "  {}  {}  {}{}",
-            r.migration,
-            r.phase,
-            r.finished_at.as_deref().unwrap_or(&r.started_at),
-            r.os_user
-                .as_deref()
-                .map(|u| format!("  by {u}@{}", r.host.as_deref().unwrap_or("?")))
-                .unwrap_or_default()
-        )?;
-    }
+    write_table(
+        out,
+        report.applied.iter().map(|r| {
+            vec![
+                r.migration.to_string(),
+                r.phase.to_string(),
+                r.finished_at
+                    .as_deref()
+                    .unwrap_or(&r.started_at)
+                    .to_string(),
+                r.os_user
+                    .as_deref()
+                    .map(|u| format!("by {u}@{}", r.host.as_deref().unwrap_or("?")))
+                    .unwrap_or_default(),
+            ]
+        }),
+    )?;
     writeln!(out, "pending ({}):", report.pending.len())?;
     for p in &report.pending {
         writeln!(out, "  {p}")?;
@@ -359,27 +368,64 @@ pub fn write_status(
     }
     if !report.recent.is_empty() {
         writeln!(out, "last runs:")?;
-        for r in &report.recent {
+        let rows = report.recent.iter().map(|r| {
             let outcome = match r.success {
                 Some(true) => "ok",
                 Some(false) => "failed",
                 None => "dirty",
             };
-            writeln!(
-                out,
-                "  {}  {} {}  {outcome}  {} ms  {}@{}{}",
-                r.started_at,
-                r.migration,
-                r.direction.as_str(),
-                r.duration_ms.unwrap_or(0),
-                r.os_user.as_deref().unwrap_or("?"),
-                r.host.as_deref().unwrap_or("?"),
+            vec![
+                r.started_at.to_string(),
+                r.migration.to_string(),
+                r.direction.as_str().to_owned(),
+                outcome.to_owned(),
+                format!("{} ms", r.duration_ms.unwrap_or(0)),
+                format!(
+                    "{}@{}",
+                    r.os_user.as_deref().unwrap_or("?"),
+                    r.host.as_deref().unwrap_or("?")
+                ),
                 r.git_commit
                     .as_deref()
-                    .map(|c| format!("  commit {}", &c[..c.len().min(12)]))
-                    .unwrap_or_default()
-            )?;
+                    .map(|c| format!("commit {}", &c[..c.len().min(12)]))
+                    .unwrap_or_default(),
+            ]
+        });
+        write_table(out, rows)?;
+    }
+    Ok(())
+}
+
+/// Rows indented by two spaces, each column padded to its widest cell (numbers of
+/// milliseconds right-aligned), two spaces between columns, no trailing blanks.
+fn write_table(out: &mut dyn Write, rows: impl Iterator<Item = Vec<String>>) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = rows.collect();
+    let mut widths: Vec<usize> = Vec::new();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            let w = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(max) => *max = (*max).max(w),
+                None => widths.push(w),
+            }
         }
+    }
+    for row in &rows {
+        let mut line = String::from("  ");
+        for (i, cell) in row.iter().enumerate() {
+            let pad = widths[i] - cell.chars().count();
+            if i > 0 {
+                line.push_str("  ");
+            }
+            if cell.ends_with(" ms") {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(out, "{}", redact(line.trim_end()))?;
     }
     Ok(())
 }

@@ -76,6 +76,35 @@ pub(super) fn write(out: &mut dyn Write, results: &[FileResult]) -> io::Result<(
                 }
             },
             "results": results_json,
+            "invocations": [{ "executionSuccessful": true }],
+        }]
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// A SARIF log for a run that failed before it could lint: no results, and an invocation
+/// that says so with the error as a tool execution notification.
+pub(super) fn write_failure(out: &mut dyn Write, error: &str) -> io::Result<()> {
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "bellows",
+                    "version": env!("CARGO_PKG_VERSION"),
+                }
+            },
+            "results": [],
+            "invocations": [{
+                "executionSuccessful": false,
+                "exitCode": 2,
+                "toolExecutionNotifications": [{
+                    "level": "error",
+                    "message": { "text": error },
+                }],
+            }],
         }]
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -3,8 +3,11 @@
 //! A small layered layout, top to bottom: each node's layer (a row, filled from the left) is the longest path to it from
 //! a source, following the graph's topological order; within a layer nodes keep catalog
 //! order (migrations, then releases as declared). Migrations are boxes filled by phase,
-//! releases rounded boxes (dashed when retired); edges are straight lines with arrowheads,
-//! dashed for implied, release and retirement edges, labelled with their kind.
+//! releases rounded boxes (dashed when retired); edges are straight lines with arrowheads.
+//! An edge's kind is its stroke (colour and dash, see [`EDGE_STYLES`] and the page's
+//! legend), never a text label: labels of crossing edges overlapped. Each edge's tooltip
+//! names its kind and object. The SVG scales to the width of its container (viewBox,
+//! width 100%), so it fits the page for any catalog.
 
 use super::catalog::html_escape;
 use crate::graph::{Edge, EdgeKind, Graph, NodeRef};
@@ -17,6 +20,55 @@ const BOX_H: f64 = 40.0;
 const GAP_X: f64 = 22.0;
 const GAP_Y: f64 = 64.0;
 const MARGIN: f64 = 12.0;
+
+/// How each edge kind is drawn: (kind, stroke colour, dash pattern, arrowhead marker,
+/// legend text). The legend of the HTML page is made from this table.
+pub const EDGE_STYLES: [(EdgeKind, &str, &str, &str, &str); 5] = [
+    (EdgeKind::Requires, "#444444", "", "a-solid", "requires"),
+    (EdgeKind::Replaces, "#8250df", "", "a-replaces", "replaces"),
+    (
+        EdgeKind::Implied,
+        "#888888",
+        "5 4",
+        "a-implied",
+        "implied (same table)",
+    ),
+    (
+        EdgeKind::ReleaseNeeds,
+        "#1f6feb",
+        "8 3 2 3",
+        "a-release",
+        "release needs",
+    ),
+    (
+        EdgeKind::RetireBefore,
+        "#cf222e",
+        "2 3",
+        "a-retire",
+        "retire before",
+    ),
+];
+
+fn style_of(kind: EdgeKind) -> (&'static str, &'static str, &'static str) {
+    EDGE_STYLES
+        .iter()
+        .find(|s| s.0 == kind)
+        .map(|s| (s.1, s.2, s.3))
+        .unwrap_or(("#444444", "", "a-solid"))
+}
+
+/// A short stroke sample of an edge kind, for the legend.
+pub fn edge_sample(kind: EdgeKind) -> String {
+    let (colour, dash, _) = style_of(kind);
+    let dash = if dash.is_empty() {
+        String::new()
+    } else {
+        format!(" stroke-dasharray=\"{dash}\"")
+    };
+    format!(
+        "<svg class=\"sample\" width=\"36\" height=\"10\" viewBox=\"0 0 36 10\" aria-hidden=\"true\"><line x1=\"1\" y1=\"5\" x2=\"35\" y2=\"5\" stroke=\"{colour}\" stroke-width=\"2\"{dash}/></svg>"
+    )
+}
 
 /// A node's identity: (is a release, index among migrations or releases).
 type Key = (bool, usize);
@@ -138,17 +190,14 @@ pub fn layered(
     let at: HashMap<Key, usize> = placed.iter().enumerate().map(|(i, p)| (p.key, i)).collect();
 
     let mut s = String::new();
+    // No fixed size: the viewBox keeps the proportions and the page's CSS (width 100%)
+    // scales the drawing to the container, never wider than drawn.
     let _ = writeln!(
         s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" style=\"min-width:{:.0}px;max-width:{width:.0}px\" role=\"img\" aria-label=\"dependency graph\" font-family=\"ui-monospace, Menlo, Consolas, monospace\" font-size=\"12\">",
-        (width * 0.8).min(width)
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\" style=\"max-width:{width:.0}px\" role=\"img\" aria-label=\"dependency graph\" font-family=\"ui-monospace, Menlo, Consolas, monospace\" font-size=\"12\">"
     );
     s.push_str("<defs>");
-    for (id, colour) in [
-        ("a-solid", "#444444"),
-        ("a-release", "#1f6feb"),
-        ("a-retire", "#cf222e"),
-    ] {
+    for (_, colour, _, id, _) in EDGE_STYLES {
         let _ = write!(
             s,
             "<marker id=\"{id}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{colour}\"/></marker>"
@@ -156,8 +205,7 @@ pub fn layered(
     }
     s.push_str("</defs>\n");
 
-    // Edges, then their labels, then the nodes over them.
-    let mut labels = String::new();
+    // Edges, then the nodes over them.
     for (from, to, edge) in &keyed {
         let (Some(&a), Some(&b)) = (at.get(from), at.get(to)) else {
             continue;
@@ -165,11 +213,11 @@ pub fn layered(
         let (a, b) = (&placed[a], &placed[b]);
         let (x1, y1) = (a.x + a.w / 2.0, a.y + BOX_H);
         let (x2, y2) = (b.x + b.w / 2.0, b.y);
-        let (colour, marker, dash) = match edge.kind {
-            EdgeKind::Requires | EdgeKind::Replaces => ("#444444", "a-solid", ""),
-            EdgeKind::Implied => ("#888888", "a-solid", " stroke-dasharray=\"5 4\""),
-            EdgeKind::ReleaseNeeds => ("#1f6feb", "a-release", " stroke-dasharray=\"5 4\""),
-            EdgeKind::RetireBefore => ("#cf222e", "a-retire", " stroke-dasharray=\"2 3\""),
+        let (colour, dash, marker) = style_of(edge.kind);
+        let dash = if dash.is_empty() {
+            String::new()
+        } else {
+            format!(" stroke-dasharray=\"{dash}\"")
         };
         // An edge that skips layers bends once, beside its source, to stay off the boxes
         // of the layers it crosses.
@@ -183,21 +231,11 @@ pub fn layered(
         };
         let _ = writeln!(
             s,
-            "<polyline points=\"{points}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.4\"{dash} marker-end=\"url(#{marker})\"><title>{}</title></polyline>",
+            "<polyline class=\"edge {}\" points=\"{points}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.4\"{dash} marker-end=\"url(#{marker})\"><title>{}</title></polyline>",
+            edge.kind.as_str(),
             html_escape(&format!("{} → {}: {}", a.lines[0], b.lines[0], edge_text(edge)))
         );
-        // Implied edges are the many grey ones: the legend names them, the tooltip says why.
-        if edge.kind == EdgeKind::Implied {
-            continue;
-        }
-        let (lx, ly) = ((x1 + x2) / 2.0, y2 - GAP_Y / 4.0);
-        let _ = writeln!(
-            labels,
-            "<text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{colour}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
-            html_escape(edge.kind.as_str())
-        );
     }
-    s.push_str(&labels);
     for p in &placed {
         let rx = if p.release { BOX_H / 2.0 } else { 3.0 };
         let dash = if p.retired {
@@ -207,7 +245,7 @@ pub fn layered(
         };
         let _ = writeln!(
             s,
-            "<g><title>{}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{BOX_H}\" rx=\"{rx}\" fill=\"{}\" stroke=\"#555555\"{dash}/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#1f2328\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#57606a\">{}</text></g>",
+            "<g class=\"node\"><title>{}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{BOX_H}\" rx=\"{rx}\" fill=\"{}\" stroke=\"#555555\"{dash}/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#1f2328\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#57606a\">{}</text></g>",
             html_escape(&p.lines[0]),
             p.x,
             p.y,

@@ -4,9 +4,7 @@ use super::TextOptions;
 use crate::lint::FileResult;
 use crate::rules::{Finding, Severity};
 use crate::source::SourceFile;
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
-};
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 use rayon::prelude::*;
 use std::fmt;
 use std::io::{self, Write};
@@ -88,14 +86,8 @@ pub fn render_finding(source: &SourceFile, finding: &Finding, opts: TextOptions)
         finding: &finding,
         source: NamedSource::new(source.path.clone(), Arc::clone(&source.text)),
     };
-    let theme = if opts.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(opts.width)
-        .with_links(false)
+    // Source lines are shown as written: a wrapped SQL line would mislead.
+    let handler = crate::cli::color::handler(opts.color, opts.width)
         .with_wrap_lines(false)
         .with_context_lines(1);
     let mut out = String::new();

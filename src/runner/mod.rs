@@ -34,6 +34,20 @@ use url::DbUrl;
 
 /// The error of a connection that did not complete within its connect timeout (either
 /// engine): it names the host, never the password.
+/// `cannot connect to <url>: <reason>` as one sentence: the driver's message is used as
+/// it is when it already names the URL (the backends' connect errors do), and the
+/// driver's own "error connecting to server" preamble is dropped.
+pub fn connect_message(url: &str, error: &dyn std::fmt::Display) -> String {
+    let text = error.to_string();
+    if text.contains(url) {
+        return text;
+    }
+    let reason = text
+        .strip_prefix("error connecting to server: ")
+        .unwrap_or(&text);
+    format!("cannot connect to {url}: {reason}")
+}
+
 pub(crate) fn connect_timed_out(url: &DbUrl, timeout: std::time::Duration) -> DbError {
     DbError {
         kind: DbErrorKind::Connection,

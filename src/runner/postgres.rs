@@ -88,7 +88,7 @@ impl PgBackend {
     pub async fn connect(url: &DbUrl, application: &str) -> Result<PgBackend, DbError> {
         let where_to = url.redacted();
         let fail = |e: DbError| DbError {
-            message: redact(&format!("could not connect to {where_to}: {}", e.message)),
+            message: redact(&super::connect_message(&where_to, &e.message)),
             ..e
         };
         let timeout = url.connect_timeout().map_err(|m| fail(DbError::other(m)))?;

@@ -186,7 +186,7 @@ impl VerifyRun {
 /// error is part of the message (not a separate cause, which would print it twice).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum VerifyError {
-    #[error("{}", connect_message(.url, .error))]
+    #[error("{}", super::connect_message(.url, .error))]
     #[diagnostic(
         code(bellows::verify::connect),
         help("check that the server is up and the URL's user and password are right, then rerun `bellows migrate verify --scratch-url <URL>`")
@@ -443,17 +443,6 @@ pub fn schema_differences(
         changed: list(&c.changed),
         diff: diff(&c.before, &c.after, from, to),
     })
-}
-
-/// `cannot connect to <url>: <error>`, without the URL twice when the driver's message
-/// already names it.
-fn connect_message(url: &str, error: &DbError) -> String {
-    let text = error.to_string();
-    if text.contains(url) {
-        text
-    } else {
-        format!("cannot connect to {url}: {text}")
-    }
 }
 
 /// The error with every registered secret removed from its message (drivers may echo

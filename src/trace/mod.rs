@@ -128,7 +128,7 @@ impl Default for TraceOptions {
 /// could not be).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum TraceError {
-    #[error("cannot connect to {url}: {error}")]
+    #[error("{}", crate::runner::connect_message(.url, .error))]
     #[diagnostic(
         code(bellows::trace::connect),
         help("check that the server is up and the URL's user and password are right, then rerun `bellows trace`")
