@@ -69,6 +69,8 @@ ensure_mariadb
 say "PostgreSQL and MariaDB are up"
 # tests/catalog_report.rs opens the HTML report in headless Chromium.
 command -v chromium >/dev/null || install_packages chromium
+# tests/shell.rs parses the zsh and fish completion scripts with those shells.
+command -v zsh >/dev/null && command -v fish >/dev/null || install_packages zsh fish
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --no-fail-fast "$@"

@@ -57,11 +57,17 @@ fn completions_for_every_shell() {
             "{shell}"
         );
     }
-    // bash is always here; zsh and fish parse their scripts too where installed.
+    // Each shell parses its script; scripts/test.sh installs zsh and fish, so under CI a
+    // missing shell fails instead of passing unchecked.
     parses_with("bash", &run(&["completions", "bash"]).stdout);
     for shell in ["zsh", "fish"] {
         if has_shell(shell) {
             parses_with(shell, &run(&["completions", shell]).stdout);
+        } else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{shell} is not installed: scripts/test.sh installs it"
+            );
         }
     }
     let o = run(&["completions", "tcsh"]);
