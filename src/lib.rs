@@ -18,6 +18,7 @@ pub mod graph;
 pub mod lint;
 pub mod parse;
 pub mod plan;
+pub mod project;
 pub mod report;
 pub mod rules;
 pub mod runner;

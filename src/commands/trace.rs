@@ -5,11 +5,11 @@
 //! the server agrees with the linter, 1 when it disagrees somewhere, 2 when the trace
 //! could not run or the server refused a statement.
 
-use super::catalog::{load, locate};
 use super::{write_stdout, Outcome};
 use crate::catalog::layout::Catalog;
 use crate::cli::{CatalogDirArgs, TraceArgs};
 use crate::dialect::Dialect;
+use crate::project::Project;
 use crate::report::trace::write_trace;
 use crate::runner::url::{self, DbUrl};
 use crate::trace::{trace, TraceError, TraceInput, TraceOptions};
@@ -26,9 +26,9 @@ pub fn run(args: TraceArgs) -> miette::Result<Outcome> {
             .or_else(|| catalog_dir_of(Path::new(&args.migration))),
         ..args.catalog.clone()
     };
-    let at = locate(&dir_args)?;
-    let catalog = load(&at.dir)?;
-    let configured = at.config.dialect.as_deref().unwrap_or("postgres");
+    let project = Project::open(&dir_args)?;
+    let catalog = &project.catalog;
+    let configured = project.config.dialect.as_deref().unwrap_or("postgres");
     let configured_mysql = matches!(configured, "mysql" | "mariadb");
     if configured_mysql != (url.dialect() == Dialect::Mysql) {
         return Err(miette!(
@@ -38,8 +38,8 @@ pub fn run(args: TraceArgs) -> miette::Result<Outcome> {
             url.dialect().as_str()
         ));
     }
-    let id = resolve(&catalog, &args.migration)?;
-    let input = TraceInput::from_catalog(&catalog, &id)?;
+    let id = resolve(catalog, &args.migration)?;
+    let input = TraceInput::from_catalog(catalog, &id)?;
     let result = runtime()?.block_on(traced(&input, &url));
     let trace = result?;
     write_stdout(|out| write_trace(out, &trace, args.format))?;
