@@ -4,10 +4,11 @@
 //! what a snapshot costs, and it grows with the schema; `migrate verify` takes three
 //! snapshots per migration, most of which differ from the previous one by a few objects.
 //! So each snapshot first reads, cheaply, a version key for every user object: the `xmin`
-//! (writing transaction) of each catalog row its items are rendered from. A table's key
-//! covers its `pg_class` and schema rows, its columns, defaults, indexes (and their
-//! `pg_class` rows), constraints, triggers, rules and inheritance; other objects (types,
-//! functions, schemas, collations, operators, extensions) are keyed by their own rows.
+//! (writing transaction) of each catalog row its items are rendered from. A relation's key
+//! covers its `pg_class` row, its columns, defaults, indexes (and their `pg_class` rows),
+//! constraints, triggers, rules, inheritance and sequence row; other objects (types with
+//! their enum labels and domain checks, functions, schemas, collations, operators,
+//! extensions, …) are keyed by their own rows.
 //!
 //! Only relations are reused. A relation is read again when its key changed, or when it
 //! depends (`pg_depend`, directly or through other relations) on a relation whose key
