@@ -20,6 +20,7 @@ pub mod lint;
 pub mod lsp;
 pub mod parse;
 pub mod plan;
+pub mod project;
 pub mod report;
 pub mod rewrite;
 pub mod rules;

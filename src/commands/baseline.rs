@@ -1,7 +1,6 @@
 //! `bellows migrate baseline --to ID | --from TOOL`: load the project, find the migrations
 //! the database already holds, hand them to the runner's baseline, print what it did.
 
-use super::migrate::{check_dialect, with_connect_timeout, Loaded};
 use super::{write_stdout, Outcome};
 use crate::catalog::layout::Catalog;
 use crate::cli::{BaselineArgs, ListFormat};
@@ -22,14 +21,14 @@ struct Imported {
 
 pub fn run(args: &BaselineArgs) -> miette::Result<Outcome> {
     let url = url::from_args(args.connection.database_url.as_deref())?;
-    let loaded = Loaded::read(&args.catalog)?;
-    check_dialect(&loaded, &url)?;
-    let url = with_connect_timeout(&loaded, &url)?;
+    let loaded = crate::project::Project::open(&args.catalog)?.prepare()?;
+    loaded.check_dialect(&url)?;
+    let url = loaded.with_connect_timeout(&url)?;
     let settings = loaded.settings(&args.connection, &args.runner)?;
     let scratch = match (&args.scratch_url, args.no_proof) {
         (_, true) => None,
         (Some(u), false) => {
-            let s = with_connect_timeout(&loaded, &DbUrl::parse(u)?)?;
+            let s = loaded.with_connect_timeout(&DbUrl::parse(u)?)?;
             if s.dialect() != url.dialect() {
                 return Err(miette!(
                     "the scratch server {} is {}, but the database is {}",
@@ -43,7 +42,7 @@ pub fn run(args: &BaselineArgs) -> miette::Result<Outcome> {
         // The database's own server: the scratch database is made beside it.
         (None, false) => Some(url.clone()),
     };
-    let project = loaded.project();
+    let project = loaded.view();
     let catalog = project.catalog;
     let mut events = TextEvents::new();
     let runtime = tokio::runtime::Builder::new_current_thread()

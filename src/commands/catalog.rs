@@ -1,20 +1,14 @@
-//! `bellows catalog sum | check | list`: find the migrations directory and bellows.sum, read
-//! the catalog, print what was found.
+//! `bellows catalog sum | check | list | graph | report`: open the project
+//! (`src/project.rs`), print what was found.
 
 use super::{write_stdout, Outcome};
-use crate::catalog::analysis::{analyze, check_releases, graph_input, Analysis, ReleaseCheck};
+use crate::catalog::analysis::ReleaseCheck;
 use crate::catalog::layout::Catalog;
 use crate::catalog::sum::{self, SumFile, SumProblem};
-use crate::cli::settings::lint_settings;
-use crate::cli::settings::load_config;
-use crate::cli::{
-    CatalogArgs, CatalogCommand, CatalogDirArgs, CatalogListArgs, DialectArgs, ListFormat,
-};
-use crate::cli::{CatalogGraphArgs, GraphFormat, RuleSelectionArgs};
-use crate::config::Config;
-use crate::graph::Graph;
+use crate::cli::{CatalogArgs, CatalogCommand, CatalogDirArgs, CatalogListArgs, ListFormat};
+use crate::cli::{CatalogGraphArgs, GraphFormat};
+use crate::project::Project;
 use miette::{miette, IntoDiagnostic};
-use std::path::{Path, PathBuf};
 
 pub fn run(args: CatalogArgs) -> miette::Result<Outcome> {
     match args.command {
@@ -29,44 +23,23 @@ pub fn run(args: CatalogArgs) -> miette::Result<Outcome> {
 /// `bellows catalog report`: migrations, the release × state matrix and the graph, for
 /// reviewers.
 fn report(args: &crate::cli::CatalogReportArgs) -> miette::Result<Outcome> {
-    let at = locate(&args.catalog)?;
-    let catalog = load(&at.dir)?;
-    let (analysis, releases) = analyzed(&at, &catalog)?;
-    let graph = Graph::build(graph_input(&at.config, &analysis, &releases))?;
-    let proofs = read_sum(&at.sum)?.map(|s| s.proofs).unwrap_or_default();
+    let project = Project::open(&args.catalog)?;
+    let proofs = project.sum()?.map(|s| s.proofs.clone()).unwrap_or_default();
     let input = crate::report::catalog::CatalogReportInput {
-        catalog: &catalog,
-        analysis: &analysis,
-        releases: &releases,
-        graph: &graph,
+        catalog: &project.catalog,
+        analysis: project.analysis()?,
+        releases: project.releases()?,
+        graph: project.graph()?,
         proofs: &proofs,
     };
     write_stdout(|out| crate::report::catalog::write_catalog_report(out, &input, args.format))?;
     Ok(Outcome::Clean)
 }
 
-/// The catalog linted in order, and the releases checked against every state.
-pub(crate) fn analyzed(
-    at: &Located,
-    catalog: &Catalog,
-) -> miette::Result<(Analysis, Vec<ReleaseCheck>)> {
-    let settings = lint_settings(
-        &at.config,
-        &at.dialect,
-        &RuleSelectionArgs::default(),
-        false,
-    )?;
-    let analysis = analyze(catalog, &settings).into_diagnostic()?;
-    let releases = check_releases(&at.config, &at.config_dir, &settings, &analysis)?;
-    Ok((analysis, releases))
-}
-
 /// `bellows catalog graph`: the dependency graph as Graphviz DOT or Mermaid.
 fn graph(args: &CatalogGraphArgs) -> miette::Result<Outcome> {
-    let at = locate(&args.catalog)?;
-    let catalog = load(&at.dir)?;
-    let (analysis, releases) = analyzed(&at, &catalog)?;
-    let graph = Graph::build(graph_input(&at.config, &analysis, &releases))?;
+    let project = Project::open(&args.catalog)?;
+    let graph = project.graph()?;
     let text = match args.format {
         GraphFormat::Dot => graph.to_dot(),
         GraphFormat::Mermaid => graph.to_mermaid(),
@@ -120,101 +93,12 @@ fn write_matrix(
     Ok(())
 }
 
-/// Where the migrations and the sum file are, and the configuration in force.
-pub(crate) struct Located {
-    pub(crate) dir: PathBuf,
-    pub(crate) sum: PathBuf,
-    pub(crate) config: Config,
-    /// The directory of bellows.toml (release query paths are relative to it).
-    pub(crate) config_dir: PathBuf,
-    pub(crate) dialect: DialectArgs,
-}
-
-/// `--dir`, else `migrations` of bellows.toml (relative to it), else `./migrations`. The sum
-/// file sits beside bellows.toml when that file's `migrations` is this directory, else in
-/// the directory's parent; `--sum` overrides.
-pub(crate) fn locate(args: &CatalogDirArgs) -> miette::Result<Located> {
-    let cwd = std::env::current_dir().into_diagnostic()?;
-    let dialect = DialectArgs {
-        config: args.config.clone(),
-        ..DialectArgs::default()
-    };
-    let start = args.dir.as_deref().unwrap_or(&cwd);
-    let loaded = load_config(&dialect, start)?;
-    let config_dir = loaded
-        .path
-        .as_deref()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf);
-    let configured = |base: &Path| base.join(configured_dir(&loaded.config));
-    let (dir, default_sum) = match (&args.dir, &config_dir) {
-        (None, Some(base)) => (configured(base), base.join(sum::FILE_NAME)),
-        (None, None) => (cwd.join("migrations"), cwd.join(sum::FILE_NAME)),
-        (Some(dir), base) => {
-            let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-                (Ok(a), Ok(b)) => a == b,
-                _ => false,
-            };
-            let sum_dir = match base {
-                Some(base) if same(&configured(base), dir) => base.clone(),
-                _ => parent_of(dir),
-            };
-            (dir.clone(), sum_dir.join(sum::FILE_NAME))
-        }
-    };
-    if !dir.is_dir() {
-        return Err(miette!(
-            help = "name it with `--dir DIR`, or set `migrations = \"…\"` in bellows.toml",
-            "no migrations directory at {}",
-            dir.display()
-        ));
-    }
-    Ok(Located {
-        dir,
-        sum: args.sum.clone().unwrap_or(default_sum),
-        config_dir: config_dir.unwrap_or(cwd),
-        config: loaded.config,
-        dialect,
-    })
-}
-
-fn configured_dir(config: &Config) -> &str {
-    config.migrations.as_deref().unwrap_or("migrations")
-}
-
-fn parent_of(dir: &Path) -> PathBuf {
-    match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-pub(crate) fn load(dir: &Path) -> miette::Result<Catalog> {
-    let catalog = Catalog::load(dir)?;
-    // The same notes `lint` gives for the same directory.
-    for skipped in &catalog.skipped {
-        eprintln!("note: {skipped}");
-    }
-    Ok(catalog)
-}
-
-/// The sum file, if there is one.
-pub(crate) fn read_sum(path: &Path) -> miette::Result<Option<SumFile>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => SumFile::parse(&text)
-            .map(Some)
-            .map_err(|e| miette::Report::new(e).wrap_err(format!("in {}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(miette!("cannot read {}: {e}", path.display())),
-    }
-}
-
 fn write_sum(args: &CatalogDirArgs) -> miette::Result<Outcome> {
-    let at = locate(args)?;
-    let catalog = load(&at.dir)?;
-    let mut computed = sum::compute(&catalog)?;
+    let project = Project::open(args)?;
+    let (catalog, at_sum) = (&project.catalog, &project.sum_path);
+    let mut computed = sum::compute(catalog)?;
     // Proofs written by `migrate verify` outlive a rewrite, even of a damaged file.
-    if let Ok(old) = std::fs::read_to_string(&at.sum) {
+    if let Ok(old) = std::fs::read_to_string(at_sum) {
         computed.proofs = match SumFile::parse(&old) {
             Ok(parsed) => parsed.proofs,
             Err(_) => old
@@ -225,13 +109,13 @@ fn write_sum(args: &CatalogDirArgs) -> miette::Result<Outcome> {
                 .collect(),
         };
     }
-    std::fs::write(&at.sum, computed.render())
-        .map_err(|e| miette!("cannot write {}: {e}", at.sum.display()))?;
+    std::fs::write(at_sum, computed.render())
+        .map_err(|e| miette!("cannot write {}: {e}", at_sum.display()))?;
     write_stdout(|out| {
         writeln!(
             out,
             "wrote {}: {} migration{} ({} layout)",
-            at.sum.display(),
+            at_sum.display(),
             computed.entries.len(),
             plural(computed.entries.len()),
             catalog.layout
@@ -240,26 +124,38 @@ fn write_sum(args: &CatalogDirArgs) -> miette::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// `bellows catalog check`: every problem of the catalog at once — the sum file (missing or
+/// stale), the dependency graph (a cycle, a missing dependency), the analysis and the
+/// releases — each with its own message; any of them makes the exit status 1. A sum file
+/// that cannot be parsed stops it (exit 2): `bellows catalog sum` rewrites it.
 fn check(args: &CatalogDirArgs) -> miette::Result<Outcome> {
-    let at = locate(args)?;
-    let catalog = load(&at.dir)?;
-    let recorded = read_sum(&at.sum)?;
-    let (_, releases) = analyzed(&at, &catalog)?;
-    let problems: Option<Vec<SumProblem>> = match &recorded {
-        Some(s) => Some(sum::check(&catalog, s)?),
+    let project = Project::open(args)?;
+    let catalog = &project.catalog;
+    let sum_path = project.sum_path.display();
+    // A sum file that cannot be read is a tool error, as with every command.
+    let sum_problems: Option<Vec<SumProblem>> = match project.sum()? {
+        Some(s) => Some(sum::check(catalog, s)?),
         None => None,
     };
+    let analysis = project.releases();
+    let graph = match &analysis {
+        Ok(_) => Some(project.graph_result()?),
+        Err(_) => None,
+    };
+    let mut failed = false;
     write_stdout(|out| {
-        write_header(out, &catalog)?;
-        let sum_status = match &problems {
+        write_header(out, catalog)?;
+        match &sum_problems {
             None => {
-                writeln!(out, "error: no {} yet", at.sum.display())?;
-                writeln!(out, "  help: run `bellows catalog sum` and commit the file")
+                failed = true;
+                writeln!(out, "error: no {sum_path} yet")?;
+                writeln!(out, "  help: run `bellows catalog sum` and commit the file")?;
             }
             Some(p) if p.is_empty() => {
-                writeln!(out, "{}: every migration matches", at.sum.display())
+                writeln!(out, "{sum_path}: every migration matches")?;
             }
             Some(p) => {
+                failed = true;
                 for problem in p {
                     writeln!(out, "error: {problem}")?;
                 }
@@ -270,21 +166,56 @@ fn check(args: &CatalogDirArgs) -> miette::Result<Outcome> {
                 writeln!(
                     out,
                     "        when the change is intended and nothing has applied it, run `bellows catalog sum`"
-                )
+                )?;
             }
-        };
-        sum_status?;
-        write_matrix(out, &catalog, &releases)
+        }
+        if let Err(e) = &analysis {
+            failed = true;
+            write_problem(out, e.as_ref())?;
+        }
+        if let Some(Err(e)) = &graph {
+            failed = true;
+            write_problem(out, *e)?;
+        }
+        match &analysis {
+            Ok(releases) => write_matrix(out, catalog, releases),
+            Err(_) => Ok(()),
+        }
     })?;
-    Ok(match problems {
-        Some(p) if p.is_empty() => Outcome::Clean,
-        _ => Outcome::Findings,
+    Ok(if failed {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
     })
 }
 
+/// `error: MESSAGE`, its causes, and `help: …` when it has one.
+fn write_problem(
+    out: &mut dyn std::io::Write,
+    problem: &dyn miette::Diagnostic,
+) -> std::io::Result<()> {
+    writeln!(out, "error: {problem}")?;
+    let mut cause = std::error::Error::source(problem);
+    while let Some(c) = cause {
+        writeln!(out, "  caused by: {c}")?;
+        cause = c.source();
+    }
+    if let Some(help) = problem.help() {
+        let help = help.to_string();
+        let mut lines = help.lines();
+        if let Some(first) = lines.next() {
+            writeln!(out, "  help: {first}")?;
+        }
+        for l in lines {
+            writeln!(out, "        {l}")?;
+        }
+    }
+    Ok(())
+}
+
 fn list(args: &CatalogListArgs) -> miette::Result<Outcome> {
-    let at = locate(&args.catalog)?;
-    let catalog = load(&at.dir)?;
+    let project = Project::open(&args.catalog)?;
+    let catalog = &project.catalog;
     let phase = |m: &crate::catalog::layout::Migration| {
         m.meta
             .phase
@@ -321,7 +252,7 @@ fn list(args: &CatalogListArgs) -> miette::Result<Outcome> {
             write_stdout(|out| writeln!(out, "{text}"))?;
         }
         ListFormat::Text => write_stdout(|out| {
-            write_header(out, &catalog)?;
+            write_header(out, catalog)?;
             let width = catalog
                 .migrations
                 .iter()

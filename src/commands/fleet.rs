@@ -2,29 +2,23 @@
 //! Glue only: read the project and the targets file, hand over to `fleet`, print what it
 //! returns.
 
-use super::migrate::{check_dialect, history_table, Loaded};
 use super::{write_stdout, Outcome};
 use crate::classify::phase::Phase;
 use crate::cli::{ApplyArgs, PlanArgs, StatusArgs};
 use crate::cli::{ConnectionArgs, FleetArgs, PhaseArg, RunnerArgs};
 use crate::fleet::targets::{parse_labels, TargetsFile};
-use crate::fleet::{self, Fleet, ProjectSource, RolloutOptions, Verdict};
+use crate::fleet::{self, Fleet, RolloutOptions, Verdict};
+use crate::project::{Prepared, Project};
 use crate::report::fleet::{write_fleet_plan, write_fleet_status, write_rollout, FleetView};
-use crate::runner::{ApplyRequest, Project, Settings};
+use crate::runner::{ApplyRequest, Settings};
 use miette::{miette, IntoDiagnostic};
 use std::rc::Rc;
-
-impl ProjectSource for Loaded {
-    fn project(&self) -> Project<'_> {
-        Loaded::project(self)
-    }
-}
 
 /// The project, the selected targets (each checked against the catalog's dialect) and
 /// their waves.
 fn fleet(
     args: &FleetArgs,
-    loaded: Rc<Loaded>,
+    loaded: Rc<Prepared>,
     settings: Settings,
 ) -> miette::Result<(Fleet, TargetsFile)> {
     let path = args
@@ -34,7 +28,8 @@ fn fleet(
     let labels = parse_labels(&args.label)?;
     let file = TargetsFile::load(path, &labels)?;
     for t in &file.targets {
-        check_dialect(&loaded, &t.url)
+        loaded
+            .check_dialect(&t.url)
             .map_err(|e| e.wrap_err(format!("target `{}` in {}", t.name, path.display())))?;
     }
     let concurrency = args.concurrency.or(file.strategy.concurrency).unwrap_or(4);
@@ -58,7 +53,7 @@ pub fn apply(args: &ApplyArgs) -> miette::Result<Outcome> {
             "--dry-run does not combine with --targets"
         ));
     }
-    let loaded = Rc::new(Loaded::read(&args.catalog)?);
+    let loaded = Rc::new(Project::open(&args.catalog)?.prepare()?);
     let mut settings = loaded.settings(&args.connection, &args.runner)?;
     settings.allow_drift = args.allow_drift;
     let (fleet, file) = fleet(&args.fleet, loaded, settings)?;
@@ -116,10 +111,9 @@ pub fn apply(args: &ApplyArgs) -> miette::Result<Outcome> {
 }
 
 pub fn plan(args: &PlanArgs) -> miette::Result<Outcome> {
-    let loaded = Rc::new(Loaded::read(&args.catalog)?);
+    let loaded = Rc::new(Project::open(&args.catalog)?.prepare()?);
     let mut settings = loaded.settings(&ConnectionArgs::default(), &RunnerArgs::default())?;
-    settings.history = history_table(
-        &loaded.at,
+    settings.history = loaded.history_table(
         args.history_table.as_deref(),
         args.history_schema.as_deref(),
     );
@@ -156,7 +150,7 @@ pub fn plan(args: &PlanArgs) -> miette::Result<Outcome> {
 }
 
 pub fn status(args: &StatusArgs) -> miette::Result<Outcome> {
-    let loaded = Rc::new(Loaded::read(&args.catalog)?);
+    let loaded = Rc::new(Project::open(&args.catalog)?.prepare()?);
     let settings = loaded.settings(&args.connection, &RunnerArgs::default())?;
     let (fleet, _) = fleet(&args.fleet, loaded, settings)?;
     let statuses = fleet::block_on(fleet::statuses(Rc::new(fleet))).into_diagnostic()?;

@@ -12,7 +12,7 @@ pub mod rules;
 pub mod shell;
 pub mod trace;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, MigrateCommand};
 
 /// How a command ended, mapped to the exit status by `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,13 @@ pub fn run(cli: Cli) -> miette::Result<Outcome> {
         Command::Explain(args) => explain::run(args),
         Command::Catalog(args) => catalog::run(args),
         Command::Hook(args) => hook::run(args),
-        Command::Migrate(args) => migrate::run(args),
+        // `--targets`: one plan across many databases.
+        Command::Migrate(args) => match &args.command {
+            MigrateCommand::Plan(a) if a.fleet.targets.is_some() => fleet::plan(a),
+            MigrateCommand::Apply(a) if a.fleet.targets.is_some() => fleet::apply(a),
+            MigrateCommand::Status(a) if a.fleet.targets.is_some() => fleet::status(a),
+            _ => migrate::run(args),
+        },
         Command::Trace(args) => trace::run(args),
         Command::Rewrite(args) => rewrite::run(args),
         Command::Lsp => match crate::lsp::run_stdio() {

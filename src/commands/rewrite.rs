@@ -6,13 +6,12 @@
 //! Glue only: the SQL is `rewrite/`. Everything is computed before anything is written, so
 //! a refusal leaves the catalog as it was.
 
-use super::catalog::{load, locate, read_sum};
-use super::trace::{catalog_dir_of, resolve};
 use super::{write_stdout, Outcome};
 use crate::catalog::analysis::analyze;
 use crate::catalog::layout::{Catalog, Layout, Migration};
 use crate::cli::settings::lint_settings;
 use crate::cli::{CatalogDirArgs, RewriteArgs, RuleSelectionArgs};
+use crate::project::{catalog_dir_of, read_sum, resolve, Project};
 use crate::rewrite::{rewrite, Options, Rewrite, Statement, Step, StepPhase};
 use miette::{miette, IntoDiagnostic};
 use std::fmt::Write as _;
@@ -34,8 +33,8 @@ pub fn run(args: RewriteArgs) -> miette::Result<Outcome> {
             .or_else(|| catalog_dir_of(Path::new(&args.migration))),
         ..args.catalog.clone()
     };
-    let at = locate(&dir_args)?;
-    let catalog = load(&at.dir)?;
+    let at = Project::open(&dir_args)?;
+    let catalog = &at.catalog;
     if catalog.layout != Layout::Native {
         return Err(miette!(
             help = "rewrite writes migrations as <id>/up.sql, down.sql, verify.sql and migration.toml (backfills need `[backfill]`)",
@@ -44,19 +43,19 @@ pub fn run(args: RewriteArgs) -> miette::Result<Outcome> {
             catalog.layout
         ));
     }
-    let id = resolve(&catalog, &args.migration)?;
-    if let Some(sum) = read_sum(&at.sum)? {
+    let id = resolve(catalog, &args.migration)?;
+    if let Some(sum) = read_sum(&at.sum_path)? {
         if sum.entries.iter().any(|e| e.id == id) {
             return Err(miette!(
                 help = "a recorded migration may have run somewhere already; write the change as new migrations instead",
                 "{id} is recorded in {}: rewrite replaces only migrations not recorded yet",
-                at.sum.display()
+                at.sum_path.display()
             ));
         }
     }
     let settings = lint_settings(
         &at.config,
-        &at.dialect,
+        at.dialect_args(),
         &RuleSelectionArgs::default(),
         false,
     )?;

@@ -160,6 +160,11 @@ pub trait Backend {
     /// ones; MySQL: the current database), leaving out the tables named in `exclude`.
     async fn snapshot(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError>;
 
+    /// Lets later snapshots reuse what earlier ones read for objects that have not
+    /// changed since (PostgreSQL; elsewhere nothing changes). Only for a database no other
+    /// session changes meanwhile, such as a scratch database.
+    fn reuse_snapshots(&mut self) {}
+
     /// The `application_name` (PostgreSQL) or `program_name` connection attribute
     /// (MySQL) of every other session, as sent.
     async fn applications(&mut self) -> Result<Vec<String>, DbError>;

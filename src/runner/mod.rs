@@ -61,6 +61,8 @@ pub(crate) fn connect_timed_out(url: &DbUrl, timeout: std::time::Duration) -> Db
 }
 
 /// A connection to either engine, chosen by the URL's scheme.
+// One value per connection, a handful per run: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyBackend {
     Postgres(postgres::PgBackend),
     Mysql(mysql::MyBackend),
@@ -118,6 +120,9 @@ impl Backend for AnyBackend {
     }
     async fn snapshot(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
         delegate!(self, b => b.snapshot(exclude).await)
+    }
+    fn reuse_snapshots(&mut self) {
+        delegate!(self, b => b.reuse_snapshots())
     }
     async fn applications(&mut self) -> Result<Vec<String>, DbError> {
         delegate!(self, b => b.applications().await)

@@ -25,7 +25,7 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::error::Error as StdError;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
@@ -57,7 +57,11 @@ pub struct PgBackend {
     /// Statements with parameters, prepared once per session (the history writes, a
     /// backfill's next-key query): one round trip each instead of two.
     prepared: std::collections::HashMap<String, tokio_postgres::Statement>,
+    /// What the last snapshot read, when snapshots reuse it ([`Backend::reuse_snapshots`]).
+    reuse: Option<Box<reuse::Reuse>>,
 }
+
+mod reuse;
 
 type Lost = Arc<Mutex<Option<String>>>;
 
@@ -106,6 +110,7 @@ impl PgBackend {
                 engine: String::new(),
                 lost,
                 prepared: std::collections::HashMap::new(),
+                reuse: None,
             };
             backend.start_session().await?;
             Ok(backend)
@@ -222,157 +227,61 @@ impl PgBackend {
         Ok(())
     }
 
+    /// From now on, each snapshot reads again only the relations that changed since the
+    /// previous one (see `postgres/reuse.rs`) and reuses the rest. Only for a connection
+    /// to a database no other session changes meanwhile (a scratch database).
+    fn start_reusing_snapshots(&mut self) {
+        if self.reuse.is_none() {
+            self.reuse = Some(Box::default());
+        }
+    }
+
     /// The snapshot proper; output settings are pinned by the caller.
     async fn read_schema(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
-        let mut items = Vec::new();
         let days = recent_days();
-        let mut push = |kind: &str, name: String, detail: String| {
-            items.push(SnapshotItem {
-                kind: kind.to_owned(),
-                name,
-                detail: mask_creation_times(&detail, &days),
-            })
+        let Some(mut kept) = self.reuse.take() else {
+            let mut fresh = reuse::Reuse::default();
+            let rows = self.catalog_rows(None).await?;
+            return Ok(build(rows, exclude, &days, &mut fresh, None));
         };
-
-        // Relations first: their names (by OID, used only to join here) qualify the
-        // columns, indexes, constraints, triggers and sequences that belong to them.
-        let sqls = [
-            sql_relations(),
-            sql_columns(),
-            sql_indexes(),
-            sql_constraints(),
-            sql_triggers(),
-            sql_sequences(),
-            sql_types(),
-            sql_functions(),
-            SQL_EXTENSIONS.to_owned(),
-        ];
-        let [relation_rows, column_rows, index_rows, constraint_rows, trigger_rows, sequence_rows, type_rows, function_rows, extension_rows] =
-            self.catalog_rows(sqls.each_ref().map(String::as_str))
-                .await?;
-        let mut relations: HashMap<String, Relation> = HashMap::new();
-        for r in relation_rows {
-            let (schema, name, relkind) = (cell(&r, 1), cell(&r, 2), cell(&r, 3));
-            let qualified = qualify(schema, name);
-            let excluded = is_excluded(exclude, schema, name);
-            if !excluded {
-                let (kind, detail) = match relkind {
-                    "v" => ("view", squash(cell(&r, 11))),
-                    "m" => ("materialized view", squash(cell(&r, 11))),
-                    _ => ("table", table_detail(&r)),
-                };
-                push(kind, qualified.clone(), detail);
+        // Left empty when anything below fails: the next snapshot reads everything.
+        self.reuse = Some(Box::default());
+        let keys = self.rows(&reuse::sql_keys(), &[], true).await?;
+        let keys = reuse::keys(&keys);
+        let mut stale = kept.changed(&keys, exclude, &days);
+        if let Some(stale) = &mut stale {
+            // What depends on a changed relation prints it, so is read again too; and so
+            // on, to views of views.
+            let mut frontier: Vec<u32> = stale.iter().filter_map(|o| o.parse().ok()).collect();
+            while !frontier.is_empty() {
+                let rows = self
+                    .rows_with_oids(&reuse::sql_dependents(), &frontier)
+                    .await?;
+                frontier = rows
+                    .iter()
+                    .map(|r| cell(r, 0).to_owned())
+                    .filter(|o| stale.insert(o.clone()))
+                    .filter_map(|o| o.parse().ok())
+                    .collect();
             }
-            relations.insert(
-                cell(&r, 0).to_owned(),
-                Relation {
-                    name: qualified,
-                    quoted_schema: cell(&r, 12).to_owned(),
-                    excluded,
-                },
-            );
         }
-        let owner = |oid: &str| relations.get(oid).filter(|r| !r.excluded);
-
-        for r in column_rows {
-            let Some(table) = owner(cell(&r, 0)) else {
-                continue;
-            };
-            push(
-                "column",
-                format!("{}.{}", table.name, cell(&r, 1)),
-                column_detail(&r),
-            );
-        }
-
-        for r in index_rows {
-            let Some(table) = owner(cell(&r, 0)) else {
-                continue;
-            };
-            let mut detail = table.unqualify(cell(&r, 2));
-            if !truthy(cell(&r, 3)) {
-                detail.push_str(" invalid");
+        let rows = match &stale {
+            None => {
+                kept = Box::default();
+                self.catalog_rows(None).await?
             }
-            push("index", format!("{}.{}", table.name, cell(&r, 1)), detail);
-        }
-
-        for r in constraint_rows {
-            let Some(table) = owner(cell(&r, 0)) else {
-                continue;
-            };
-            // pg_get_constraintdef already ends with NOT VALID when not validated.
-            push(
-                "constraint",
-                format!("{}.{}", table.name, cell(&r, 1)),
-                squash(cell(&r, 2)),
-            );
-        }
-
-        for r in trigger_rows {
-            let Some(table) = owner(cell(&r, 0)) else {
-                continue;
-            };
-            let mut detail = table.unqualify(cell(&r, 2));
-            match cell(&r, 3) {
-                "D" => detail.push_str(" disabled"),
-                "R" => detail.push_str(" enabled replica"),
-                "A" => detail.push_str(" enabled always"),
-                _ => {}
+            Some(stale) => {
+                let oids: Vec<u32> = stale.iter().filter_map(|o| o.parse().ok()).collect();
+                self.catalog_rows(Some(&oids)).await?
             }
-            push("trigger", format!("{}.{}", table.name, cell(&r, 1)), detail);
-        }
-
-        for r in sequence_rows {
-            let (schema, name) = (cell(&r, 0), cell(&r, 1));
-            if is_excluded(exclude, schema, name) {
-                continue;
-            }
-            let mut detail = format!(
-                "as {} increment by {} minvalue {} maxvalue {}",
-                cell(&r, 2),
-                cell(&r, 3),
-                cell(&r, 4),
-                cell(&r, 5)
-            );
-            if truthy(cell(&r, 6)) {
-                detail.push_str(" cycle");
-            }
-            let owned_by = r.get(7).and_then(|c| c.as_deref());
-            if let Some(oid) = owned_by {
-                match relations.get(oid) {
-                    Some(t) if t.excluded => continue,
-                    Some(t) => {
-                        let _ = write!(detail, " owned by {}.{}", t.name, cell(&r, 8));
-                    }
-                    None => {}
-                }
-            }
-            push("sequence", qualify(schema, name), detail);
-        }
-
-        for r in type_rows {
-            let kind = match cell(&r, 2) {
-                "e" => "enum",
-                "d" => "domain",
-                _ => "type",
-            };
-            push(kind, qualify(cell(&r, 0), cell(&r, 1)), squash(cell(&r, 3)));
-        }
-
-        for r in function_rows {
-            let name = format!("{}({})", qualify(cell(&r, 0), cell(&r, 1)), cell(&r, 2));
-            push("function", name, squash(cell(&r, 3)));
-        }
-
-        for r in extension_rows {
-            push(
-                "extension",
-                cell(&r, 0).to_owned(),
-                format!("version {} schema {}", cell(&r, 1), cell(&r, 2)),
-            );
-        }
-
-        Ok(Snapshot::new(items))
+        };
+        let snapshot = build(rows, exclude, &days, &mut kept, stale.as_ref());
+        kept.filled = true;
+        kept.exclude = exclude.iter().map(|e| (*e).to_owned()).collect();
+        kept.days = days;
+        kept.keys = keys;
+        self.reuse = Some(kept);
+        Ok(snapshot)
     }
 
     /// The prepared statement for `sql`: from the session's cache when it has parameters
@@ -438,15 +347,49 @@ impl PgBackend {
         text_rows(&rows)
     }
 
+    /// Rows of a catalog query whose one parameter, `$1`, is an `oid[]`.
+    async fn rows_with_oids(&mut self, sql: &str, oids: &[u32]) -> Result<Vec<Row>, DbError> {
+        let statement = self.statement(sql, true, false).await?;
+        let oids = oids.to_vec();
+        let rows = self
+            .client
+            .query(&statement, &[&oids])
+            .await
+            .map_err(|e| self.error(e))?;
+        text_rows(&rows)
+    }
+
     /// The snapshot's catalog queries, prepared once per session and sent together (one
-    /// round trip instead of one each); their rows in the same order.
-    async fn catalog_rows(&mut self, sqls: [&str; 9]) -> Result<[Vec<Row>; 9], DbError> {
+    /// round trip instead of one each); their rows in the order of [`build`]. With
+    /// `only`, the queries of relations and what belongs to them read just those
+    /// relations (by OID).
+    async fn catalog_rows(&mut self, only: Option<&[u32]>) -> Result<[Vec<Row>; 9], DbError> {
+        let filter = |sql: String, owner: &str| match only {
+            None => sql,
+            Some(_) => format!("{sql} AND {owner} = ANY($1::oid[])"),
+        };
+        let sqls = [
+            filter(sql_relations(), "c.oid"),
+            filter(sql_columns(), "a.attrelid"),
+            filter(sql_indexes(), "i.indrelid"),
+            filter(sql_constraints(), "co.conrelid"),
+            filter(sql_triggers(), "tg.tgrelid"),
+            sql_sequences(),
+            sql_types(),
+            sql_functions(),
+            SQL_EXTENSIONS.to_owned(),
+        ];
         let mut statements = Vec::with_capacity(sqls.len());
-        for sql in sqls {
+        for sql in &sqls {
             statements.push(self.statement(sql, true, false).await?);
         }
+        let oids: Vec<u32> = only.map(<[u32]>::to_vec).unwrap_or_default();
+        let with: [&(dyn ToSql + Sync); 1] = [&oids];
         let c = &self.client;
-        let q = |i: usize| c.query(&statements[i], &[]);
+        let q = |i: usize| {
+            let params: &[&(dyn ToSql + Sync)] = if only.is_some() && i < 5 { &with } else { &[] };
+            c.query(&statements[i], params)
+        };
         let all = tokio::join!(q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7), q(8));
         let all = [
             all.0, all.1, all.2, all.3, all.4, all.5, all.6, all.7, all.8,
@@ -457,6 +400,184 @@ impl PgBackend {
         }
         Ok(out)
     }
+}
+
+/// The snapshot from the catalog queries' rows. The relations' items go to `kept.owned`
+/// by relation OID, their names to `kept.relations`: all of them anew when `stale` is
+/// `None`, else those of the `stale` relations (the rows read only those) and the rest as
+/// kept.
+fn build(
+    rows: [Vec<Row>; 9],
+    exclude: &[&str],
+    days: &[String; 3],
+    kept: &mut reuse::Reuse,
+    stale: Option<&HashSet<String>>,
+) -> Snapshot {
+    match stale {
+        None => {
+            kept.owned.clear();
+            kept.relations.clear();
+        }
+        Some(stale) => {
+            for oid in stale {
+                kept.owned.remove(oid);
+                kept.relations.remove(oid);
+            }
+        }
+    }
+    let item = |kind: &str, name: String, detail: String| SnapshotItem {
+        kind: kind.to_owned(),
+        name,
+        detail: mask_creation_times(&detail, days),
+    };
+    let [relation_rows, column_rows, index_rows, constraint_rows, trigger_rows, sequence_rows, type_rows, function_rows, extension_rows] =
+        rows;
+
+    // Relations first: their names (by OID, used only to join here) qualify the
+    // columns, indexes, constraints, triggers and sequences that belong to them.
+    for r in relation_rows {
+        let oid = cell(&r, 0).to_owned();
+        let (schema, name, relkind) = (cell(&r, 1), cell(&r, 2), cell(&r, 3));
+        let qualified = qualify(schema, name);
+        let excluded = is_excluded(exclude, schema, name);
+        let own = kept.owned.entry(oid.clone()).or_default();
+        if !excluded {
+            let (kind, detail) = match relkind {
+                "v" => ("view", squash(cell(&r, 11))),
+                "m" => ("materialized view", squash(cell(&r, 11))),
+                _ => ("table", table_detail(&r)),
+            };
+            own.push(item(kind, qualified.clone(), detail));
+        }
+        kept.relations.insert(
+            oid,
+            Relation {
+                name: qualified,
+                quoted_schema: cell(&r, 12).to_owned(),
+                excluded,
+            },
+        );
+    }
+    let reuse::Reuse {
+        relations, owned, ..
+    } = kept;
+    let mut push_owned = |oid: &str,
+                          kind: &str,
+                          name: &dyn Fn(&Relation) -> String,
+                          detail: &dyn Fn(&Relation) -> String| {
+        let Some(table) = relations.get(oid).filter(|r| !r.excluded) else {
+            return;
+        };
+        let made = item(kind, name(table), detail(table));
+        owned.entry(oid.to_owned()).or_default().push(made);
+    };
+
+    for r in &column_rows {
+        push_owned(
+            cell(r, 0),
+            "column",
+            &|t| format!("{}.{}", t.name, cell(r, 1)),
+            &|_| column_detail(r),
+        );
+    }
+
+    for r in &index_rows {
+        push_owned(
+            cell(r, 0),
+            "index",
+            &|t| format!("{}.{}", t.name, cell(r, 1)),
+            &|t| {
+                let mut detail = t.unqualify(cell(r, 2));
+                if !truthy(cell(r, 3)) {
+                    detail.push_str(" invalid");
+                }
+                detail
+            },
+        );
+    }
+
+    for r in &constraint_rows {
+        // pg_get_constraintdef already ends with NOT VALID when not validated.
+        push_owned(
+            cell(r, 0),
+            "constraint",
+            &|t| format!("{}.{}", t.name, cell(r, 1)),
+            &|_| squash(cell(r, 2)),
+        );
+    }
+
+    for r in &trigger_rows {
+        push_owned(
+            cell(r, 0),
+            "trigger",
+            &|t| format!("{}.{}", t.name, cell(r, 1)),
+            &|t| {
+                let mut detail = t.unqualify(cell(r, 2));
+                match cell(r, 3) {
+                    "D" => detail.push_str(" disabled"),
+                    "R" => detail.push_str(" enabled replica"),
+                    "A" => detail.push_str(" enabled always"),
+                    _ => {}
+                }
+                detail
+            },
+        );
+    }
+
+    let mut items: Vec<SnapshotItem> = owned.values().flatten().cloned().collect();
+    let mut push = |kind: &str, name: String, detail: String| items.push(item(kind, name, detail));
+
+    for r in sequence_rows {
+        let (schema, name) = (cell(&r, 0), cell(&r, 1));
+        if is_excluded(exclude, schema, name) {
+            continue;
+        }
+        let mut detail = format!(
+            "as {} increment by {} minvalue {} maxvalue {}",
+            cell(&r, 2),
+            cell(&r, 3),
+            cell(&r, 4),
+            cell(&r, 5)
+        );
+        if truthy(cell(&r, 6)) {
+            detail.push_str(" cycle");
+        }
+        let owned_by = r.get(7).and_then(|c| c.as_deref());
+        if let Some(oid) = owned_by {
+            match relations.get(oid) {
+                Some(t) if t.excluded => continue,
+                Some(t) => {
+                    let _ = write!(detail, " owned by {}.{}", t.name, cell(&r, 8));
+                }
+                None => {}
+            }
+        }
+        push("sequence", qualify(schema, name), detail);
+    }
+
+    for r in type_rows {
+        let kind = match cell(&r, 2) {
+            "e" => "enum",
+            "d" => "domain",
+            _ => "type",
+        };
+        push(kind, qualify(cell(&r, 0), cell(&r, 1)), squash(cell(&r, 3)));
+    }
+
+    for r in function_rows {
+        let name = format!("{}({})", qualify(cell(&r, 0), cell(&r, 1)), cell(&r, 2));
+        push("function", name, squash(cell(&r, 3)));
+    }
+
+    for r in extension_rows {
+        push(
+            "extension",
+            cell(&r, 0).to_owned(),
+            format!("version {} schema {}", cell(&r, 1), cell(&r, 2)),
+        );
+    }
+
+    Snapshot::new(items)
 }
 
 /// Rows of the extended protocol in text form (see [`Backend::query`]).
@@ -634,6 +755,10 @@ impl Backend for PgBackend {
         let snapshot = result?;
         restored?;
         Ok(snapshot)
+    }
+
+    fn reuse_snapshots(&mut self) {
+        self.start_reusing_snapshots();
     }
 
     async fn applications(&mut self) -> Result<Vec<String>, DbError> {
