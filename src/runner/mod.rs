@@ -15,6 +15,7 @@ pub mod fake;
 pub mod history;
 mod invalid_index;
 pub mod mysql;
+pub mod pacing;
 pub mod postgres;
 pub mod script;
 pub mod url;
