@@ -155,6 +155,9 @@ pub enum FailureKind {
     Drift,
     /// A script cannot be read or split.
     Script,
+    /// A backfill stopped cleanly because a health gate or a lagging replica held it back
+    /// longer than `[backfill] health-timeout`; the next apply resumes it.
+    Paused,
 }
 
 /// A run that could not finish. The message says how far it got and what state the

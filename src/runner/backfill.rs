@@ -68,6 +68,22 @@ struct Stopped {
     at: i64,
     rows: i64,
     error: super::backend::DbError,
+    /// Set when a gate (health, replica lag) held the backfill back too long: why.
+    gate: Option<String>,
+}
+
+/// How long a gate may hold a backfill back by default before it stops.
+pub const DEFAULT_GATE_TIMEOUT_MS: u64 = 600_000;
+
+/// `1500` → `1.5 s`, `600000` → `10 min`.
+fn human_ms(ms: u64) -> String {
+    if ms >= 60_000 && ms % 60_000 == 0 {
+        format!("{} min", ms / 60_000)
+    } else if ms >= 1000 {
+        format!("{} s", ms as f64 / 1000.0)
+    } else {
+        format!("{ms} ms")
+    }
 }
 
 impl<B: Backend> Runner<'_, B> {
@@ -313,6 +329,97 @@ impl<B: Backend> Runner<'_, B> {
         })
     }
 
+    /// Why a gate holds the backfill back now (`None`: it may go on): the health query
+    /// above `health-max`.
+    async fn gate_reason(
+        &mut self,
+        walk: &Walk,
+    ) -> Result<Option<String>, super::backend::DbError> {
+        let spec = &walk.spec;
+        if let (Some(q), Some(max)) = (&spec.health, spec.health_max) {
+            let rows = self
+                .b
+                .query(q, &[])
+                .await
+                .map_err(|e| super::backend::DbError {
+                    message: format!("the health query failed: {}", e.message),
+                    ..e
+                })?;
+            let cell = rows.first().and_then(|r| r.first().cloned().flatten());
+            let value = cell
+                .as_deref()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .ok_or_else(|| {
+                    super::backend::DbError::other(format!(
+                        "the health query `{q}` returned {}, not a number",
+                        cell.as_deref()
+                            .map_or("NULL".to_owned(), |v| format!("`{v}`"))
+                    ))
+                })?;
+            if value > max.0 {
+                return Ok(Some(format!("health `{q}` is {value} > {}", max.0)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Waits while a gate holds the backfill back, saying so; stops (resumable) once it
+    /// has held it for `health-timeout`.
+    async fn wait_for_gates(
+        &mut self,
+        m: &Migration,
+        walk: &Walk,
+        at: i64,
+        rows: i64,
+    ) -> Result<(), Stopped> {
+        let timeout = walk
+            .spec
+            .health_timeout_ms
+            .unwrap_or(DEFAULT_GATE_TIMEOUT_MS);
+        let poll = Duration::from_millis((timeout / 10).clamp(50, 1000));
+        let since = Instant::now();
+        let mut last_note: Option<Instant> = None;
+        loop {
+            let reason = self.gate_reason(walk).await.map_err(|error| Stopped {
+                at,
+                rows,
+                error,
+                gate: None,
+            })?;
+            let Some(reason) = reason else {
+                if last_note.is_some() {
+                    let text = format!(
+                        "{}: going on after waiting {}",
+                        m.id,
+                        human_ms(since.elapsed().as_millis() as u64)
+                    );
+                    self.events.event(Event::Note(&text));
+                }
+                return Ok(());
+            };
+            let waited = since.elapsed().as_millis() as u64;
+            if waited >= timeout {
+                let why = format!("{reason} for {}", human_ms(timeout));
+                return Err(Stopped {
+                    at,
+                    rows,
+                    error: super::backend::DbError::other(why.clone()),
+                    gate: Some(why),
+                });
+            }
+            if last_note.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+                last_note = Some(Instant::now());
+                let text = format!(
+                    "{}: waiting at key {at}: {reason} (stops after {}, resumable)",
+                    m.id,
+                    human_ms(timeout)
+                );
+                self.events.event(Event::Note(&text));
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
     /// Runs the batches from `from` to the end of the range, each with its progress in
     /// the history row `hid`; returns the rows done (`rows` before included).
     async fn run_batches(
@@ -331,6 +438,7 @@ impl<B: Backend> Runner<'_, B> {
         let rows_before = rows;
         let mut start = from.unwrap_or(min).max(min);
         while start <= max {
+            self.wait_for_gates(m, walk, start, rows).await?;
             let size = pacer.batch_size();
             let end = self
                 .batch_end(walk, start, max, size)
@@ -339,6 +447,7 @@ impl<B: Backend> Runner<'_, B> {
                     at: start,
                     rows,
                     error,
+                    gate: None,
                 })?;
             let sql = script::bind_batch(&walk.template, start, end);
             let mut attempt = 0;
@@ -352,6 +461,7 @@ impl<B: Backend> Runner<'_, B> {
                             at: start,
                             rows,
                             error,
+                            gate: None,
                         })
                     }
                 }
@@ -464,7 +574,27 @@ impl<B: Backend> Runner<'_, B> {
         let rows = self
             .run_batches(m, &walk, hid, cursor, rows_before, started)
             .await
-            .map_err(|s| self.batch_error(m, s.at, s.rows, s.error))?;
+            .map_err(|s| (s.at, s.rows, s.error, s.gate));
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err((at, rows, _, Some(why))) => {
+                let ms = started.elapsed().as_millis() as i64;
+                let text = format!("paused at key {at}: {why}");
+                let _ = history::leave_dirty(&mut self.b, &hist, hid, ms, &text).await;
+                return Err(RunError {
+                    kind: FailureKind::Paused,
+                    message: format!(
+                        "backfill {} paused at key {at} after {rows} rows: {why}; every batch before it is committed and recorded",
+                        m.id
+                    ),
+                    help: Some(
+                        "run `bellows migrate apply` again once the database is healthy: the backfill resumes from that key"
+                            .to_owned(),
+                    ),
+                });
+            }
+            Err((at, rows, error, None)) => return Err(self.batch_error(m, at, rows, error)),
+        };
         let ms = started.elapsed().as_millis() as u64;
         history::finish(&mut self.b, &hist, hid, true, ms as i64, None)
             .await
