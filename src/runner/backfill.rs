@@ -329,13 +329,82 @@ impl<B: Backend> Runner<'_, B> {
         })
     }
 
+    /// The lag above which the runner waits: `[backfill] max-lag`, else `[runner]
+    /// max-lag`, else 5 s.
+    fn max_lag_ms(
+        &self,
+        spec: Option<&crate::catalog::BackfillSpec>,
+    ) -> Result<u64, super::backend::DbError> {
+        if let Some(ms) = spec.and_then(|s| s.max_lag_ms) {
+            return Ok(ms);
+        }
+        match self.project.config.runner.max_lag.as_deref() {
+            None => Ok(super::replica::DEFAULT_MAX_LAG_MS),
+            Some(t) => crate::config::parse_duration_ms(t).ok_or_else(|| {
+                super::backend::DbError::other(format!(
+                    "[runner] max-lag `{t}` is not a duration: write e.g. \"5s\""
+                ))
+            }),
+        }
+    }
+
+    /// The first `[[replica]]` lagging more than `max_lag_ms`, as a reason to wait.
+    async fn replica_lag(
+        &mut self,
+        max_lag_ms: u64,
+    ) -> Result<Option<String>, super::backend::DbError> {
+        if self.project.config.replicas.is_empty() {
+            return Ok(None);
+        }
+        if self.replicas.is_none() {
+            let urls: Vec<String> = self
+                .project
+                .config
+                .replicas
+                .iter()
+                .map(|r| r.url.clone())
+                .collect();
+            self.replicas = Some(super::replica::Replicas::from_urls(&urls)?);
+        }
+        let replicas = self.replicas.as_mut().expect("set above");
+        Ok(replicas.lagging(max_lag_ms).await)
+    }
+
+    /// Waits before a step while a replica lags (up to the default gate timeout); a step
+    /// that would start behind a lagging replica is refused, nothing of it run.
+    pub(super) async fn wait_for_replicas(&mut self, m: &Migration) -> Result<(), RunError> {
+        if self.project.config.replicas.is_empty() {
+            return Ok(());
+        }
+        self.wait_for_gates(m, None, 0, 0)
+            .await
+            .map_err(|s| match s.gate {
+                Some(why) => RunError {
+                    kind: FailureKind::Paused,
+                    message: format!("{} did not start: {why}; nothing of it ran", m.id),
+                    help: Some(
+                        "run `bellows migrate apply` again once the replicas have caught up"
+                            .to_owned(),
+                    ),
+                },
+                None => RunError::db("cannot read the replicas' lag", s.error),
+            })
+    }
+
     /// Why a gate holds the backfill back now (`None`: it may go on): the health query
-    /// above `health-max`.
+    /// above `health-max`, a `[[replica]]` lagging more than `max-lag`.
     async fn gate_reason(
         &mut self,
-        walk: &Walk,
+        walk: Option<&Walk>,
     ) -> Result<Option<String>, super::backend::DbError> {
-        let spec = &walk.spec;
+        let spec = walk.map(|w| &w.spec);
+        let max_lag_ms = self.max_lag_ms(spec)?;
+        if let Some(why) = self.replica_lag(max_lag_ms).await? {
+            return Ok(Some(why));
+        }
+        let Some(spec) = spec else {
+            return Ok(None);
+        };
         if let (Some(q), Some(max)) = (&spec.health, spec.health_max) {
             let rows = self
                 .b
@@ -368,13 +437,12 @@ impl<B: Backend> Runner<'_, B> {
     async fn wait_for_gates(
         &mut self,
         m: &Migration,
-        walk: &Walk,
+        walk: Option<&Walk>,
         at: i64,
         rows: i64,
     ) -> Result<(), Stopped> {
         let timeout = walk
-            .spec
-            .health_timeout_ms
+            .and_then(|w| w.spec.health_timeout_ms)
             .unwrap_or(DEFAULT_GATE_TIMEOUT_MS);
         let poll = Duration::from_millis((timeout / 10).clamp(50, 1000));
         let since = Instant::now();
@@ -409,11 +477,18 @@ impl<B: Backend> Runner<'_, B> {
             }
             if last_note.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
                 last_note = Some(Instant::now());
-                let text = format!(
-                    "{}: waiting at key {at}: {reason} (stops after {}, resumable)",
-                    m.id,
-                    human_ms(timeout)
-                );
+                let text = match walk {
+                    Some(_) => format!(
+                        "{}: waiting at key {at}: {reason} (stops after {}, resumable)",
+                        m.id,
+                        human_ms(timeout)
+                    ),
+                    None => format!(
+                        "{}: waiting to start: {reason} (gives up after {})",
+                        m.id,
+                        human_ms(timeout)
+                    ),
+                };
                 self.events.event(Event::Note(&text));
             }
             tokio::time::sleep(poll).await;
@@ -438,7 +513,7 @@ impl<B: Backend> Runner<'_, B> {
         let rows_before = rows;
         let mut start = from.unwrap_or(min).max(min);
         while start <= max {
-            self.wait_for_gates(m, walk, start, rows).await?;
+            self.wait_for_gates(m, Some(walk), start, rows).await?;
             let size = pacer.batch_size();
             let end = self
                 .batch_end(walk, start, max, size)

@@ -17,6 +17,7 @@ mod invalid_index;
 pub mod mysql;
 pub mod pacing;
 pub mod postgres;
+pub mod replica;
 pub mod script;
 pub mod url;
 pub mod verify;
