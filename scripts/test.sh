@@ -67,6 +67,7 @@ ensure_mariadb() {
 ensure_postgres
 ensure_mariadb
 say "PostgreSQL and MariaDB are up"
+eval "$(scripts/replicas.sh || echo exit 1)"  # replication pairs on their own ports (tests/replica_lag.rs)
 # tests/catalog_report.rs opens the HTML report in headless Chromium.
 command -v chromium >/dev/null || install_packages chromium
 # tests/shell.rs parses the zsh and fish completion scripts with those shells.

@@ -31,6 +31,17 @@ pub struct Config {
     /// `[deploy]`: which releases are live.
     #[serde(default)]
     pub deploy: DeployConfig,
+    /// `[[replica]]`: replicas whose lag holds back backfills and steps.
+    #[serde(default, rename = "replica")]
+    pub replicas: Vec<ReplicaConfig>,
+}
+
+/// One `[[replica]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaConfig {
+    /// A URL of the replica, like the primary's (any database on it).
+    pub url: String,
 }
 
 /// One `[[release]]` entry.
@@ -169,6 +180,10 @@ pub struct RunnerConfig {
     /// `connect_timeout` wins.
     #[serde(default, alias = "connect_timeout")]
     pub connect_timeout: Option<String>,
+    /// The replication lag above which backfills and steps wait (e.g. `"5s"`, the
+    /// default); a migration's `[backfill] max-lag` wins for its batches.
+    #[serde(default, alias = "max_lag")]
+    pub max_lag: Option<String>,
 }
 
 /// Reads a duration written as `2s`, `500ms`, `1m` or a bare number of milliseconds.

@@ -76,7 +76,18 @@ impl Events for Recorder {
         self.lines.push(match event {
             Event::Retry { id, attempt, .. } => format!("retry {id} {attempt}"),
             Event::Sql(s) => format!("sql {s}"),
-            Event::Batch { next, rows, .. } => format!("batch {next} {rows}"),
+            Event::Batch {
+                next,
+                rows,
+                batch_size,
+                pause_ms,
+                throttled,
+                ..
+            } => format!(
+                "batch {next} {rows} size {batch_size} pause {pause_ms} throttled {}",
+                throttled.unwrap_or("-")
+            ),
+            Event::Note(text) => format!("note {text}"),
             Event::BackfillDone { rows, run_rows, .. } => {
                 format!("backfilled {run_rows} of {rows}")
             }
@@ -680,4 +691,176 @@ async fn rollback_refuses_contracts_and_runs_down_scripts_newest_first() {
     let order: Vec<&str> = outcome.done.iter().map(|d| d.migration.as_str()).collect();
     assert_eq!(order, ["0002_drop_b", "0001_a"]);
     assert!(runner.status().await.unwrap().applied.is_empty());
+}
+
+/// A backfill of `users` paced by the `[backfill]` keys in `pacing` (after table and key).
+fn paced_fixture(pacing: &str) -> Fixture {
+    fixture(
+        &[
+            ("0001_users/up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text, display text);\n"),
+            ("0001_users/down.sql", "DROP TABLE users;\n"),
+            (
+                "0002_fill/up.sql",
+                "UPDATE users SET display = name WHERE id >= :batch_start AND id < :batch_end AND display IS NULL;\n",
+            ),
+            ("0002_fill/down.sql", "SELECT 1;\n"),
+            (
+                "0002_fill/migration.toml",
+                &format!("phase = \"backfill\"\n[backfill]\ntable = \"users\"\nkey = \"id\"\n{pacing}"),
+            ),
+        ],
+        "",
+    )
+}
+
+/// The (size, pause, throttled) of each batch the events reported.
+fn batches(events: &Recorder) -> Vec<(u64, u64, String)> {
+    events
+        .lines
+        .iter()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("batch ")?;
+            let w: Vec<&str> = rest.splitn(8, ' ').collect();
+            Some((w[3].parse().ok()?, w[5].parse().ok()?, w[7].to_owned()))
+        })
+        .collect()
+}
+
+async fn run_paced(f: &Fixture, db: &Arc<Mutex<FakeDb>>) -> (Recorder, i64) {
+    let mut events = Recorder::default();
+    let mut runner = Runner::new(
+        FakeBackend::new(db.clone()),
+        f.project(),
+        settings(),
+        &mut events,
+    );
+    let outcome = runner
+        .apply(&ApplyRequest::default())
+        .await
+        .expect("the backfill finishes");
+    let rows = outcome
+        .done
+        .iter()
+        .find(|d| d.migration == "0002_fill")
+        .and_then(|d| d.rows)
+        .expect("backfilled");
+    drop(runner);
+    (events, rows)
+}
+
+#[tokio::test]
+async fn adaptive_pacing_converges_on_the_target_batch_time() {
+    let f = paced_fixture("target-batch-ms = 20\n");
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    {
+        let mut d = db.lock().unwrap();
+        d.keys = (1..=80_000).collect();
+        // 5 ms per 1,000 keys: a 20 ms batch holds about 4,000.
+        d.ms_per_key = 0.005;
+    }
+    let (events, rows) = run_paced(&f, &db).await;
+    assert_eq!(rows, 80_000);
+    let b = batches(&events);
+    assert!(b.len() > 10, "{b:?}");
+    // Small first, then grown to the target size and kept there, with no pause.
+    assert_eq!(b[0].0, 100, "{b:?}");
+    for (size, pause, throttled) in &b[b.len() - 5..b.len() - 1] {
+        assert!((2_000..=4_000).contains(size), "{b:?}");
+        assert_eq!(*pause, 0, "{b:?}");
+        assert_eq!(throttled, "-", "{b:?}");
+    }
+    assert!(
+        events
+            .lines
+            .iter()
+            .any(|l| l.starts_with("note 0002_fill: adaptive pacing, batches of about 20 ms")),
+        "{:?}",
+        events.lines
+    );
+}
+
+#[tokio::test]
+async fn zero_time_batches_grow_and_finish_without_exceeding_the_largest_batch() {
+    let f = paced_fixture("");
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    db.lock().unwrap().keys = (1..=400_000).collect();
+    let (events, rows) = run_paced(&f, &db).await;
+    assert_eq!(rows, 400_000);
+    let b = batches(&events);
+    assert!(
+        b.iter().all(|(size, ..)| (1..=100_000).contains(size)),
+        "{b:?}"
+    );
+    // Nothing slows it down: each batch is larger than the one before, none throttled.
+    assert!(
+        b.windows(2).all(|w| w[1].0 > w[0].0 && w[1].2 == "-"),
+        "{b:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_probe_throttles_the_backfill_which_says_so_and_recovers() {
+    let f = paced_fixture("target-batch-ms = 10\nmax-latency-ms = 5\nmax-pause-ms = 40\n");
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    {
+        let mut d = db.lock().unwrap();
+        d.keys = (1..=150_000).collect();
+        d.ms_per_key = 0.002;
+        // The application is slow from the start: the probe takes 8 ms, over its 5.
+        d.latency.push(("bellows probe".to_owned(), 8));
+    }
+    let relief = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(1_800)).await;
+            db.lock().unwrap().latency.clear();
+        })
+    };
+    let (events, rows) = run_paced(&f, &db).await;
+    relief.await.unwrap();
+    assert_eq!(rows, 150_000);
+    let b = batches(&events);
+    let throttled: Vec<_> = b.iter().filter(|(.., t)| t != "-").collect();
+    assert!(!throttled.is_empty(), "{b:?}");
+    assert!(
+        throttled[0].2.contains("probe") && throttled[0].2.contains("> budget 5.0 ms"),
+        "{b:?}"
+    );
+    // Backed off to the smallest batch and the longest pause, never beyond.
+    assert!(
+        b.iter().any(|(size, pause, _)| *size == 10 && *pause == 40),
+        "{b:?}"
+    );
+    assert!(b.iter().all(|(_, pause, _)| *pause <= 40), "{b:?}");
+    // Said so once throttled for ten maximum pauses (at least 1 s).
+    assert!(
+        events
+            .lines
+            .iter()
+            .any(|l| l.starts_with("note 0002_fill: throttled for 1 s (probe")),
+        "{:?}",
+        events.lines
+    );
+    // Once the probe is fast again, it speeds back up to full batches without a pause.
+    let last = &b[b.len() - 2];
+    assert!(last.0 > 1_000 && last.1 == 0 && last.2 == "-", "{b:?}");
+}
+
+#[tokio::test]
+async fn explicit_batch_size_and_pause_are_fixed_pacing() {
+    let f = paced_fixture("batch_size = 700\npause_ms = 1\n");
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    db.lock().unwrap().keys = (1..=3_000).collect();
+    let (events, rows) = run_paced(&f, &db).await;
+    assert_eq!(rows, 3_000);
+    let b = batches(&events);
+    assert_eq!(b.len(), 5, "{b:?}");
+    assert!(b.iter().all(|(size, pause, _)| *size == 700 && *pause == 1));
+    // No probe runs under fixed pacing.
+    assert!(!db
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .any(|s| s.contains("bellows probe")));
 }

@@ -327,7 +327,7 @@ struct Setup<'a> {
     releases: Arc<Vec<app::Release>>,
 }
 
-/// `batch_size 5000, pause_ms 50`, as the catalog's backfill says.
+/// `adaptive pacing`, or `batch_size 5000, pause_ms 50`, as the catalog's backfill says.
 fn backfill_settings(catalog: &Path) -> Result<String, String> {
     let id = migration_id(catalog, "backfill_accounts_email_norm")?;
     let path = catalog.join("migrations").join(id).join("migration.toml");
@@ -339,11 +339,11 @@ fn backfill_settings(catalog: &Path) -> Result<String, String> {
             .find(|(k, _)| k.trim() == key)
             .map_or("?".to_owned(), |(_, v)| v.trim().to_owned())
     };
-    Ok(format!(
-        "batch_size {}, pause_ms {}",
-        value("batch_size"),
-        value("pause_ms")
-    ))
+    let (batch, pause) = (value("batch_size"), value("pause_ms"));
+    if batch == "?" && pause == "?" {
+        return Ok("adaptive pacing".to_owned());
+    }
+    Ok(format!("batch_size {batch}, pause_ms {pause}"))
 }
 
 /// Copies the catalog to `to` (without its bellows.sum), setting the backfill's
@@ -363,20 +363,24 @@ fn tune_backfill(
     let path = to.join("migrations").join(id).join("migration.toml");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let tuned: Vec<String> = text
+    // The catalog's backfill holds only table and key (adaptive pacing): the fixed
+    // pacing keys go at the end of its `[backfill]`, the file's last table.
+    let mut tuned: Vec<String> = text
         .lines()
-        .map(|l| {
-            match (
+        .filter(|l| {
+            !matches!(
                 l.split_once('=').map(|(k, _)| k.trim()),
-                batch_size,
-                pause_ms,
-            ) {
-                (Some("batch_size"), Some(n), _) => format!("batch_size = {n}"),
-                (Some("pause_ms"), _, Some(n)) => format!("pause_ms = {n}"),
-                _ => l.to_owned(),
-            }
+                Some("batch_size" | "pause_ms")
+            )
         })
+        .map(str::to_owned)
         .collect();
+    if let Some(n) = batch_size {
+        tuned.push(format!("batch_size = {n}"));
+    }
+    if let Some(n) = pause_ms {
+        tuned.push(format!("pause_ms = {n}"));
+    }
     std::fs::write(&path, tuned.join("\n") + "\n")
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     eprintln!("workload: backfill tuned in {}", path.display());

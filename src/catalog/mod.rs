@@ -46,6 +46,67 @@ pub struct BackfillSpec {
     pub batch_size: Option<u64>,
     #[serde(default)]
     pub pause_ms: Option<u64>,
+    /// Adaptive pacing: how long one batch should take (default 100 ms).
+    #[serde(default, alias = "target-batch-ms")]
+    pub target_batch_ms: Option<u64>,
+    /// Adaptive pacing: the probe latency above which the backfill backs off (default:
+    /// derived from the probe's latency before the backfill starts).
+    #[serde(default, alias = "max-latency-ms")]
+    pub max_latency_ms: Option<u64>,
+    /// The longest pause between two batches (default 5000 ms).
+    #[serde(default, alias = "max-pause-ms")]
+    pub max_pause_ms: Option<u64>,
+    /// The query whose latency paces the backfill (default: a primary-key lookup on the
+    /// backfilled table).
+    #[serde(default)]
+    pub probe: Option<String>,
+    /// A query returning one number; with `health-max`, the backfill waits while it is
+    /// above; without, its latency is the probe.
+    #[serde(default)]
+    pub health: Option<String>,
+    #[serde(default, alias = "health-max")]
+    pub health_max: Option<Threshold>,
+    /// How long the backfill waits on the health gate (or a lagging replica) before it
+    /// stops, resumable (default 10 minutes).
+    #[serde(default, alias = "health-timeout", deserialize_with = "de_duration")]
+    pub health_timeout_ms: Option<u64>,
+    /// The replication lag above which the backfill waits (default `[runner] max-lag`,
+    /// else 5 s).
+    #[serde(default, alias = "max-lag", deserialize_with = "de_duration")]
+    pub max_lag_ms: Option<u64>,
+}
+
+/// A number from `migration.toml` (`health-max`), compared bit for bit.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(transparent)]
+pub struct Threshold(pub f64);
+
+impl PartialEq for Threshold {
+    fn eq(&self, other: &Threshold) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Threshold {}
+
+/// A duration written as `"2s"`, `"500ms"`, `"1m"` or a number of milliseconds.
+fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Ms(u64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Ms(ms) => Ok(Some(ms)),
+        Raw::Text(t) => crate::config::parse_duration_ms(&t)
+            .map(Some)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "`{t}` is not a duration: write e.g. \"5s\", \"500ms\", \"10m\""
+                ))
+            }),
+    }
 }
 
 /// `migration.toml` beside a migration's `up.sql`.

@@ -159,11 +159,20 @@ impl Events for TextEvents {
                 rows,
                 run_rows,
                 elapsed_ms,
+                batch_size,
+                pause_ms,
+                throttled,
             } => {
                 let done = (next - from).clamp(0, to - from + 1) as u64;
+                let pace = match throttled {
+                    Some(why) => {
+                        format!(", throttled: {why} (batch {batch_size}, pause {pause_ms} ms)")
+                    }
+                    None => format!(", batch {batch_size}"),
+                };
                 if let Some(bar) = &self.bar {
                     bar.set_position(done);
-                    bar.set_message(format!("{rows} rows, {}", rate(run_rows, elapsed_ms)));
+                    bar.set_message(format!("{rows} rows, {}{pace}", rate(run_rows, elapsed_ms)));
                 } else if self
                     .last_line
                     .is_none_or(|t| t.elapsed() >= Duration::from_secs(2))
@@ -171,7 +180,7 @@ impl Events for TextEvents {
                     self.last_line = Some(Instant::now());
                     let total = (to - from + 1).max(1) as f64;
                     self.line(&format!(
-                        "      {id}: {:.0}% (key {next} of {to}), {rows} rows, {}",
+                        "      {id}: {:.0}% (key {next} of {to}), {rows} rows, {}{pace}",
                         done as f64 * 100.0 / total,
                         rate(run_rows, elapsed_ms)
                     ));

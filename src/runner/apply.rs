@@ -155,6 +155,9 @@ pub enum FailureKind {
     Drift,
     /// A script cannot be read or split.
     Script,
+    /// A backfill stopped cleanly because a health gate or a lagging replica held it back
+    /// longer than `[backfill] health-timeout`; the next apply resumes it.
+    Paused,
 }
 
 /// A run that could not finish. The message says how far it got and what state the
@@ -205,6 +208,8 @@ pub struct Runner<'a, B: Backend> {
     pub(super) who: Who,
     /// Each migration's scripts and checksum as the run read them (see [`Runner::freeze`]).
     frozen: std::collections::HashMap<String, Frozen>,
+    /// The `[[replica]]`s, connected at the first lag check.
+    pub(super) replicas: Option<super::replica::Replicas>,
 }
 
 /// A migration's files as a run saw them: what runs is what was checked.
@@ -264,6 +269,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             events,
             who: Who::current(),
             frozen: std::collections::HashMap::new(),
+            replicas: None,
         }
     }
 
@@ -689,6 +695,9 @@ impl<'a, B: Backend> Runner<'a, B> {
                 self.run_backfill(m, step.phase, k, total, resumed, request.dry_run)
                     .await
             } else {
+                if !request.dry_run {
+                    self.wait_for_replicas(m).await?;
+                }
                 self.run_step(m, step.phase, Direction::Up, k, total, request.dry_run)
                     .await
                     .map(|ms| (ms, None))

@@ -12,6 +12,7 @@ use super::apply::{FailureKind, RunError, Runner};
 use super::backend::{quote_ident, Backend, DbErrorKind};
 use super::events::Event;
 use super::history::{self, Direction, HistoryRow, NewRow};
+use super::pacing::{self, Observation, Pacer, PacingConfig};
 use super::script::{self, Mode};
 use crate::catalog::layout::Migration;
 use crate::classify::phase::Phase;
@@ -47,12 +48,19 @@ struct Walk {
     /// The table and key as written in `[backfill]`, for messages.
     table_name: String,
     key_name: String,
+    /// The rows of a batch when pacing is fixed, and of a `--dry-run`'s batches.
     batch_size: u64,
-    pause: Duration,
+    /// Fixed `(batch_size, pause_ms)` from `migration.toml`, or `None`: adaptive.
+    fixed: Option<(u64, u64)>,
     /// The smallest and largest key (`None`: the table is empty).
     range: Option<(i64, i64)>,
-    /// Finds the key `batch_size` rows on from `$1`.
+    /// Finds the key some rows on from `$1` (the offset is appended).
     next_sql: String,
+    /// The query whose latency paces the backfill; `$1` (if it has one) is a key.
+    probe_sql: String,
+    /// The probe is the default key lookup (it takes the key as its parameter).
+    probe_takes_key: bool,
+    spec: crate::catalog::BackfillSpec,
 }
 
 /// Where a walk stopped when a batch failed.
@@ -60,6 +68,22 @@ struct Stopped {
     at: i64,
     rows: i64,
     error: super::backend::DbError,
+    /// Set when a gate (health, replica lag) held the backfill back too long: why.
+    gate: Option<String>,
+}
+
+/// How long a gate may hold a backfill back by default before it stops.
+pub const DEFAULT_GATE_TIMEOUT_MS: u64 = 600_000;
+
+/// `1500` → `1.5 s`, `600000` → `10 min`.
+fn human_ms(ms: u64) -> String {
+    if ms >= 60_000 && ms % 60_000 == 0 {
+        format!("{} min", ms / 60_000)
+    } else if ms >= 1000 {
+        format!("{} s", ms as f64 / 1000.0)
+    } else {
+        format!("{ms} ms")
+    }
 }
 
 impl<B: Backend> Runner<'_, B> {
@@ -111,6 +135,8 @@ impl<B: Backend> Runner<'_, B> {
             .expect("walk is called for migrations with [backfill]");
         let d = self.b.dialect();
         let batch_size = spec.batch_size.unwrap_or(DEFAULT_BATCH_SIZE).max(1);
+        let fixed = (spec.batch_size.is_some() || spec.pause_ms.is_some())
+            .then(|| (batch_size, spec.pause_ms.unwrap_or(0)));
         let table = qualified(d, &spec.table);
         let key = qualified(d, &spec.key);
         let bounds = self
@@ -125,17 +151,29 @@ impl<B: Backend> Runner<'_, B> {
         let row = bounds.first().cloned().unwrap_or_default();
         let min = parse_key(row.first(), "smallest value")?;
         let max = parse_key(row.get(1), "largest value")?;
+        let user_probe = spec
+            .probe
+            .clone()
+            .or_else(|| spec.health.clone().filter(|_| spec.health_max.is_none()));
         Ok(Walk {
             template,
             table_name: spec.table.clone(),
             key_name: spec.key.clone(),
             batch_size,
-            pause: Duration::from_millis(spec.pause_ms.unwrap_or(0)),
+            fixed,
             range: min.zip(max),
             next_sql: format!(
-                "SELECT {key} FROM {table} WHERE {key} >= {} ORDER BY {key} LIMIT 1 OFFSET {batch_size}",
+                "SELECT {key} FROM {table} WHERE {key} >= {} ORDER BY {key} LIMIT 1 OFFSET ",
                 super::backend::placeholder(d, 1)
             ),
+            probe_takes_key: user_probe.is_none(),
+            probe_sql: user_probe.unwrap_or_else(|| {
+                format!(
+                    "SELECT {key} FROM {table} WHERE {key} = {} /* bellows probe */",
+                    super::backend::placeholder(d, 1)
+                )
+            }),
+            spec,
         })
     }
 
@@ -146,10 +184,14 @@ impl<B: Backend> Runner<'_, B> {
         walk: &Walk,
         start: i64,
         max: i64,
+        size: u64,
     ) -> Result<i64, super::backend::DbError> {
         let next = self
             .b
-            .query(&walk.next_sql, &[super::backend::Value::Int(start)])
+            .query(
+                &format!("{}{}", walk.next_sql, size.max(1)),
+                &[super::backend::Value::Int(start)],
+            )
             .await?;
         let found = next
             .first()
@@ -173,11 +215,24 @@ impl<B: Backend> Runner<'_, B> {
             .range
             .map(|(a, b)| format!("[{a}, {b}]"))
             .unwrap_or_else(|| "(empty table: no batch)".to_owned());
+        let size = match walk.fixed {
+            Some(_) => format!("batches of {} rows", walk.batch_size),
+            None => format!(
+                "adaptive batches (sized to {} ms each, shown as {} rows)",
+                walk.spec
+                    .target_batch_ms
+                    .unwrap_or(pacing::DEFAULT_TARGET_BATCH_MS),
+                walk.batch_size
+            ),
+        };
         let header = format!(
-            "-- {} {}: batches of {} rows over {}.{} in {range}, one transaction each, each recorded in {}",
+            "-- {} {}: {size} over {}.{} in {range}, one transaction each, each recorded in {}",
             m.id,
-            if direction == Direction::Down { "down, batched" } else { "backfill" },
-            walk.batch_size,
+            if direction == Direction::Down {
+                "down, batched"
+            } else {
+                "backfill"
+            },
             walk.table_name,
             walk.key_name,
             self.settings.history.sql(d)
@@ -187,7 +242,7 @@ impl<B: Backend> Runner<'_, B> {
             let mut start = min;
             while start <= max {
                 let end = self
-                    .batch_end(walk, start, max)
+                    .batch_end(walk, start, max, walk.batch_size)
                     .await
                     .map_err(|e| RunError::db("cannot read the next batch's bounds", e))?;
                 let sql = format!(
@@ -199,6 +254,245 @@ impl<B: Backend> Runner<'_, B> {
             }
         }
         Ok(())
+    }
+
+    /// The probe's latency in milliseconds (the median of three runs), or `None` when it
+    /// fails (a failing probe paces nothing; the batch statement reports real errors).
+    async fn probe(&mut self, walk: &Walk, key: i64) -> Option<f64> {
+        let mut samples = Vec::with_capacity(3);
+        for _ in 0..3 {
+            let params = if walk.probe_takes_key {
+                vec![super::backend::Value::Int(key)]
+            } else {
+                Vec::new()
+            };
+            let t = tokio::time::Instant::now();
+            self.b.query(&walk.probe_sql, &params).await.ok()?;
+            samples.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        pacing::median(&samples)
+    }
+
+    /// Sessions of this database waiting on a lock now (`None`: cannot be read).
+    async fn lock_waits(&mut self) -> Option<u64> {
+        let sql = match self.b.dialect() {
+            crate::dialect::Dialect::Postgres => {
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            }
+            crate::dialect::Dialect::Mysql => {
+                "SELECT count(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
+            }
+        };
+        let rows = self.b.query(sql, &[]).await.ok()?;
+        rows.first()
+            .and_then(|r| r.first().cloned().flatten())
+            .and_then(|n| n.trim().parse().ok())
+    }
+
+    /// The pacing of a walk: fixed, or adaptive with a budget from `max-latency-ms` or
+    /// from the probe's latency measured now (20 runs, 10 ms apart).
+    async fn pacer(&mut self, m: &Migration, walk: &Walk) -> Pacer {
+        let spec = &walk.spec;
+        let target_batch_ms = spec
+            .target_batch_ms
+            .unwrap_or(pacing::DEFAULT_TARGET_BATCH_MS)
+            .max(1);
+        let max_pause_ms = spec.max_pause_ms.unwrap_or(pacing::DEFAULT_MAX_PAUSE_MS);
+        let budget_ms = match spec.max_latency_ms {
+            Some(ms) => ms as f64,
+            None if walk.fixed.is_some() => f64::INFINITY,
+            None => {
+                let key = walk.range.map(|(a, _)| a).unwrap_or(0);
+                let mut samples = Vec::new();
+                for _ in 0..20 {
+                    if let Some(ms) = self.probe(walk, key).await {
+                        samples.push(ms);
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                pacing::default_budget_ms(&samples)
+            }
+        };
+        if walk.fixed.is_none() {
+            let text = format!(
+                "{}: adaptive pacing, batches of about {target_batch_ms} ms, probe budget {budget_ms:.1} ms{}",
+                m.id,
+                if spec.max_latency_ms.is_some() { "" } else { " (from its latency now)" }
+            );
+            self.events.event(Event::Note(&text));
+        }
+        Pacer::new(PacingConfig {
+            fixed: walk.fixed,
+            target_batch_ms,
+            budget_ms,
+            max_pause_ms,
+        })
+    }
+
+    /// The lag above which the runner waits: `[backfill] max-lag`, else `[runner]
+    /// max-lag`, else 5 s.
+    fn max_lag_ms(
+        &self,
+        spec: Option<&crate::catalog::BackfillSpec>,
+    ) -> Result<u64, super::backend::DbError> {
+        if let Some(ms) = spec.and_then(|s| s.max_lag_ms) {
+            return Ok(ms);
+        }
+        match self.project.config.runner.max_lag.as_deref() {
+            None => Ok(super::replica::DEFAULT_MAX_LAG_MS),
+            Some(t) => crate::config::parse_duration_ms(t).ok_or_else(|| {
+                super::backend::DbError::other(format!(
+                    "[runner] max-lag `{t}` is not a duration: write e.g. \"5s\""
+                ))
+            }),
+        }
+    }
+
+    /// The first `[[replica]]` lagging more than `max_lag_ms`, as a reason to wait.
+    async fn replica_lag(
+        &mut self,
+        max_lag_ms: u64,
+    ) -> Result<Option<String>, super::backend::DbError> {
+        if self.project.config.replicas.is_empty() {
+            return Ok(None);
+        }
+        if self.replicas.is_none() {
+            let urls: Vec<String> = self
+                .project
+                .config
+                .replicas
+                .iter()
+                .map(|r| r.url.clone())
+                .collect();
+            self.replicas = Some(super::replica::Replicas::from_urls(&urls)?);
+        }
+        let replicas = self.replicas.as_mut().expect("set above");
+        Ok(replicas.lagging(max_lag_ms).await)
+    }
+
+    /// Waits before a step while a replica lags (up to the default gate timeout); a step
+    /// that would start behind a lagging replica is refused, nothing of it run.
+    pub(super) async fn wait_for_replicas(&mut self, m: &Migration) -> Result<(), RunError> {
+        if self.project.config.replicas.is_empty() {
+            return Ok(());
+        }
+        self.wait_for_gates(m, None, 0, 0)
+            .await
+            .map_err(|s| match s.gate {
+                Some(why) => RunError {
+                    kind: FailureKind::Paused,
+                    message: format!("{} did not start: {why}; nothing of it ran", m.id),
+                    help: Some(
+                        "run `bellows migrate apply` again once the replicas have caught up"
+                            .to_owned(),
+                    ),
+                },
+                None => RunError::db("cannot read the replicas' lag", s.error),
+            })
+    }
+
+    /// Why a gate holds the backfill back now (`None`: it may go on): the health query
+    /// above `health-max`, a `[[replica]]` lagging more than `max-lag`.
+    async fn gate_reason(
+        &mut self,
+        walk: Option<&Walk>,
+    ) -> Result<Option<String>, super::backend::DbError> {
+        let spec = walk.map(|w| &w.spec);
+        let max_lag_ms = self.max_lag_ms(spec)?;
+        if let Some(why) = self.replica_lag(max_lag_ms).await? {
+            return Ok(Some(why));
+        }
+        let Some(spec) = spec else {
+            return Ok(None);
+        };
+        if let (Some(q), Some(max)) = (&spec.health, spec.health_max) {
+            let rows = self
+                .b
+                .query(q, &[])
+                .await
+                .map_err(|e| super::backend::DbError {
+                    message: format!("the health query failed: {}", e.message),
+                    ..e
+                })?;
+            let cell = rows.first().and_then(|r| r.first().cloned().flatten());
+            let value = cell
+                .as_deref()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .ok_or_else(|| {
+                    super::backend::DbError::other(format!(
+                        "the health query `{q}` returned {}, not a number",
+                        cell.as_deref()
+                            .map_or("NULL".to_owned(), |v| format!("`{v}`"))
+                    ))
+                })?;
+            if value > max.0 {
+                return Ok(Some(format!("health `{q}` is {value} > {}", max.0)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Waits while a gate holds the backfill back, saying so; stops (resumable) once it
+    /// has held it for `health-timeout`.
+    async fn wait_for_gates(
+        &mut self,
+        m: &Migration,
+        walk: Option<&Walk>,
+        at: i64,
+        rows: i64,
+    ) -> Result<(), Stopped> {
+        let timeout = walk
+            .and_then(|w| w.spec.health_timeout_ms)
+            .unwrap_or(DEFAULT_GATE_TIMEOUT_MS);
+        let poll = Duration::from_millis((timeout / 10).clamp(50, 1000));
+        let since = Instant::now();
+        let mut last_note: Option<Instant> = None;
+        loop {
+            let reason = self.gate_reason(walk).await.map_err(|error| Stopped {
+                at,
+                rows,
+                error,
+                gate: None,
+            })?;
+            let Some(reason) = reason else {
+                if last_note.is_some() {
+                    let text = format!(
+                        "{}: going on after waiting {}",
+                        m.id,
+                        human_ms(since.elapsed().as_millis() as u64)
+                    );
+                    self.events.event(Event::Note(&text));
+                }
+                return Ok(());
+            };
+            let waited = since.elapsed().as_millis() as u64;
+            if waited >= timeout {
+                let why = format!("{reason} for {}", human_ms(timeout));
+                return Err(Stopped {
+                    at,
+                    rows,
+                    error: super::backend::DbError::other(why.clone()),
+                    gate: Some(why),
+                });
+            }
+            if last_note.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+                last_note = Some(Instant::now());
+                let text = match walk {
+                    Some(_) => format!(
+                        "{}: waiting at key {at}: {reason} (stops after {}, resumable)",
+                        m.id,
+                        human_ms(timeout)
+                    ),
+                    None => format!(
+                        "{}: waiting to start: {reason} (gives up after {})",
+                        m.id,
+                        human_ms(timeout)
+                    ),
+                };
+                self.events.event(Event::Note(&text));
+            }
+            tokio::time::sleep(poll).await;
+        }
     }
 
     /// Runs the batches from `from` to the end of the range, each with its progress in
@@ -215,19 +509,24 @@ impl<B: Backend> Runner<'_, B> {
         let Some((min, max)) = walk.range else {
             return Ok(rows);
         };
+        let mut pacer = self.pacer(m, walk).await;
         let rows_before = rows;
         let mut start = from.unwrap_or(min).max(min);
         while start <= max {
+            self.wait_for_gates(m, Some(walk), start, rows).await?;
+            let size = pacer.batch_size();
             let end = self
-                .batch_end(walk, start, max)
+                .batch_end(walk, start, max, size)
                 .await
                 .map_err(|error| Stopped {
                     at: start,
                     rows,
                     error,
+                    gate: None,
                 })?;
             let sql = script::bind_batch(&walk.template, start, end);
             let mut attempt = 0;
+            let t = tokio::time::Instant::now();
             let n = loop {
                 match self.batch(&sql, hid, end, rows).await {
                     Ok(n) => break n,
@@ -237,12 +536,30 @@ impl<B: Backend> Runner<'_, B> {
                             at: start,
                             rows,
                             error,
+                            gate: None,
                         })
                     }
                 }
             };
+            let batch_ms = t.elapsed().as_secs_f64() * 1000.0;
             rows += n as i64;
             start = end;
+            let (probe_ms, lock_waits) = if pacer.adaptive() && start <= max {
+                (
+                    self.probe(walk, end).await,
+                    self.lock_waits().await.unwrap_or(0),
+                )
+            } else {
+                (None, 0)
+            };
+            let note = pacer.observe(Observation {
+                batch_ms,
+                walked: size,
+                probe_ms,
+                lock_waits,
+                now_ms: started.elapsed().as_millis() as u64,
+            });
+            let throttle = pacer.throttle().map(|t| t.to_string());
             self.events.event(Event::Batch {
                 id: &m.id,
                 next: end,
@@ -251,9 +568,16 @@ impl<B: Backend> Runner<'_, B> {
                 rows,
                 run_rows: rows - rows_before,
                 elapsed_ms: started.elapsed().as_millis() as u64,
+                batch_size: size,
+                pause_ms: pacer.pause().as_millis() as u64,
+                throttled: throttle.as_deref(),
             });
-            if !walk.pause.is_zero() {
-                tokio::time::sleep(walk.pause).await;
+            if let Some(text) = note {
+                let text = format!("{}: {text}", m.id);
+                self.events.event(Event::Note(&text));
+            }
+            if start <= max && !pacer.pause().is_zero() {
+                tokio::time::sleep(pacer.pause()).await;
             }
         }
         Ok(rows)
@@ -325,7 +649,27 @@ impl<B: Backend> Runner<'_, B> {
         let rows = self
             .run_batches(m, &walk, hid, cursor, rows_before, started)
             .await
-            .map_err(|s| self.batch_error(m, s.at, s.rows, s.error))?;
+            .map_err(|s| (s.at, s.rows, s.error, s.gate));
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err((at, rows, _, Some(why))) => {
+                let ms = started.elapsed().as_millis() as i64;
+                let text = format!("paused at key {at}: {why}");
+                let _ = history::leave_dirty(&mut self.b, &hist, hid, ms, &text).await;
+                return Err(RunError {
+                    kind: FailureKind::Paused,
+                    message: format!(
+                        "backfill {} paused at key {at} after {rows} rows: {why}; every batch before it is committed and recorded",
+                        m.id
+                    ),
+                    help: Some(
+                        "run `bellows migrate apply` again once the database is healthy: the backfill resumes from that key"
+                            .to_owned(),
+                    ),
+                });
+            }
+            Err((at, rows, error, None)) => return Err(self.batch_error(m, at, rows, error)),
+        };
         let ms = started.elapsed().as_millis() as u64;
         history::finish(&mut self.b, &hist, hid, true, ms as i64, None)
             .await

@@ -54,6 +54,12 @@ pub enum Event<'e> {
         rows: i64,
         run_rows: i64,
         elapsed_ms: u64,
+        /// The keys this batch walked.
+        batch_size: u64,
+        /// The pause before the next batch.
+        pause_ms: u64,
+        /// Why the pacing holds the backfill back now (`None`: full speed).
+        throttled: Option<&'e str>,
     },
     /// A backfill finished; `remaining` is what its verify.sql counted afterwards.
     BackfillDone {

@@ -36,6 +36,11 @@ pub struct FakeDb {
     /// Answers to other queries: the first whose needle the query contains gives its one
     /// value (default `0`).
     pub answers: Vec<(String, String)>,
+    /// Simulated time: a batch's UPDATE takes this many milliseconds per key it touches.
+    pub ms_per_key: f64,
+    /// Simulated time: a query containing the needle takes that many milliseconds (the
+    /// first match; change it while a run goes on to simulate load).
+    pub latency: Vec<(String, u64)>,
     sessions: usize,
 }
 
@@ -64,27 +69,9 @@ impl FakeBackend {
     fn db(&self) -> std::sync::MutexGuard<'_, FakeDb> {
         self.db.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
 
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::Int(i) => Some(i.to_string()),
-        Value::Text(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-    }
-}
-
-impl Backend for FakeBackend {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
-    }
-
-    fn engine(&self) -> &str {
-        "postgresql-99.0"
-    }
-
-    async fn execute(&mut self, sql: &str) -> Result<u64, DbError> {
+    /// Runs a statement at once: the rows it affects and the milliseconds it should take.
+    fn execute_now(&mut self, sql: &str) -> Result<(u64, f64), DbError> {
         let mut db = self.db.lock().unwrap_or_else(|e| e.into_inner());
         db.log.push(sql.to_owned());
         if let Some(f) = db
@@ -109,9 +96,37 @@ impl Backend for FakeBackend {
         }
         // A batch's UPDATE touches the keys in its range.
         if let Some((lo, hi)) = batch_range(sql) {
-            return Ok(db.keys.iter().filter(|k| **k >= lo && **k < hi).count() as u64);
+            let n = db.keys.iter().filter(|k| **k >= lo && **k < hi).count() as u64;
+            return Ok((n, db.ms_per_key * n as f64));
         }
-        Ok(0)
+        Ok((0, 0.0))
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Int(i) => Some(i.to_string()),
+        Value::Text(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+    }
+}
+
+impl Backend for FakeBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn engine(&self) -> &str {
+        "postgresql-99.0"
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<u64, DbError> {
+        let (n, ms) = self.execute_now(sql)?;
+        if ms > 0.0 {
+            tokio::time::sleep(std::time::Duration::from_secs_f64(ms / 1000.0)).await;
+        }
+        Ok(n)
     }
 
     async fn execute_with(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
@@ -169,6 +184,15 @@ impl Backend for FakeBackend {
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
+        let delay = self
+            .db()
+            .latency
+            .iter()
+            .find(|(needle, _)| sql.contains(needle.as_str()))
+            .map(|(_, ms)| *ms);
+        if let Some(ms) = delay.filter(|ms| *ms > 0) {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         let mut db = self.db();
         db.log.push(sql.to_owned());
         if let Some(f) = db
