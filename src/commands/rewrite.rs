@@ -59,7 +59,7 @@ pub fn run(args: RewriteArgs) -> miette::Result<Outcome> {
         &RuleSelectionArgs::default(),
         false,
     )?;
-    let analysis = analyze(&catalog, &settings).into_diagnostic()?;
+    let analysis = analyze(catalog, &settings).into_diagnostic()?;
     let k = catalog
         .migrations
         .iter()
@@ -88,7 +88,7 @@ pub fn run(args: RewriteArgs) -> miette::Result<Outcome> {
         Some(help) => miette!(help = help, "{}: {}", original.up.display(), r.message),
         None => miette!("{}: {}", original.up.display(), r.message),
     })?;
-    let ids = step_ids(&catalog, k, &plan)?;
+    let ids = step_ids(catalog, k, &plan)?;
     let mut changes = original_removed(original)?;
     for (step, sid) in plan.steps.iter().zip(&ids) {
         changes.extend(step_files(&at.dir, step, sid, &ids, &plan, original));
