@@ -72,11 +72,13 @@ start_mariadb_server() { # name, port, server id; returns 1 when it was already 
   if [ ! -d "$dir/mysql" ]; then
     log "mariadb-install-db into $dir"
     mkdir -p "$dir"
-    mariadb-install-db --no-defaults --user=root --datadir="$dir" --auth-root-authentication-method=normal \
-      --skip-test-db >/dev/null
+    mkdir -p "$dir.tmp"
+    mariadb-install-db --no-defaults --user=root --datadir="$dir" --tmpdir="$dir.tmp" \
+      --auth-root-authentication-method=normal --skip-test-db >/dev/null
   fi
   log "starting MariaDB $1 on $2"
-  setsid mariadbd --no-defaults --user=root --datadir="$dir" --port="$2" --bind-address=127.0.0.1 \
+  mkdir -p "$dir.tmp"
+  setsid mariadbd --no-defaults --user=root --datadir="$dir" --tmpdir="$dir.tmp" --port="$2" --bind-address=127.0.0.1 \
     --socket="$BASE/my-$1.sock" --pid-file="$BASE/my-$1.pid" --log-error="$BASE/my-$1.err" \
     --server-id="$3" --log-bin=binlog --binlog-format=ROW --innodb-buffer-pool-size=64M \
     --skip-name-resolve </dev/null >/dev/null 2>&1 &

@@ -94,8 +94,11 @@ impl PrivateServer {
             }
             Engine::Mariadb => {
                 let mut c = Command::new("mariadb-install-db");
+                // Its own tmpdir: bootstraps running at once collide on temporary table
+                // names in a shared /tmp.
                 c.arg("--no-defaults")
                     .arg(format!("--datadir={}", s.data().display()))
+                    .arg(format!("--tmpdir={}", s.dir.path().display()))
                     .arg("--auth-root-authentication-method=normal")
                     .arg("--skip-test-db");
                 if is_root() {
@@ -139,6 +142,7 @@ impl PrivateServer {
                 c.arg("--no-defaults")
                     .arg(format!("--datadir={}", self.data().display()))
                     .arg(format!("--port={}", self.port))
+                    .arg(format!("--tmpdir={}", self.dir.path().display()))
                     .arg("--bind-address=127.0.0.1")
                     .arg(format!(
                         "--socket={}/mysqld.sock",
