@@ -69,6 +69,19 @@ impl Project {
         })
     }
 
+    /// The project of the migration a `PATH|ID` argument names: `--dir`, else the
+    /// migrations directory the path lives in, else the configured one.
+    pub fn open_for(args: &CatalogDirArgs, migration: &str) -> miette::Result<Project> {
+        let args = CatalogDirArgs {
+            dir: args
+                .dir
+                .clone()
+                .or_else(|| catalog_dir_of(Path::new(migration))),
+            ..args.clone()
+        };
+        Project::open(&args)
+    }
+
     /// The dialect flags the configuration was read with (for lint settings).
     pub fn dialect_args(&self) -> &DialectArgs {
         &self.dialect

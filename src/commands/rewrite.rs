@@ -10,8 +10,8 @@ use super::{write_stdout, Outcome};
 use crate::catalog::analysis::analyze;
 use crate::catalog::layout::{Catalog, Layout, Migration};
 use crate::cli::settings::lint_settings;
-use crate::cli::{CatalogDirArgs, RewriteArgs, RuleSelectionArgs};
-use crate::project::{catalog_dir_of, read_sum, resolve, Project};
+use crate::cli::{RewriteArgs, RuleSelectionArgs};
+use crate::project::{read_sum, resolve, Project};
 use crate::rewrite::{rewrite, Options, Rewrite, Statement, Step, StepPhase};
 use miette::{miette, IntoDiagnostic};
 use std::fmt::Write as _;
@@ -25,15 +25,7 @@ struct FileChange {
 }
 
 pub fn run(args: RewriteArgs) -> miette::Result<Outcome> {
-    let dir_args = CatalogDirArgs {
-        dir: args
-            .catalog
-            .dir
-            .clone()
-            .or_else(|| catalog_dir_of(Path::new(&args.migration))),
-        ..args.catalog.clone()
-    };
-    let at = Project::open(&dir_args)?;
+    let at = Project::open_for(&args.catalog, &args.migration)?;
     let catalog = &at.catalog;
     if catalog.layout != Layout::Native {
         return Err(miette!(

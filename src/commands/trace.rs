@@ -6,25 +6,16 @@
 //! could not run or the server refused a statement.
 
 use super::{write_stdout, Outcome};
-use crate::cli::{CatalogDirArgs, TraceArgs};
-use crate::project::{catalog_dir_of, resolve, Project};
+use crate::cli::TraceArgs;
+use crate::project::{resolve, Project};
 use crate::report::trace::write_trace;
 use crate::runner::url::{self, DbUrl};
 use crate::trace::{trace, TraceError, TraceInput, TraceOptions};
 use miette::{miette, IntoDiagnostic};
-use std::path::Path;
 
 pub fn run(args: TraceArgs) -> miette::Result<Outcome> {
     let url = url::from_args(args.database_url.as_deref())?;
-    let dir_args = CatalogDirArgs {
-        dir: args
-            .catalog
-            .dir
-            .clone()
-            .or_else(|| catalog_dir_of(Path::new(&args.migration))),
-        ..args.catalog.clone()
-    };
-    let project = Project::open(&dir_args)?;
+    let project = Project::open_for(&args.catalog, &args.migration)?;
     let catalog = &project.catalog;
     project.check_dialect(&url)?;
     let id = resolve(catalog, &args.migration)?;
