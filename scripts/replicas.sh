@@ -14,7 +14,7 @@
 #   eval "$(scripts/replicas.sh)"
 set -euo pipefail
 
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 BASE=${BELLOWS_REPLICAS_DIR:-/tmp/bellows-replicas}
 PG_PRIMARY=5434 PG_REPLICA=5433 MY_PRIMARY=3307 MY_REPLICA=3308
 
