@@ -55,12 +55,16 @@ impl Project {
     }
 
     /// The history as `migration direction` lines (empty when the table does not exist).
-    fn history(&self) -> Vec<String> {
+    fn has_history_table(&self) -> bool {
         let exists = self.db.sql(match self.db.engine {
             Engine::Postgres => "SELECT to_regclass('bellows_history') IS NOT NULL",
             Engine::Mariadb => "SELECT COUNT(*) > 0 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'bellows_history'",
         });
-        if !matches!(exists.as_str(), "t" | "1") {
+        matches!(exists.as_str(), "t" | "1")
+    }
+
+    fn history(&self) -> Vec<String> {
+        if !self.has_history_table() {
             return Vec::new();
         }
         self.db
@@ -198,6 +202,10 @@ fn mismatching_database_is_refused(engine: Engine) {
         text(&o)
     );
     assert!(p.history().is_empty(), "refused: nothing recorded");
+    assert!(
+        !p.has_history_table(),
+        "refused: not even the history table"
+    );
 
     let forced = p.run(&["migrate", "baseline", "--to", "0002_add_note", "--force"]);
     ok(&forced);
@@ -585,6 +593,10 @@ fn missing_from_catalog(tool: Tool, engine: Engine) {
         text(&o)
     );
     assert!(p.history().is_empty(), "refused: nothing recorded");
+    assert!(
+        !p.has_history_table(),
+        "refused: not even the history table"
+    );
 
     let forced = p.run(&["migrate", "baseline", "--from", tool.name(), "--force"]);
     ok(&forced);
@@ -641,6 +653,10 @@ fn golang_migrate_dirty_is_refused(engine: Engine) {
         text(&o)
     );
     assert!(p.history().is_empty(), "refused: nothing recorded");
+    assert!(
+        !p.has_history_table(),
+        "refused: not even the history table"
+    );
 }
 
 #[test]

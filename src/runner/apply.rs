@@ -305,7 +305,7 @@ impl<'a, B: Backend> Runner<'a, B> {
 
     /// Takes the advisory lock, waiting (with one event naming the holder) or failing
     /// at once as settings say.
-    async fn lock(&mut self) -> Result<(), RunError> {
+    pub(super) async fn lock(&mut self) -> Result<(), RunError> {
         let name = self.settings.history.lock_name();
         let mut told = false;
         loop {

@@ -77,7 +77,11 @@ impl<B: Backend> Runner<'_, B> {
         &mut self,
         request: &BaselineRequest,
     ) -> Result<BaselineOutcome, RunError> {
-        self.enter(request.dry_run).await?;
+        // The lock, but not yet the history table: it is created only when something is
+        // recorded, so a refusal leaves the database as it was.
+        if !request.dry_run {
+            self.lock().await?;
+        }
         let result = self.baseline_locked(request).await;
         self.leave(request.dry_run).await;
         result
@@ -207,6 +211,9 @@ impl<B: Backend> Runner<'_, B> {
     /// One `baseline` row per migration, in one transaction.
     async fn record_baseline(&mut self, ids: &[String]) -> Result<(), RunError> {
         let table = self.settings.history.clone();
+        history::ensure(&mut self.b, &table)
+            .await
+            .map_err(|e| RunError::db("cannot create the history table", e))?;
         let mut rows = Vec::new();
         for id in ids {
             let m = self.migration(id).expect("checked by the caller");
