@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::db::{Engine, Scratch};
+use common::db::{project_dir, Engine, Scratch};
 use common::output::{flat_stderr, ok, text};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -20,16 +20,7 @@ impl Project {
     /// `data (id, name, copy)` with `rows` rows, `flag (v)` holding 1, and a backfill of
     /// `copy` in batches of 1,000 whose health query reads `flag` once 3,000 rows are done.
     fn new(engine: Engine, rows: u32, timeout: &str) -> Project {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let dialect = match engine {
-            Engine::Postgres => "postgres",
-            Engine::Mariadb => "mysql",
-        };
-        std::fs::write(
-            dir.path().join("bellows.toml"),
-            format!("dialect = \"{dialect}\"\n[runner]\nrequire-proof = false\n"),
-        )
-        .expect("write bellows.toml");
+        let dir = project_dir(engine, "[runner]\nrequire-proof = false\n");
         let m = dir.path().join("migrations/0001_fill");
         std::fs::create_dir_all(&m).expect("mkdir");
         std::fs::write(

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::db::{Engine, Scratch};
+use common::db::{project_dir, Engine, Scratch};
 use common::output::{flat_stderr, ok, text};
 use std::process::{Command, Output, Stdio};
 
@@ -21,16 +21,7 @@ struct Project {
 
 impl Project {
     fn new(engine: Engine, files: &[(String, String)]) -> Project {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let dialect = match engine {
-            Engine::Postgres => "postgres",
-            Engine::Mariadb => "mysql",
-        };
-        std::fs::write(
-            dir.path().join("bellows.toml"),
-            format!("dialect = \"{dialect}\"\n"),
-        )
-        .expect("write bellows.toml");
+        let dir = project_dir(engine, "");
         for (path, text) in files {
             let p = dir.path().join("migrations").join(path);
             std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::db::{Engine, Scratch};
+use common::db::{project_dir, Engine, Scratch};
 use common::output::{ok, text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -152,16 +152,7 @@ struct Project {
 
 impl Project {
     fn new(engine: Engine, catalog: &str) -> Project {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let dialect = match engine {
-            Engine::Postgres => "postgres",
-            Engine::Mariadb => "mysql",
-        };
-        std::fs::write(
-            dir.path().join("bellows.toml"),
-            format!("dialect = \"{dialect}\"\n"),
-        )
-        .expect("write bellows.toml");
+        let dir = project_dir(engine, "");
         copy_dir(
             &fixtures().join(catalog).join("migrations"),
             &dir.path().join("migrations"),

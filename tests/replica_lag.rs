@@ -8,15 +8,12 @@
 //! exports. Under CI=true a missing URL fails the test; elsewhere the test runs
 //! `scripts/replicas.sh` itself to get them.
 
+mod common;
+
+use common::db::{project_dir, Engine};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-#[derive(Clone, Copy, PartialEq)]
-enum Engine {
-    Postgres,
-    Mariadb,
-}
 
 /// The primary and replica URLs of an engine.
 fn urls(engine: Engine) -> (url::Url, url::Url) {
@@ -237,19 +234,13 @@ fn backfill_waits_for_a_stopped_replica(engine: Engine) {
     // let it grow past max-lag (the first batch then runs, the next ones wait).
     std::thread::sleep(Duration::from_secs(2));
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let dialect = match engine {
-        Engine::Postgres => "postgres",
-        Engine::Mariadb => "mysql",
-    };
-    std::fs::write(
-        dir.path().join("bellows.toml"),
-        format!(
-            "dialect = \"{dialect}\"\n[runner]\nrequire-proof = false\n\n[[replica]]\nurl = \"{}\"\n",
+    let dir = project_dir(
+        engine,
+        &format!(
+            "[runner]\nrequire-proof = false\n\n[[replica]]\nurl = \"{}\"\n",
             pair.replica
         ),
-    )
-    .expect("write bellows.toml");
+    );
     let m = dir.path().join("migrations/0001_fill");
     std::fs::create_dir_all(&m).expect("mkdir");
     std::fs::write(

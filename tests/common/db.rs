@@ -21,6 +21,22 @@ pub enum Engine {
     Mariadb,
 }
 
+/// A temporary project directory whose `bellows.toml` names the engine's dialect, followed
+/// by `extra` (more keys and tables).
+pub fn project_dir(engine: Engine, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dialect = match engine {
+        Engine::Postgres => "postgres",
+        Engine::Mariadb => "mysql",
+    };
+    std::fs::write(
+        dir.path().join("bellows.toml"),
+        format!("dialect = \"{dialect}\"\n{extra}"),
+    )
+    .expect("write bellows.toml");
+    dir
+}
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl Scratch {
