@@ -285,19 +285,7 @@ pub async fn verify(
     let steps = prepare(catalog, order, options, dialect)?;
     let total = steps.iter().filter(|s| !s.replay_only).count();
 
-    let admin = AnyBackend::connect(scratch)
-        .await
-        .map_err(|e| VerifyError::Connect {
-            url: scratch.redacted(),
-            error: scrubbed(e),
-        })?;
-    let mut server = Server {
-        admin,
-        url: scratch,
-        created: Vec::new(),
-        current: String::new(),
-        base: None,
-    };
+    let mut server = Server::open(scratch).await?;
     let first = server.create(progress).await?;
 
     let done = Cell::new(0);
@@ -363,19 +351,7 @@ pub async fn replayed_snapshot(
             step(m, true, dialect)
         })
         .collect::<Result<_, _>>()?;
-    let admin = AnyBackend::connect(scratch)
-        .await
-        .map_err(|e| VerifyError::Connect {
-            url: scratch.redacted(),
-            error: scrubbed(e),
-        })?;
-    let mut server = Server {
-        admin,
-        url: scratch,
-        created: Vec::new(),
-        current: String::new(),
-        base: None,
-    };
+    let mut server = Server::open(scratch).await?;
     let name = server.create(progress).await?;
     let outcome = {
         let replayed = async {
@@ -670,7 +646,24 @@ struct Server<'u> {
     base: Option<(String, usize)>,
 }
 
-impl Server<'_> {
+impl<'u> Server<'u> {
+    /// The admin connection to the scratch server, with no database made yet.
+    async fn open(url: &'u DbUrl) -> Result<Server<'u>, VerifyError> {
+        let admin = AnyBackend::connect(url)
+            .await
+            .map_err(|e| VerifyError::Connect {
+                url: url.redacted(),
+                error: scrubbed(e),
+            })?;
+        Ok(Server {
+            admin,
+            url,
+            created: Vec::new(),
+            current: String::new(),
+            base: None,
+        })
+    }
+
     /// Creates a new, empty scratch database; returns its name.
     async fn create(&mut self, progress: &mut dyn FnMut(&str)) -> Result<String, VerifyError> {
         let dialect = self.url.dialect();
