@@ -198,27 +198,12 @@ fn every_rule_documents_itself() {
 /// A regression snapshot whose fixture is gone fails the run.
 #[test]
 fn no_orphaned_regression_snapshots() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
-    let mut orphans = Vec::new();
-    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(stem) = name
-            .strip_prefix("rule_fixtures__")
-            .and_then(|n| n.strip_suffix(".snap"))
-        else {
-            continue;
-        };
+    common::assert_no_orphaned_snapshots("rule_fixtures__", |stem| {
         let (rule, regression) = stem.split_once("__").unwrap_or((stem, ""));
         let file = match regression.strip_suffix("_mysql") {
             Some(base) => format!("{base}.bad.mysql.sql"),
             None => format!("{regression}.bad.sql"),
         };
-        if !fixture_dir(rule).join(file).exists() {
-            orphans.push(name);
-        }
-    }
-    assert!(
-        orphans.is_empty(),
-        "orphaned snapshots (delete them): {orphans:?}"
-    );
+        fixture_dir(rule).join(file).exists()
+    });
 }

@@ -5,7 +5,6 @@ mod common;
 
 use bellows::report::{render_finding, TextOptions};
 use bellows::rules::RULES;
-use std::path::Path;
 
 #[test]
 fn rendered_diagnostics() {
@@ -43,30 +42,14 @@ fn rendered_diagnostics() {
 
 #[test]
 fn no_orphaned_snapshots() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
-    let mut orphans = Vec::new();
-    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(stem) = name
-            .strip_prefix("snapshots__")
-            .and_then(|n| n.strip_suffix(".snap"))
-        else {
-            continue;
-        };
+    common::assert_no_orphaned_snapshots("snapshots__", |stem| {
         let rule = stem.split("__").next().unwrap_or("");
-        let known = RULES.iter().any(|r| r.meta().name == rule)
+        RULES.iter().any(|r| r.meta().name == rule)
             && common::fixture_dir(rule)
                 .join(format!(
                     "{}.sql",
                     stem.split("__").nth(1).unwrap_or("").replace('_', ".")
                 ))
-                .exists();
-        if !known {
-            orphans.push(name);
-        }
-    }
-    assert!(
-        orphans.is_empty(),
-        "orphaned snapshots (delete them): {orphans:?}"
-    );
+                .exists()
+    });
 }

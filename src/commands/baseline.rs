@@ -1,7 +1,7 @@
 //! `bellows migrate baseline --to ID | --from TOOL`: load the project, find the migrations
 //! the database already holds, hand them to the runner's baseline, print what it did.
 
-use super::{write_stdout, Outcome};
+use super::{connect, runtime, write_stdout, Outcome};
 use crate::catalog::layout::Catalog;
 use crate::cli::{BaselineArgs, ListFormat};
 use crate::report::run::TextEvents;
@@ -9,7 +9,7 @@ use crate::runner::baseline::{difference_lines, BaselineOutcome, BaselineRequest
 use crate::runner::import::{self, ForeignTable, ImportError, Mapping, Tool};
 use crate::runner::url::{self, DbUrl};
 use crate::runner::{AnyBackend, Runner};
-use miette::{miette, IntoDiagnostic};
+use miette::miette;
 use std::io::Write;
 
 /// What `--from` found in the other tool's table.
@@ -45,19 +45,8 @@ pub fn run(args: &BaselineArgs) -> miette::Result<Outcome> {
     let project = loaded.view();
     let catalog = project.catalog;
     let mut events = TextEvents::new();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
-    let result = runtime.block_on(async {
-        let b = AnyBackend::connect(&url).await.map_err(|e| {
-            miette!(
-                help = "check the URL, that the server runs, and the credentials",
-                "cannot connect to {}: {}",
-                url.redacted(),
-                url::redact(&e.to_string())
-            )
-        })?;
+    let result = runtime()?.block_on(async {
+        let b = connect(&url).await?;
         let mut runner = Runner::new(b, project, settings, &mut events);
         let (ids, imported) = match (&args.to, args.from) {
             (Some(to), _) => (up_to(catalog, to)?, None),

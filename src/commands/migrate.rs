@@ -2,7 +2,7 @@
 //! connect, hand over to the runner, print what it returns. `--targets` goes to
 //! `fleet.rs` instead (chosen in `commands/mod.rs`).
 
-use super::{write_stdout, Outcome};
+use super::{connect, runtime, write_stdout, Outcome};
 use crate::catalog::sum::SumFile;
 use crate::classify::phase::Phase;
 use crate::cli::{
@@ -15,7 +15,7 @@ use crate::report::plan::write_plan;
 use crate::report::run::{write_outcome, write_status, TextEvents};
 use crate::runner::url::{self, DbUrl};
 use crate::runner::{AnyBackend, ApplyRequest, Resolution, RollbackRequest, Runner, Settings};
-use miette::{miette, IntoDiagnostic};
+use miette::miette;
 
 pub fn run(args: MigrateArgs) -> miette::Result<Outcome> {
     match args.command {
@@ -27,23 +27,6 @@ pub fn run(args: MigrateArgs) -> miette::Result<Outcome> {
         MigrateCommand::Verify(args) => verify_command(&args),
         MigrateCommand::Baseline(args) => super::baseline::run(&args),
     }
-}
-
-fn runtime() -> miette::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()
-}
-
-async fn connect(url: &DbUrl) -> miette::Result<AnyBackend> {
-    AnyBackend::connect(url).await.map_err(|e| {
-        miette!(
-            help = "check the URL, that the server runs, and the credentials",
-            "{}",
-            url::redact(&crate::runner::connect_message(&url.redacted(), &e))
-        )
-    })
 }
 
 /// Connects, hands a runner on the loaded project to `f`, and clears the progress display

@@ -13,6 +13,9 @@ pub mod shell;
 pub mod trace;
 
 use crate::cli::{Cli, Command, MigrateCommand};
+use crate::runner::url::{self, DbUrl};
+use crate::runner::AnyBackend;
+use miette::{miette, IntoDiagnostic};
 
 /// How a command ended, mapped to the exit status by `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +24,25 @@ pub enum Outcome {
     Clean,
     /// Error-severity findings, or a blocked step (exit 1).
     Findings,
+}
+
+/// The single-threaded runtime a database command runs on.
+fn runtime() -> miette::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
+}
+
+/// Connects to `url`, with one clear sentence when it cannot.
+async fn connect(url: &DbUrl) -> miette::Result<AnyBackend> {
+    AnyBackend::connect(url).await.map_err(|e| {
+        miette!(
+            help = "check the URL, that the server runs, and the credentials",
+            "{}",
+            url::redact(&crate::runner::connect_message(&url.redacted(), &e))
+        )
+    })
 }
 
 /// Runs the parsed command line.

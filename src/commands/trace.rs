@@ -5,13 +5,13 @@
 //! the server agrees with the linter, 1 when it disagrees somewhere, 2 when the trace
 //! could not run or the server refused a statement.
 
-use super::{write_stdout, Outcome};
+use super::{runtime, write_stdout, Outcome};
 use crate::cli::TraceArgs;
 use crate::project::{resolve, Project};
 use crate::report::trace::write_trace;
 use crate::runner::url::{self, DbUrl};
 use crate::trace::{trace, TraceError, TraceInput, TraceOptions};
-use miette::{miette, IntoDiagnostic};
+use miette::miette;
 
 pub fn run(args: TraceArgs) -> miette::Result<Outcome> {
     let url = url::from_args(args.database_url.as_deref())?;
@@ -43,11 +43,4 @@ pub fn run(args: TraceArgs) -> miette::Result<Outcome> {
 async fn traced(input: &TraceInput, url: &DbUrl) -> Result<crate::trace::Trace, TraceError> {
     let mut progress = |line: &str| crate::report::run::progress_line(line);
     trace(input, url, &TraceOptions::default(), &mut progress).await
-}
-
-fn runtime() -> miette::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()
 }

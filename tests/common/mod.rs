@@ -60,3 +60,26 @@ pub fn fixture_files(dialects: Dialects, kind: &str) -> Vec<(Dialect, String)> {
         .map(|(d, s)| (*d, format!("{kind}{s}.sql")))
         .collect()
 }
+
+/// Fails the test if a snapshot of `tests/snapshots` named `<prefix><stem>.snap` has a stem
+/// that `wanted` no longer accepts (its fixture or rule is gone).
+pub fn assert_no_orphaned_snapshots(prefix: &str, wanted: impl Fn(&str) -> bool) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut orphans = Vec::new();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name
+            .strip_prefix(prefix)
+            .and_then(|n| n.strip_suffix(".snap"))
+        else {
+            continue;
+        };
+        if !wanted(stem) {
+            orphans.push(name);
+        }
+    }
+    assert!(
+        orphans.is_empty(),
+        "orphaned snapshots (delete them): {orphans:?}"
+    );
+}
