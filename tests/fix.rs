@@ -599,3 +599,30 @@ fn two_constraints_of_one_migration_are_validated_in_one_new_migration() {
     );
     assert_eq!(std::fs::read_dir(d.join("migrations")).unwrap().count(), 3);
 }
+
+/// ory/pop keeps one script per engine in one directory; without the dialect the catalog
+/// cannot be read, and a fix would not know which migration (and which sum entry) a file
+/// is. The dialect of bellows.toml chooses, as it does for lint.
+#[test]
+fn per_engine_scripts_are_matched_to_their_migration_with_the_configured_dialect() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "bellows.toml", "dialect = \"postgres\"\n");
+    write(d, "migrations/20240101000000_init.postgres.up.sql", INIT);
+    write(d, "migrations/20240101000000_init.mysql.up.sql", INIT);
+    let original = "CREATE INDEX users_email_idx ON users (email);\n";
+    write(d, "migrations/20240102000000_idx.postgres.up.sql", original);
+    write(d, "migrations/20240102000000_idx.mysql.up.sql", original);
+    common::output::ok(&bellows(d, &["catalog", "sum"]));
+    let o = bellows(d, &["lint", "migrations", "--fix"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("not fixed: 20240102000000_idx is recorded in bellows.sum"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        read(d, "migrations/20240102000000_idx.postgres.up.sql"),
+        original
+    );
+}

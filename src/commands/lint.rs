@@ -154,17 +154,15 @@ fn lint(args: LintArgs) -> miette::Result<Outcome> {
         // Findings in the baseline are accepted as they are: only reported ones are fixed.
         let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
         let paths = paths.iter().map(|p| cwd.join(p)).collect::<Vec<_>>();
-        let wrote = crate::fix::fix_results(
-            &results,
-            &paths,
-            &root,
-            &cwd,
-            args.dry_run,
-            &mut out,
-            &mut err,
-        )
-        .into_diagnostic()
-        .wrap_err("cannot write the fixes")?;
+        let fix_scope = crate::fix::FixScope {
+            paths: &paths,
+            root: &root,
+            base: &cwd,
+            dialect: settings.dialect,
+        };
+        let wrote = crate::fix::fix_results(&results, &fix_scope, args.dry_run, &mut out, &mut err)
+            .into_diagnostic()
+            .wrap_err("cannot write the fixes")?;
         drop((out, err));
         if args.dry_run {
             return Ok(Outcome::Clean);

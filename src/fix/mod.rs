@@ -109,16 +109,17 @@ pub struct Project {
 impl Project {
     /// The catalog `path` (a migrations directory or one migration's file) belongs to, and
     /// the `bellows.sum` beside it (in the directory's parent or in `root`, the directory
-    /// of bellows.toml).
-    pub fn load(path: &Path, root: &Path) -> Project {
+    /// of bellows.toml). `dialect` chooses between per-engine scripts (ory/pop's
+    /// `….postgres.up.sql`), as lint and the runner read them.
+    pub fn load(path: &Path, root: &Path, dialect: Option<Dialect>) -> Project {
         let catalog = if path.is_dir() {
-            Catalog::load(path).ok()
+            Catalog::load_for(path, dialect).ok()
         } else {
             // `dir/file.sql`, or `dir/<id>/up.sql`.
             path.ancestors()
                 .skip(1)
                 .take(2)
-                .filter_map(|dir| Catalog::load(dir).ok())
+                .filter_map(|dir| Catalog::load_for(dir, dialect).ok())
                 .find(|c| c.migrations.iter().any(|m| same_file(&m.up, path)))
         };
         let mut summed = HashSet::new();
@@ -683,20 +684,36 @@ pub fn diff(applied: &Applied, base: &Path) -> String {
     out
 }
 
+/// Where `bellows lint --fix` works: `paths` are the path arguments (directories or
+/// files), `root` the directory of bellows.toml, `base` the directory paths are shown
+/// relative to, `dialect` the one lint used (it picks per-engine scripts).
+pub struct FixScope<'a> {
+    pub paths: &'a [PathBuf],
+    pub root: &'a Path,
+    pub base: &'a Path,
+    pub dialect: Dialect,
+}
+
 /// `bellows lint --fix`: the fixes of every linted file, written (or printed as a diff with
-/// `dry_run`); notes for the findings left alone go to `err`. `paths` are the path
-/// arguments (directories or files), `root` the directory of bellows.toml, `base` the
-/// directory paths are shown relative to. Returns whether files were written.
+/// `dry_run`); notes for the findings left alone go to `err`. Returns whether files were
+/// written.
 pub fn fix_results(
     results: &[FileResult],
-    paths: &[PathBuf],
-    root: &Path,
-    base: &Path,
+    scope: &FixScope,
     dry_run: bool,
     out: &mut dyn std::io::Write,
     err: &mut dyn std::io::Write,
 ) -> std::io::Result<bool> {
-    let projects: Vec<Project> = paths.iter().map(|p| Project::load(p, root)).collect();
+    let FixScope {
+        paths,
+        root,
+        base,
+        dialect,
+    } = *scope;
+    let projects: Vec<Project> = paths
+        .iter()
+        .map(|p| Project::load(p, root, Some(dialect)))
+        .collect();
     let mut all = Vec::new();
     let mut notes = Vec::new();
     for result in results {
@@ -709,7 +726,7 @@ pub fn fix_results(
         let project = match projects.iter().find(|p| p.migration(path).is_some()) {
             Some(p) => p,
             None => {
-                lone = Project::load(path, root);
+                lone = Project::load(path, root, Some(dialect));
                 &lone
             }
         };

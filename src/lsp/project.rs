@@ -69,7 +69,7 @@ pub fn lint_buffer(path: &Path, text: &str, replays: &mut Replays) -> Result<Lin
         Some(p) => load_seed(&root.join(p), &settings).map_err(|e| e.to_string())?,
         None => Schema::default(),
     };
-    let project = Project::load(path, &root);
+    let project = Project::load(path, &root, Some(settings.dialect));
     let shown = path.display().to_string();
     if scope.is_excluded(&shown) {
         return Ok(Linted {
