@@ -2,8 +2,10 @@
 //!
 //! Owns resolving every table and column a query names against the schema model (aliases,
 //! joins, subqueries, CTEs, `RETURNING`, `ON CONFLICT … EXCLUDED`, `ON DUPLICATE KEY
-//! UPDATE`), the NOT NULL columns an `INSERT` must supply, and the `SELECT *` / column-less
-//! `INSERT` warnings across a change of a table's columns. Walks sqlparser's AST itself.
+//! UPDATE`), the NOT NULL columns an `INSERT` must supply, writes through views (a simple
+//! view passes them to its table, whose NOT NULL columns an `INSERT` must still supply;
+//! any other view refuses them), and the `SELECT *` / column-less `INSERT` warnings across
+//! a change of a table's columns. Walks sqlparser's AST itself.
 
 use super::queries::Query as ReleaseQuery;
 use crate::classify::op::Name;
@@ -34,6 +36,8 @@ pub enum What {
     RequiredColumn(Name, Name),
     /// `SELECT *` / `t.*` / a column-less `INSERT` on a table whose columns change.
     Star(Name),
+    /// A write through a view that cannot take it: (view, the column when one is at fault).
+    ViewWrite(Name, Option<Name>),
     /// The query text is not SQL sqlparser can read.
     Syntax,
 }
@@ -57,6 +61,7 @@ impl Problem {
         match &self.what {
             What::Table(t) | What::Star(t) => Some((t, None)),
             What::Column(t, c) | What::RequiredColumn(t, c) => Some((t, Some(c))),
+            What::ViewWrite(v, c) => Some((v, c.as_ref())),
             What::Syntax => None,
         }
     }
@@ -904,6 +909,18 @@ impl<'a> Walker<'a> {
                 table: Some(full),
             };
         }
+        if let Some(v) = self.schema.view(&full) {
+            let cols = if v.columns_unknown {
+                Cols::Unknown
+            } else {
+                Cols::List(v.columns.iter().map(|c| c.name.clone()).collect())
+            };
+            return Source {
+                names,
+                cols,
+                table: Some(full),
+            };
+        }
         if !self.is_system(&full) {
             self.problem(
                 format!("table `{full}` does not exist"),
@@ -967,6 +984,49 @@ impl<'a> Walker<'a> {
                 self.missing_column(&t.clone(), col);
             }
         }
+    }
+
+    /// A write through a view: reports a view that refuses writes; returns the table
+    /// that takes them, when known.
+    fn view_writes(&mut self, v: &crate::schema::View, verb: &str) -> Option<Name> {
+        match &v.writes {
+            crate::schema::ViewWrites::Into(base) => Some(base.clone()),
+            crate::schema::ViewWrites::Refused(reason) => {
+                self.problem(
+                    format!(
+                        "{verb} `{}` fails: it is a view that takes no writes ({reason})",
+                        v.name
+                    ),
+                    What::ViewWrite(v.name.clone(), None),
+                );
+                None
+            }
+            crate::schema::ViewWrites::Unknown => None,
+        }
+    }
+
+    /// A write target that may be a view: reports what the view refuses.
+    fn view_target(&mut self, target: &Source, verb: &str) -> Option<crate::schema::View> {
+        let v = target
+            .table
+            .as_ref()
+            .and_then(|t| self.schema.view(t))
+            .cloned()?;
+        self.view_writes(&v, verb);
+        Some(v)
+    }
+
+    fn view_column_not_writable(&mut self, v: &crate::schema::View, col: &Name, verb: &str) {
+        if !matches!(v.writes, crate::schema::ViewWrites::Into(_)) {
+            return;
+        }
+        self.problem(
+            format!(
+                "{verb} sets `{}.{col}`, a column of the view computed from an expression, which takes no writes",
+                v.name
+            ),
+            What::ViewWrite(v.name.clone(), Some(col.clone())),
+        );
     }
 
     // ---- columns ----
@@ -1335,19 +1395,54 @@ impl<'a> Walker<'a> {
             }
             self.expr(&a.value);
         }
-        let table = target
+        // The table whose NOT NULL columns the INSERT must supply: the target, or the
+        // table a simple view writes into; with the supplied columns named as its own.
+        let view = target
             .table
             .as_ref()
-            .and_then(|t| self.schema.table(t))
-            .filter(|t| !t.columns_unknown);
-        if let Some(t) = table {
+            .and_then(|t| self.schema.view(t))
+            .cloned();
+        let written: Option<(&crate::schema::Table, Vec<Name>, Vec<Name>)> = match &view {
+            Some(v) => match self.view_writes(v, "INSERT into") {
+                Some(base) if !v.columns_unknown => {
+                    let mut own = Vec::new();
+                    for col in &supplied {
+                        match v.column(col).map(|c| c.base.clone()) {
+                            Some(Some(b)) => own.push(b),
+                            Some(None) => self.view_column_not_writable(v, col, "INSERT"),
+                            None => {}
+                        }
+                    }
+                    let positional = v
+                        .columns
+                        .iter()
+                        .map(|c| c.base.clone().unwrap_or_default())
+                        .collect();
+                    self.schema
+                        .table(&base)
+                        .filter(|t| !t.columns_unknown)
+                        .map(|t| (t, own, positional))
+                }
+                _ => None,
+            },
+            None => target
+                .table
+                .as_ref()
+                .and_then(|t| self.schema.table(t))
+                .filter(|t| !t.columns_unknown)
+                .map(|t| {
+                    let positional = t.columns.iter().map(|c| c.name.clone()).collect();
+                    (t, supplied.clone(), positional)
+                }),
+        };
+        if let Some((t, own, positional)) = written {
             let required = |c: &crate::schema::Column| c.not_null && !c.has_default && !c.generated;
             let mut missing: Vec<Name> = Vec::new();
             if !supplied.is_empty() {
                 missing.extend(
                     t.columns
                         .iter()
-                        .filter(|c| required(c) && !supplied.contains(&c.name))
+                        .filter(|c| required(c) && !own.contains(&c.name))
                         .map(|c| c.name.clone()),
                 );
             } else if ins.source.is_none() {
@@ -1359,21 +1454,27 @@ impl<'a> Walker<'a> {
                         .map(|c| c.name.clone()),
                 );
             } else {
-                self.stars.push((t.name.clone(), StarKind::Insert));
+                if view.is_none() {
+                    self.stars.push((t.name.clone(), StarKind::Insert));
+                }
                 if let Some(len) = values_len {
+                    let given: Vec<&Name> = positional.iter().take(len).collect();
                     missing.extend(
                         t.columns
                             .iter()
-                            .skip(len)
-                            .filter(|c| required(c))
+                            .filter(|c| required(c) && !given.contains(&&c.name))
                             .map(|c| c.name.clone()),
                     );
                 }
             }
             let tname = t.name.clone();
+            let through = match &view {
+                Some(v) => format!(" (through the view `{}`)", v.name),
+                None => String::new(),
+            };
             for col in missing {
                 self.problem(
-                    format!("INSERT into `{tname}` does not supply `{col}`, which is NOT NULL without a default"),
+                    format!("INSERT into `{tname}`{through} does not supply `{col}`, which is NOT NULL without a default"),
                     What::RequiredColumn(tname.clone(), col),
                 );
             }
@@ -1490,7 +1591,17 @@ impl<'a> Walker<'a> {
             }
         }
         let target = self.frames.last().and_then(|f| f.sources.first().cloned());
+        let view = target
+            .as_ref()
+            .and_then(|t| self.view_target(t, "UPDATE of"));
         for a in &u.assignments {
+            if let Some(v) = &view {
+                for col in self.assignment_columns(a) {
+                    if v.column(&col).is_some_and(|c| c.base.is_none()) {
+                        self.view_column_not_writable(v, &col, "UPDATE");
+                    }
+                }
+            }
             if let Some(target) = &target {
                 match &a.target {
                     AssignmentTarget::ColumnName(n) => self.update_target(n, target),
@@ -1518,6 +1629,18 @@ impl<'a> Walker<'a> {
         for twj in from {
             self.table_with_joins(twj);
         }
+        // DELETE t FROM t JOIN … (MySQL) names its targets first; otherwise the first
+        // relation is the target.
+        let target = match d.tables.first() {
+            Some(t) => {
+                let q = self.name(t);
+                self.find_source(&q)
+            }
+            None => self.frames.last().and_then(|f| f.sources.first().cloned()),
+        };
+        if let Some(t) = target {
+            self.view_target(&t, "DELETE from");
+        }
         for twj in d.using.iter().flatten() {
             self.table_with_joins(twj);
         }
@@ -1534,6 +1657,9 @@ impl<'a> Walker<'a> {
         self.push();
         self.table_factor(&m.table);
         let target = self.frames.last().and_then(|f| f.sources.first().cloned());
+        if let Some(t) = &target {
+            self.view_target(t, "MERGE into");
+        }
         self.table_factor(&m.source);
         self.expr(&m.on);
         for clause in &m.clauses {

@@ -6,13 +6,15 @@
 use super::locks::LockLevel;
 use super::op::*;
 use super::types::{function_kind, parse_column_type, parse_type};
+use super::view::view_def;
 use crate::dialect::Dialect;
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption,
-    CreateIndex, CreateTable, DetachPartitionMode, Expr, FromTable, GeneratedAs,
+    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, AlterViewOperation, ColumnDef,
+    ColumnOption, CreateIndex, CreateTable, DetachPartitionMode, Expr, FromTable, GeneratedAs,
     GeneratedExpressionMode, ObjectName, ObjectNamePart, ObjectType, Statement, TableConstraint,
     TableFactor, TableObject, TableWithJoins, UserDefinedTypeRepresentation,
 };
+use std::sync::Arc;
 
 /// Classifies one parsed statement into its operations.
 pub fn classify(stmt: &Statement, dialect: Dialect) -> Vec<Op> {
@@ -236,49 +238,68 @@ impl Cx {
                 vec![Op::Transaction(TxControl::ReleaseSavepoint)]
             }
             Statement::Set(set) => self.set(set),
-            Statement::CreateView(view) => vec![Op::CreateObject {
-                kind: if view.materialized {
-                    ObjectKind::MaterializedView
-                } else {
-                    ObjectKind::View
-                },
-                name: self.name(&view.name),
-                on_table: None,
-            }],
+            Statement::CreateView(view) => {
+                let columns: Vec<sqlparser::ast::Ident> =
+                    view.columns.iter().map(|c| c.name.clone()).collect();
+                let algorithm = view.params.as_ref().and_then(|p| p.algorithm.as_ref());
+                vec![Op::CreateObject {
+                    kind: if view.materialized {
+                        ObjectKind::MaterializedView
+                    } else {
+                        ObjectKind::View
+                    },
+                    name: self.name(&view.name),
+                    on_table: None,
+                    view: Some(Arc::new(view_def(
+                        &columns,
+                        &view.query,
+                        algorithm,
+                        view.materialized,
+                        self.dialect,
+                    ))),
+                }]
+            }
             Statement::CreateFunction(f) => vec![Op::CreateObject {
                 kind: ObjectKind::Function,
                 name: self.name(&f.name),
                 on_table: None,
+                view: None,
             }],
             Statement::CreateProcedure { name, .. } => vec![Op::CreateObject {
                 kind: ObjectKind::Procedure,
                 name: self.name(name),
                 on_table: None,
+                view: None,
             }],
             Statement::CreateTrigger(t) => vec![Op::CreateObject {
                 kind: ObjectKind::Trigger,
                 name: self.name(&t.name),
                 on_table: Some(self.name(&t.table_name)),
+                view: None,
             }],
             Statement::CreatePolicy(p) => vec![Op::CreateObject {
                 kind: ObjectKind::Policy,
                 name: self.ident(&p.name),
                 on_table: Some(self.name(&p.table_name)),
+                view: None,
             }],
             Statement::CreateSequence { name, .. } => vec![Op::CreateObject {
                 kind: ObjectKind::Sequence,
                 name: self.name(name),
                 on_table: None,
+                view: None,
             }],
             Statement::CreateExtension(e) => vec![Op::CreateObject {
                 kind: ObjectKind::Extension,
                 name: self.ident(&e.name),
                 on_table: None,
+                view: None,
             }],
             Statement::CreateDomain(d) => vec![Op::CreateObject {
                 kind: ObjectKind::Domain,
                 name: self.name(&d.name),
                 on_table: None,
+                view: None,
             }],
             Statement::CreateRole(_) | Statement::CreateUser(_) => vec![Op::Inert {
                 what: "create role".into(),
@@ -295,6 +316,7 @@ impl Cx {
                     kind: ObjectKind::Type,
                     name: self.name(name),
                     on_table: None,
+                    view: None,
                 }],
             },
             Statement::AlterType(at) => match &at.operation {
@@ -305,12 +327,32 @@ impl Cx {
                 _ => vec![Op::AlterObject {
                     kind: ObjectKind::Type,
                     name: self.name(&at.name),
+                    view: None,
                 }],
             },
-            Statement::AlterView(v) => vec![Op::AlterObject {
-                kind: ObjectKind::View,
-                name: self.name(&v.name),
-            }],
+            Statement::AlterView(v) => {
+                let change = match &v.operation {
+                    AlterViewOperation::As { columns, query, .. } if !v.materialized => Some(
+                        ViewChange::Define(view_def(columns, query, None, false, self.dialect)),
+                    ),
+                    AlterViewOperation::RenameTo { new_name } => {
+                        Some(ViewChange::Rename(self.name(new_name)))
+                    }
+                    AlterViewOperation::RenameColumn {
+                        old_column_name,
+                        new_column_name,
+                    } => Some(ViewChange::RenameColumn {
+                        from: self.ident(old_column_name),
+                        to: self.ident(new_column_name),
+                    }),
+                    _ => None,
+                };
+                vec![Op::AlterObject {
+                    kind: ObjectKind::View,
+                    name: self.name(&v.name),
+                    view: change.map(Arc::new),
+                }]
+            }
             Statement::AlterIndex { name, operation } => match operation {
                 sqlparser::ast::AlterIndexOperation::RenameIndex { index_name } => {
                     vec![Op::RenameIndex {

@@ -7,5 +7,6 @@ pub mod locks;
 pub mod op;
 pub mod phase;
 pub mod types;
+pub mod view;
 
 pub use op::Op;

@@ -5,7 +5,9 @@
 //! files, rules or reports.
 
 use super::locks::LockLevel;
+pub use super::view::{ViewChange, ViewDef};
 use std::fmt;
+use std::sync::Arc;
 
 /// A possibly schema-qualified object name, normalised for comparison: unquoted parts are
 /// lower-cased, quotes are removed, and PostgreSQL's `public.` is dropped.
@@ -409,6 +411,8 @@ pub enum Op {
         name: Name,
         /// The table a trigger or policy is on.
         on_table: Option<Name>,
+        /// A view's definition, when its query was read.
+        view: Option<Arc<ViewDef>>,
     },
     DropObject {
         kind: ObjectKind,
@@ -417,6 +421,8 @@ pub enum Op {
     AlterObject {
         kind: ObjectKind,
         name: Name,
+        /// What an `ALTER VIEW` changes (a new query, a rename), when the model follows it.
+        view: Option<Arc<ViewChange>>,
     },
     RefreshMaterializedView {
         name: Name,

@@ -223,6 +223,7 @@ mod tests {
             kind: ObjectKind::Function,
             name: f.clone(),
             on_table: None,
+            view: None,
         };
         let drop = Op::DropObject {
             kind: ObjectKind::Function,

@@ -1073,6 +1073,7 @@ pub(crate) fn subjects(op: &Op) -> Vec<Subject> {
         Op::AlterObject {
             kind: ObjectKind::View | ObjectKind::MaterializedView,
             name,
+            ..
         } => vec![Subject::Relation(name.clone())],
         op => op
             .tables()

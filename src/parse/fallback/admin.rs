@@ -189,12 +189,17 @@ fn effect_op(effect: Effect, name: Name) -> Op {
             kind,
             name,
             on_table: None,
+            view: None,
         },
         Effect::Drop(kind) => Op::DropObject {
             kind,
             names: vec![name],
         },
-        Effect::Alter(kind) => Op::AlterObject { kind, name },
+        Effect::Alter(kind) => Op::AlterObject {
+            kind,
+            name,
+            view: None,
+        },
         Effect::Begin => Op::Transaction(TxControl::Begin),
         Effect::Select => Op::Select,
     }
@@ -532,6 +537,7 @@ mod tests {
             Some(vec![Op::AlterObject {
                 kind: ObjectKind::Type,
                 name: Name::new("pair"),
+                view: None,
             }])
         );
         assert_eq!(pg("TABLE users"), Some(vec![Op::Select]));

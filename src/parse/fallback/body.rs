@@ -88,6 +88,7 @@ fn pg_procedure(c: &mut Cursor, end: usize) -> Option<Vec<Op>> {
         kind: ObjectKind::Procedure,
         name,
         on_table: None,
+        view: None,
     }])
 }
 
@@ -166,6 +167,7 @@ pub(super) fn mysql_routine(c: &mut Cursor) -> Option<Vec<Op>> {
             kind: object,
             name,
             on_table,
+            view: None,
         }],
     )
 }

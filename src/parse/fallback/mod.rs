@@ -548,6 +548,7 @@ fn create_statistics(c: &mut Cursor) -> Option<Vec<Op>> {
             kind: ObjectKind::Other,
             name,
             on_table: None,
+            view: None,
         }],
     )
 }
@@ -620,6 +621,7 @@ fn alter_sequence(c: &mut Cursor) -> Option<Vec<Op>> {
         vec![Op::AlterObject {
             kind: ObjectKind::Sequence,
             name,
+            view: None,
         }],
     )
 }
@@ -1570,6 +1572,7 @@ mod tests {
                 kind: ObjectKind::Trigger,
                 name: n("g"),
                 on_table: Some(n("t")),
+                view: None,
             }])
         );
         let unclosed = trigger.replace("END IF;", "END;");
