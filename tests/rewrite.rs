@@ -22,6 +22,8 @@ enum Layout {
     GolangMigrate,
     /// `20240101000001_name.sql` with `-- migrate:up` / `-- migrate:down`, sidecar `.toml`.
     Dbmate,
+    /// `00001_name.sql` with `-- +goose Up` / `-- +goose Down`, sidecar `.toml`.
+    Goose,
 }
 
 impl Layout {
@@ -32,6 +34,7 @@ impl Layout {
             Layout::Diesel => format!("2024-01-01-{n:06}_{name}"),
             Layout::GolangMigrate => format!("{n:06}_{name}"),
             Layout::Dbmate => format!("202401010000{n:02}_{name}"),
+            Layout::Goose => format!("{n:05}_{name}"),
         }
     }
 
@@ -66,6 +69,12 @@ impl Layout {
                     .unwrap_or_default();
                 file(format!("{id}.sql"), &format!("-- migrate:up\n{up}{down}"));
             }
+            Layout::Goose => {
+                let down = down
+                    .map(|d| format!("-- +goose Down\n{d}"))
+                    .unwrap_or_default();
+                file(format!("{id}.sql"), &format!("-- +goose Up\n{up}{down}"));
+            }
         }
     }
 
@@ -73,7 +82,9 @@ impl Layout {
     fn meta(self, dir: &Path, id: &str) -> PathBuf {
         match self {
             Layout::Native | Layout::Diesel => dir.join(id).join("migration.toml"),
-            Layout::GolangMigrate | Layout::Dbmate => dir.join(format!("{id}.toml")),
+            Layout::GolangMigrate | Layout::Dbmate | Layout::Goose => {
+                dir.join(format!("{id}.toml"))
+            }
         }
     }
 }
@@ -313,7 +324,7 @@ fn rename_column(engine: Engine, layout: Layout) {
             Layout::GolangMigrate => [".up.sql", ".down.sql", ".toml"]
                 .iter()
                 .any(|s| name.ends_with(s)),
-            Layout::Dbmate => name.ends_with(".sql") || name.ends_with(".toml"),
+            Layout::Dbmate | Layout::Goose => name.ends_with(".sql") || name.ends_with(".toml"),
         };
         assert!(known, "{name} in the {layout:?} layout");
     }
@@ -330,6 +341,24 @@ fn rename_column(engine: Engine, layout: Layout) {
                 "{file}"
             );
             assert!(file.contains("\n-- migrate:down\n"), "{file}");
+        }
+        Layout::Goose => {
+            // goose sends a trigger body whole only between StatementBegin / StatementEnd.
+            let file = std::fs::read_to_string(migrations.join(format!("{expand}.sql"))).unwrap();
+            let blocks = file.matches("-- +goose StatementBegin\n").count();
+            assert_eq!(
+                blocks,
+                file.matches("\n-- +goose StatementEnd").count(),
+                "{file}"
+            );
+            assert!(blocks >= 1, "{file}");
+            let contract =
+                std::fs::read_to_string(migrations.join(format!("{contract}.sql"))).unwrap();
+            assert_eq!(
+                contract.starts_with("-- +goose NO TRANSACTION\n"),
+                outside,
+                "{contract}"
+            );
         }
         _ => {}
     }
@@ -444,6 +473,75 @@ fn rename_column_dbmate_postgres() {
 #[test]
 fn rename_column_dbmate_mariadb() {
     rename_column(Engine::Mariadb, Layout::Dbmate);
+}
+
+#[test]
+fn rename_column_goose_postgres() {
+    rename_column(Engine::Postgres, Layout::Goose);
+}
+
+#[test]
+fn rename_column_goose_mariadb() {
+    rename_column(Engine::Mariadb, Layout::Goose);
+}
+
+/// Writes the files (path under the project, text) into a fresh PostgreSQL project, and
+/// rewrites `id`: refused, with nothing changed; returns what it said.
+fn refused_in(files: &[(&str, &str)], id: &str) -> String {
+    let p = Project::new(Engine::Postgres, &[], "");
+    for (path, text) in files {
+        let path = p.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let before = snapshot(p.path());
+    let out = p.bellows(&["rewrite", id]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        snapshot(p.path()),
+        before,
+        "a refused rewrite changed files"
+    );
+    flat_stderr(&out)
+}
+
+#[test]
+fn layouts_without_metadata_are_refused() {
+    let create = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
+    let rename = "ALTER TABLE users RENAME COLUMN email TO email_address;\n";
+    let said = refused_in(
+        &[
+            (
+                "migrations/20240101000001_create_users/migration.sql",
+                create,
+            ),
+            (
+                "migrations/20240101000002_rename_email/migration.sql",
+                rename,
+            ),
+        ],
+        "20240101000002_rename_email",
+    );
+    assert!(
+        said.contains("prisma layout, which has no place for")
+            && said.contains("prisma migrate dev --create-only"),
+        "{said}"
+    );
+    let said = refused_in(
+        &[
+            (
+                "migrations/sqitch.plan",
+                "%project=app\n\nusers 2024-01-01T00:00:00Z A <a@x> # users\nrename_email [users] 2024-01-02T00:00:00Z A <a@x> # rename\n",
+            ),
+            ("migrations/deploy/users.sql", create),
+            ("migrations/deploy/rename_email.sql", rename),
+        ],
+        "rename_email",
+    );
+    assert!(
+        said.contains("sqitch layout") && said.contains("sqitch add"),
+        "{said}"
+    );
 }
 
 // ---------------------------------------------------------------- change column type

@@ -4,7 +4,7 @@
 //! Owns layout detection (native, diesel, one file per migration, sqlx / golang-migrate
 //! pairs, Flyway, dbmate, goose, Sqitch, Prisma), migration ids and versions, each layout's
 //! order rule, the metadata a layout carries (`migration.toml`, diesel's `metadata.toml`,
-//! no-transaction markers), and the notes for files that are not migrations. `lint`,
+//! no-transaction markers, the file layouts' sidecar `<id>.toml`), and the notes for files that are not migrations. `lint`,
 //! `catalog` and `migrate` all read a directory through [`Catalog::load`], so they agree on
 //! what a migration is. It does not lint, hash or order by dependencies: `sum.rs` hashes,
 //! `graph` orders by `requires`.
@@ -1465,6 +1465,55 @@ mod tests {
         );
         let m = Migration::lone(&dir.path().join("2024-01-01-000000_a/up.sql")).unwrap();
         assert_eq!((m.sections, m.meta.transaction), (None, Some(false)));
+    }
+
+    #[test]
+    fn file_layouts_read_a_sidecar() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "000001_a.up.sql", "SELECT 1;");
+        write(dir.path(), "000001_a.down.sql", "SELECT 0;");
+        write(
+            dir.path(),
+            "000001_a.toml",
+            "phase = \"backfill\"\nrequires = []\ntransaction = false\n[backfill]\ntable = \"t\"\nkey = \"id\"\n",
+        );
+        write(dir.path(), "000002_b.up.sql", "SELECT 2;");
+        write(dir.path(), "000009_gone.toml", "phase = \"expand\"\n");
+        let c = Catalog::load(dir.path()).unwrap();
+        assert_eq!(c.layout, Layout::SqlxPairs);
+        let a = &c.migrations[0];
+        assert_eq!(a.meta.phase, Some(super::super::DeclaredPhase::Backfill));
+        assert_eq!(a.meta.transaction, Some(false));
+        assert_eq!(
+            a.meta.backfill.as_ref().map(|b| b.table.as_str()),
+            Some("t")
+        );
+        assert_eq!(a.meta_path(), Some(dir.path().join("000001_a.toml")));
+        assert!(c.migrations[1].meta_path().is_none());
+        let notes: Vec<&Path> = c.skipped.iter().map(|s| s.path.as_path()).collect();
+        assert_eq!(notes, [dir.path().join("000009_gone.toml")]);
+        let lone = Migration::lone(&dir.path().join("000001_a.up.sql")).unwrap();
+        assert_eq!(
+            (lone.meta, lone.meta_file),
+            (a.meta.clone(), a.meta_file.clone())
+        );
+
+        // A goose marker holds unless the sidecar says otherwise; bad keys are errors.
+        let dir = tempfile::tempdir().unwrap();
+        let goose = "-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 1;\n";
+        write(dir.path(), "00001_a.sql", goose);
+        write(dir.path(), "00001_a.toml", "phase = \"expand\"\n");
+        write(dir.path(), "00002_b.sql", goose);
+        write(dir.path(), "00002_b.toml", "transaction = true\n");
+        let c = Catalog::load(dir.path()).unwrap();
+        let tx: Vec<Option<bool>> = c.migrations.iter().map(|m| m.meta.transaction).collect();
+        assert_eq!(tx, [Some(false), Some(true)]);
+        write(dir.path(), "00002_b.toml", "phse = \"expand\"\n");
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, CatalogError::Meta(m) if m.message.contains("phse")),
+            "{err}"
+        );
     }
 
     #[test]
