@@ -11,15 +11,104 @@ use common::output::{flat_stderr, ok, text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// How the test catalog is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// `0001_name/up.sql`, `down.sql`, `migration.toml`.
+    Native,
+    /// `2024-01-01-000001_name/up.sql`, `down.sql`.
+    Diesel,
+    /// `000001_name.up.sql`, `.down.sql`, sidecar `000001_name.toml`.
+    GolangMigrate,
+    /// `20240101000001_name.sql` with `-- migrate:up` / `-- migrate:down`, sidecar `.toml`.
+    Dbmate,
+    /// `00001_name.sql` with `-- +goose Up` / `-- +goose Down`, sidecar `.toml`.
+    Goose,
+}
+
+impl Layout {
+    /// The id of migration number `n` named `name` (`0001_create_users` in the native layout).
+    fn id(self, n: u32, name: &str) -> String {
+        match self {
+            Layout::Native => format!("{n:04}_{name}"),
+            Layout::Diesel => format!("2024-01-01-{n:06}_{name}"),
+            Layout::GolangMigrate => format!("{n:06}_{name}"),
+            Layout::Dbmate => format!("202401010000{n:02}_{name}"),
+            Layout::Goose => format!("{n:05}_{name}"),
+        }
+    }
+
+    /// The id written in the native spelling (`0002_rename_email`), in this layout.
+    fn spelled(self, id: &str) -> String {
+        let (n, name) = id.split_once('_').unwrap();
+        self.id(n.parse().unwrap(), name)
+    }
+
+    /// Writes one migration (down: `None` for none).
+    fn write(self, dir: &Path, id: &str, up: &str, down: Option<&str>) {
+        let file = |name: String, text: &str| std::fs::write(dir.join(name), text).unwrap();
+        match self {
+            Layout::Native | Layout::Diesel => {
+                std::fs::create_dir_all(dir.join(id)).unwrap();
+                file(format!("{id}/up.sql"), up);
+                // diesel's own runner needs a down.sql in every migration.
+                let down = down.or((self == Layout::Diesel).then_some(""));
+                if let Some(down) = down {
+                    file(format!("{id}/down.sql"), down);
+                }
+            }
+            Layout::GolangMigrate => {
+                file(format!("{id}.up.sql"), up);
+                if let Some(down) = down {
+                    file(format!("{id}.down.sql"), down);
+                }
+            }
+            Layout::Dbmate => {
+                let down = down
+                    .map(|d| format!("-- migrate:down\n{d}"))
+                    .unwrap_or_default();
+                file(format!("{id}.sql"), &format!("-- migrate:up\n{up}{down}"));
+            }
+            Layout::Goose => {
+                let down = down
+                    .map(|d| format!("-- +goose Down\n{d}"))
+                    .unwrap_or_default();
+                file(format!("{id}.sql"), &format!("-- +goose Up\n{up}{down}"));
+            }
+        }
+    }
+
+    /// Where a migration's metadata is: `migration.toml`, or the sidecar `<id>.toml`.
+    fn meta(self, dir: &Path, id: &str) -> PathBuf {
+        match self {
+            Layout::Native | Layout::Diesel => dir.join(id).join("migration.toml"),
+            Layout::GolangMigrate | Layout::Dbmate | Layout::Goose => {
+                dir.join(format!("{id}.toml"))
+            }
+        }
+    }
+}
+
 struct Project {
     dir: tempfile::TempDir,
     engine: Engine,
+    layout: Layout,
 }
 
 impl Project {
-    /// A catalog with `bellows.toml` for the engine and the given migrations (id, up).
-    /// Each migration gets a down script that undoes a CREATE TABLE when it is one.
+    /// A native catalog with `bellows.toml` for the engine and the given migrations (id,
+    /// up). Each migration gets a down script that undoes a CREATE TABLE when it is one.
     fn new(engine: Engine, migrations: &[(&str, &str)], extra_toml: &str) -> Project {
+        Project::in_layout(engine, Layout::Native, migrations, extra_toml)
+    }
+
+    /// [`Project::new`] in another layout; ids are given in the native spelling.
+    fn in_layout(
+        engine: Engine,
+        layout: Layout,
+        migrations: &[(&str, &str)],
+        extra_toml: &str,
+    ) -> Project {
         let dir = tempfile::tempdir().unwrap();
         let dialect = match engine {
             Engine::Postgres => "dialect = \"postgres\"\nengine_version = \"15\"\n",
@@ -30,25 +119,27 @@ impl Project {
             format!("{dialect}{extra_toml}"),
         )
         .unwrap();
+        let root = dir.path().join("migrations");
+        std::fs::create_dir_all(&root).unwrap();
         for (id, up) in migrations {
-            let m = dir.path().join("migrations").join(id);
-            std::fs::create_dir_all(&m).unwrap();
-            std::fs::write(m.join("up.sql"), up).unwrap();
             let tables: Vec<&str> = up
                 .split("CREATE TABLE ")
                 .skip(1)
                 .filter_map(|s| s.split_whitespace().next())
                 .collect();
-            if !tables.is_empty() {
-                let down: String = tables
-                    .iter()
-                    .rev()
-                    .map(|t| format!("DROP TABLE {t};\n"))
-                    .collect();
-                std::fs::write(m.join("down.sql"), down).unwrap();
-            }
+            let down: String = tables
+                .iter()
+                .rev()
+                .map(|t| format!("DROP TABLE {t};\n"))
+                .collect();
+            let down = (!tables.is_empty()).then_some(down.as_str());
+            layout.write(&root, &layout.spelled(id), up, down);
         }
-        Project { dir, engine }
+        Project {
+            dir,
+            engine,
+            layout,
+        }
     }
 
     fn path(&self) -> &Path {
@@ -64,14 +155,17 @@ impl Project {
             .unwrap()
     }
 
-    /// The migration ids on disk, in order.
+    /// The migration ids of the catalog, in its order.
     fn ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = std::fs::read_dir(self.path().join("migrations"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        ids.sort();
-        ids
+        let catalog = bellows::catalog::layout::Catalog::load(&self.path().join("migrations"))
+            .expect("the catalog reads");
+        catalog.migrations.into_iter().map(|m| m.id).collect()
+    }
+
+    /// A migration's metadata (`migration.toml` or its sidecar).
+    fn meta(&self, id: &str) -> String {
+        std::fs::read_to_string(self.layout.meta(&self.path().join("migrations"), id))
+            .unwrap_or_default()
     }
 
     fn file(&self, id: &str, name: &str) -> String {
@@ -145,7 +239,7 @@ fn id_with(p: &Project, part: &str) -> String {
 
 // ---------------------------------------------------------------- rename column
 
-fn rename_column(engine: Engine) {
+fn rename_column(engine: Engine, layout: Layout) {
     let create = match engine {
         Engine::Postgres => {
             "CREATE TABLE users (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, email text NOT NULL);\n"
@@ -158,41 +252,143 @@ fn rename_column(engine: Engine) {
         Engine::Postgres => "ALTER TABLE users RENAME COLUMN email TO email_address;\n",
         Engine::Mariadb => "ALTER TABLE users CHANGE email email_address VARCHAR(255) NOT NULL;\n",
     };
-    let p = Project::new(
-        engine,
-        &[("0001_create_users", create), ("0002_rename_email", rename)],
-        "",
+    let id = |n, name| layout.id(n, name);
+    // Release 2.0.0 reads and writes `email_address`: it needed the original.
+    let release = format!(
+        "\n[[release]]\nversion = \"2.0.0\"\nrequires = \"{}\"\nqueries = \"queries/2.0.0\"\n",
+        id(2, "rename_email")
     );
-    let out = p.rewrite_lint_verify(&["0002"]);
+    let p = Project::in_layout(
+        engine,
+        layout,
+        &[("0001_create_users", create), ("0002_rename_email", rename)],
+        &release,
+    );
+    let placeholder = match engine {
+        Engine::Postgres => "$1",
+        Engine::Mariadb => "?",
+    };
+    let queries = p.path().join("queries/2.0.0");
+    std::fs::create_dir_all(&queries).unwrap();
+    std::fs::write(
+        queries.join("users.sql"),
+        format!("SELECT id, email_address FROM users WHERE id = {placeholder};\nINSERT INTO users (email_address) VALUES ({placeholder});\n"),
+    )
+    .unwrap();
+    let out = p.rewrite_lint_verify(&[&id(2, "rename_email")]);
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         said.contains("expand") && said.contains("contract"),
         "{said}"
     );
+    let (expand, backfill, contract) = (
+        id(2, "add_users_email_address"),
+        id(3, "backfill_users_email_address"),
+        id(4, "drop_users_email"),
+    );
     assert_eq!(
         p.ids(),
         [
-            "0001_create_users",
-            "0002_add_users_email_address",
-            "0003_backfill_users_email_address",
-            "0004_drop_users_email"
+            id(1, "create_users"),
+            expand.clone(),
+            backfill.clone(),
+            contract.clone()
         ]
     );
-    let toml = p.file("0003_backfill_users_email_address", "migration.toml");
+    let toml = p.meta(&backfill);
     assert!(
-        toml.contains("[backfill]") && toml.contains("key = \"id\""),
+        toml.contains("phase = \"backfill\"")
+            && toml.contains("[backfill]")
+            && toml.contains("key = \"id\""),
         "{toml}"
     );
-    let contract = p.file("0004_drop_users_email", "migration.toml");
     assert!(
-        contract.contains("requires = [\"0003_backfill_users_email_address\"]"),
-        "{contract}"
+        p.meta(&contract)
+            .contains(&format!("requires = [\"{backfill}\"]")),
+        "{}",
+        p.meta(&contract)
+    );
+    let config = std::fs::read_to_string(p.path().join("bellows.toml")).unwrap();
+    assert!(
+        config.contains(&format!("requires = \"{backfill}\"")),
+        "{config}"
+    );
+    // The layout's own runner reads only its own names, and runs the PostgreSQL contract
+    // (VALIDATE, then SET NOT NULL) outside a transaction.
+    let migrations = p.path().join("migrations");
+    let outside = engine == Engine::Postgres;
+    for e in std::fs::read_dir(&migrations).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        let known = match layout {
+            Layout::Native | Layout::Diesel => !name.contains('.'),
+            Layout::GolangMigrate => [".up.sql", ".down.sql", ".toml"]
+                .iter()
+                .any(|s| name.ends_with(s)),
+            Layout::Dbmate | Layout::Goose => name.ends_with(".sql") || name.ends_with(".toml"),
+        };
+        assert!(known, "{name} in the {layout:?} layout");
+    }
+    match layout {
+        Layout::Diesel => assert_eq!(
+            migrations.join(&contract).join("metadata.toml").is_file(),
+            outside
+        ),
+        Layout::Dbmate => {
+            let file = std::fs::read_to_string(migrations.join(format!("{contract}.sql"))).unwrap();
+            assert_eq!(
+                file.starts_with("-- migrate:up transaction:false\n"),
+                outside,
+                "{file}"
+            );
+            assert!(file.contains("\n-- migrate:down\n"), "{file}");
+        }
+        Layout::Goose => {
+            // goose sends a trigger body whole only between StatementBegin / StatementEnd.
+            let file = std::fs::read_to_string(migrations.join(format!("{expand}.sql"))).unwrap();
+            let blocks = file.matches("-- +goose StatementBegin\n").count();
+            assert_eq!(
+                blocks,
+                file.matches("\n-- +goose StatementEnd").count(),
+                "{file}"
+            );
+            assert!(blocks >= 1, "{file}");
+            let contract =
+                std::fs::read_to_string(migrations.join(format!("{contract}.sql"))).unwrap();
+            assert_eq!(
+                contract.starts_with("-- +goose NO TRANSACTION\n"),
+                outside,
+                "{contract}"
+            );
+        }
+        _ => {}
+    }
+    assert_eq!(p.meta(&contract).contains("transaction = false"), outside);
+    // Each step's metadata is part of its checksum.
+    ok(&p.bellows(&["catalog", "sum"]));
+    let sum = std::fs::read_to_string(p.path().join("bellows.sum")).unwrap();
+    assert_eq!(
+        sum.lines().filter(|l| !l.starts_with('#')).count(),
+        4,
+        "{sum}"
+    );
+    std::fs::write(
+        layout.meta(&p.path().join("migrations"), &backfill),
+        toml.replace("batch_size = 1000", "batch_size = 2"),
+    )
+    .unwrap();
+    let check = p.bellows(&["catalog", "check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    assert!(
+        String::from_utf8_lossy(&check.stdout)
+            .contains(&format!("{backfill} was edited after it was recorded")),
+        "{}",
+        text(&check)
     );
 
     let db = Scratch::new(engine);
-    p.apply_to(&db, "0001_create_users");
+    p.apply_to(&db, &id(1, "create_users"));
     db.sql("INSERT INTO users (email) SELECT concat('u', n, '@x') FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5) AS s");
-    p.apply_to(&db, "0003_backfill_users_email_address");
+    p.apply_to(&db, &backfill);
     assert_eq!(
         db.sql("SELECT count(*) FROM users WHERE email_address IS NULL OR email_address <> email"),
         "0"
@@ -215,7 +411,7 @@ fn rename_column(engine: Engine) {
         "new@x"
     );
     assert_eq!(db.sql("SELECT email FROM users WHERE id = 2"), "u2-new@x");
-    p.apply_to(&db, "0004_drop_users_email");
+    p.apply_to(&db, &contract);
     assert_eq!(db.sql("SELECT count(*) FROM users"), "7");
     assert_eq!(
         db.sql("SELECT count(*) FROM users WHERE email_address IS NULL"),
@@ -241,12 +437,111 @@ fn rename_column(engine: Engine) {
 
 #[test]
 fn rename_column_postgres() {
-    rename_column(Engine::Postgres);
+    rename_column(Engine::Postgres, Layout::Native);
 }
 
 #[test]
 fn rename_column_mariadb() {
-    rename_column(Engine::Mariadb);
+    rename_column(Engine::Mariadb, Layout::Native);
+}
+
+#[test]
+fn rename_column_diesel_postgres() {
+    rename_column(Engine::Postgres, Layout::Diesel);
+}
+
+#[test]
+fn rename_column_diesel_mariadb() {
+    rename_column(Engine::Mariadb, Layout::Diesel);
+}
+
+#[test]
+fn rename_column_golang_migrate_postgres() {
+    rename_column(Engine::Postgres, Layout::GolangMigrate);
+}
+
+#[test]
+fn rename_column_golang_migrate_mariadb() {
+    rename_column(Engine::Mariadb, Layout::GolangMigrate);
+}
+
+#[test]
+fn rename_column_dbmate_postgres() {
+    rename_column(Engine::Postgres, Layout::Dbmate);
+}
+
+#[test]
+fn rename_column_dbmate_mariadb() {
+    rename_column(Engine::Mariadb, Layout::Dbmate);
+}
+
+#[test]
+fn rename_column_goose_postgres() {
+    rename_column(Engine::Postgres, Layout::Goose);
+}
+
+#[test]
+fn rename_column_goose_mariadb() {
+    rename_column(Engine::Mariadb, Layout::Goose);
+}
+
+/// Writes the files (path under the project, text) into a fresh PostgreSQL project, and
+/// rewrites `id`: refused, with nothing changed; returns what it said.
+fn refused_in(files: &[(&str, &str)], id: &str) -> String {
+    let p = Project::new(Engine::Postgres, &[], "");
+    for (path, text) in files {
+        let path = p.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let before = snapshot(p.path());
+    let out = p.bellows(&["rewrite", id]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        snapshot(p.path()),
+        before,
+        "a refused rewrite changed files"
+    );
+    flat_stderr(&out)
+}
+
+#[test]
+fn layouts_without_metadata_are_refused() {
+    let create = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
+    let rename = "ALTER TABLE users RENAME COLUMN email TO email_address;\n";
+    let said = refused_in(
+        &[
+            (
+                "migrations/20240101000001_create_users/migration.sql",
+                create,
+            ),
+            (
+                "migrations/20240101000002_rename_email/migration.sql",
+                rename,
+            ),
+        ],
+        "20240101000002_rename_email",
+    );
+    assert!(
+        said.contains("prisma layout, which has no place for")
+            && said.contains("prisma migrate dev --create-only"),
+        "{said}"
+    );
+    let said = refused_in(
+        &[
+            (
+                "migrations/sqitch.plan",
+                "%project=app\n\nusers 2024-01-01T00:00:00Z A <a@x> # users\nrename_email [users] 2024-01-02T00:00:00Z A <a@x> # rename\n",
+            ),
+            ("migrations/deploy/users.sql", create),
+            ("migrations/deploy/rename_email.sql", rename),
+        ],
+        "rename_email",
+    );
+    assert!(
+        said.contains("sqitch layout") && said.contains("sqitch add"),
+        "{said}"
+    );
 }
 
 // ---------------------------------------------------------------- change column type

@@ -4,7 +4,7 @@
 //! Owns layout detection (native, diesel, one file per migration, sqlx / golang-migrate
 //! pairs, Flyway, dbmate, goose, Sqitch, Prisma), migration ids and versions, each layout's
 //! order rule, the metadata a layout carries (`migration.toml`, diesel's `metadata.toml`,
-//! no-transaction markers), and the notes for files that are not migrations. `lint`,
+//! no-transaction markers, the file layouts' sidecar `<id>.toml`), and the notes for files that are not migrations. `lint`,
 //! `catalog` and `migrate` all read a directory through [`Catalog::load`], so they agree on
 //! what a migration is. It does not lint, hash or order by dependencies: `sum.rs` hashes,
 //! `graph` orders by `requires`.
@@ -79,6 +79,23 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// A layout of plain script files whose tools ignore other files: a migration's
+    /// metadata lives in a sidecar `<id>.toml` beside its script (`000008_x.toml` beside
+    /// `000008_x.up.sql`, `V8__x.toml` beside `V8__x.sql`), with the keys of
+    /// `migration.toml`.
+    pub fn holds_sidecar(self) -> bool {
+        matches!(
+            self,
+            Layout::SingleFile
+                | Layout::SqlxPairs
+                | Layout::Flyway
+                | Layout::Dbmate
+                | Layout::Goose
+        )
+    }
+}
+
 impl fmt::Display for Layout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -106,6 +123,9 @@ pub struct Migration {
     /// `migration.toml` (plus what the layout itself says: diesel's `metadata.toml`, a
     /// no-transaction marker, Sqitch's dependencies and note), or the defaults.
     pub meta: MigrationMeta,
+    /// The file `meta` was read from: `migration.toml` (native, diesel) or the sidecar
+    /// `<id>.toml` beside a file layout's script ([`Layout::holds_sidecar`]).
+    pub meta_file: Option<PathBuf>,
     /// Up and down are sections of one file, marked this way.
     pub sections: Option<Markers>,
 }
@@ -142,13 +162,10 @@ impl Migration {
         }
     }
 
-    /// The `migration.toml` this migration was read with, if there is one (native layout).
+    /// The metadata file this migration was read with, if there is one: `migration.toml`
+    /// (native, diesel) or the sidecar `<id>.toml` (file layouts).
     pub fn meta_path(&self) -> Option<PathBuf> {
-        if self.up.file_name()? != "up.sql" {
-            return None;
-        }
-        let path = self.up.parent()?.join("migration.toml");
-        path.is_file().then_some(path)
+        self.meta_file.clone()
     }
 
     /// A file named on its own (not read as part of a directory): its markers, its
@@ -159,14 +176,36 @@ impl Migration {
         let stem = file_stem(path);
         let (version, name) = split_id(&stem);
         let markers = Markers::detect(&text);
-        let mut meta = MigrationMeta::for_script(path)?.unwrap_or_default();
-        if path.file_name().is_some_and(|n| n == "up.sql") {
+        let in_dir = path.file_name().is_some_and(|n| n == "up.sql");
+        let (mut meta, meta_file) = if in_dir {
+            let meta_file = path
+                .parent()
+                .map(|d| d.join("migration.toml"))
+                .filter(|p| p.is_file());
+            (
+                MigrationMeta::for_script(path)?.unwrap_or_default(),
+                meta_file,
+            )
+        } else {
+            // A file layout's script: its sidecar, `<id>.toml` (`0008_x.up.sql` → `0008_x.toml`).
+            let lower = stem.to_ascii_lowercase();
+            let id = [".up", ".down"]
+                .iter()
+                .find_map(|s| lower.ends_with(s).then(|| &stem[..stem.len() - s.len()]))
+                .unwrap_or(&stem);
+            let sidecar = path.with_file_name(format!("{id}.toml"));
+            match read_sidecar(&sidecar)? {
+                Some(meta) => (meta, Some(sidecar)),
+                None => (MigrationMeta::default(), None),
+            }
+        };
+        if in_dir {
             if let Some(dir) = path.parent() {
                 apply_diesel_metadata(dir, &mut meta)?;
             }
         }
         let down = markers.and_then(|m| m.split(&text).down.map(|_| path.to_path_buf()));
-        if markers.is_some_and(|m| m.no_transaction(&text)) {
+        if meta.transaction.is_none() && markers.is_some_and(|m| m.no_transaction(&text)) {
             meta.transaction = Some(false);
         }
         Ok(Migration {
@@ -177,6 +216,7 @@ impl Migration {
             down,
             verify: None,
             meta,
+            meta_file,
             sections: markers,
         })
     }
@@ -528,6 +568,9 @@ impl Catalog {
                 m.meta.transaction = Some(false);
             }
         }
+        if layout.holds_sidecar() {
+            read_sidecars(root, &mut migrations, &scan.others, &mut scan.skipped)?;
+        }
         migrations.sort_by(|a, b| order(layout, a, b));
         for pair in migrations.windows(2) {
             if same_version(layout, &pair[0].version, &pair[1].version) {
@@ -668,8 +711,72 @@ fn plain(id: String, version: String, name: String, up: PathBuf) -> Migration {
         down: None,
         verify: None,
         meta: MigrationMeta::default(),
+        meta_file: None,
         sections: None,
     }
+}
+
+/// A sidecar `<id>.toml`, read as `migration.toml` is, or `None` when there is none.
+fn read_sidecar(path: &Path) -> Result<Option<MigrationMeta>, CatalogError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(CatalogError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    Ok(Some(MigrationMeta::parse(path, text)?))
+}
+
+/// Reads each file-layout migration's sidecar `<id>.toml` (found among the directory's
+/// other files, so no migration costs a lookup). The sidecar's `transaction` wins over a
+/// marker in the script. A sidecar named like a migration that is not there is a note.
+fn read_sidecars(
+    root: &Path,
+    migrations: &mut [Migration],
+    others: &[String],
+    skipped: &mut Vec<Skipped>,
+) -> Result<(), CatalogError> {
+    let mut sidecars: BTreeMap<&str, &str> = others
+        .iter()
+        .filter_map(|n| {
+            let stem = n.strip_suffix(".toml")?;
+            Some((stem, n.as_str()))
+        })
+        .collect();
+    if sidecars.is_empty() {
+        return Ok(());
+    }
+    for m in migrations.iter_mut() {
+        let Some(name) = sidecars.remove(m.id.as_str()) else {
+            continue;
+        };
+        let path = m.up.parent().unwrap_or(root).join(name);
+        if let Some(mut meta) = read_sidecar(&path)? {
+            if meta.transaction.is_none() {
+                meta.transaction = m.meta.transaction;
+            }
+            m.meta = meta;
+            m.meta_file = Some(path);
+        }
+    }
+    for (stem, name) in sidecars {
+        let versioned = stem.starts_with(|c: char| c.is_ascii_digit())
+            || (stem.starts_with(['V', 'U'])
+                && stem[1..].starts_with(|c: char| c.is_ascii_digit()));
+        if versioned {
+            skipped.push(Skipped {
+                path: root.join(name),
+                reason: "a migration's metadata file names the migration it belongs to (`<id>.toml`), and no migration has this id".into(),
+                group: false,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A native migration, and whether its directory holds diesel's `metadata.toml`.
@@ -697,6 +804,7 @@ fn native(dir: &Path, id: String, files: &DirFiles) -> Result<(Migration, bool),
         down: file("down.sql"),
         verify: file("verify.sql"),
         meta,
+        meta_file: file("migration.toml"),
         sections: None,
         id,
     };
@@ -1357,6 +1465,55 @@ mod tests {
         );
         let m = Migration::lone(&dir.path().join("2024-01-01-000000_a/up.sql")).unwrap();
         assert_eq!((m.sections, m.meta.transaction), (None, Some(false)));
+    }
+
+    #[test]
+    fn file_layouts_read_a_sidecar() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "000001_a.up.sql", "SELECT 1;");
+        write(dir.path(), "000001_a.down.sql", "SELECT 0;");
+        write(
+            dir.path(),
+            "000001_a.toml",
+            "phase = \"backfill\"\nrequires = []\ntransaction = false\n[backfill]\ntable = \"t\"\nkey = \"id\"\n",
+        );
+        write(dir.path(), "000002_b.up.sql", "SELECT 2;");
+        write(dir.path(), "000009_gone.toml", "phase = \"expand\"\n");
+        let c = Catalog::load(dir.path()).unwrap();
+        assert_eq!(c.layout, Layout::SqlxPairs);
+        let a = &c.migrations[0];
+        assert_eq!(a.meta.phase, Some(super::super::DeclaredPhase::Backfill));
+        assert_eq!(a.meta.transaction, Some(false));
+        assert_eq!(
+            a.meta.backfill.as_ref().map(|b| b.table.as_str()),
+            Some("t")
+        );
+        assert_eq!(a.meta_path(), Some(dir.path().join("000001_a.toml")));
+        assert!(c.migrations[1].meta_path().is_none());
+        let notes: Vec<&Path> = c.skipped.iter().map(|s| s.path.as_path()).collect();
+        assert_eq!(notes, [dir.path().join("000009_gone.toml")]);
+        let lone = Migration::lone(&dir.path().join("000001_a.up.sql")).unwrap();
+        assert_eq!(
+            (lone.meta, lone.meta_file),
+            (a.meta.clone(), a.meta_file.clone())
+        );
+
+        // A goose marker holds unless the sidecar says otherwise; bad keys are errors.
+        let dir = tempfile::tempdir().unwrap();
+        let goose = "-- +goose NO TRANSACTION\n-- +goose Up\nSELECT 1;\n";
+        write(dir.path(), "00001_a.sql", goose);
+        write(dir.path(), "00001_a.toml", "phase = \"expand\"\n");
+        write(dir.path(), "00002_b.sql", goose);
+        write(dir.path(), "00002_b.toml", "transaction = true\n");
+        let c = Catalog::load(dir.path()).unwrap();
+        let tx: Vec<Option<bool>> = c.migrations.iter().map(|m| m.meta.transaction).collect();
+        assert_eq!(tx, [Some(false), Some(true)]);
+        write(dir.path(), "00002_b.toml", "phse = \"expand\"\n");
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, CatalogError::Meta(m) if m.message.contains("phse")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The migration catalog: migrations on disk and their metadata.
 //!
 //! Owns reading `migration.toml` (declared phase, dependencies, transaction mode, backfill
-//! settings, `[verify]`). Unknown keys are errors with the line.
+//! settings, `[verify]`), which is also the format of a file layout's sidecar `<id>.toml`.
+//! Unknown keys are errors with the line.
 
 pub mod accept;
 pub mod analysis;
@@ -109,7 +110,7 @@ fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D:
     }
 }
 
-/// `migration.toml` beside a migration's `up.sql`.
+/// `migration.toml` beside a migration's `up.sql`, or a file layout's sidecar `<id>.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationMeta {

@@ -269,6 +269,7 @@ pub(super) fn load(root: &Path) -> Result<(Vec<Migration>, Vec<Skipped>), Catalo
                 purpose: change.note.clone(),
                 ..MigrationMeta::default()
             },
+            meta_file: None,
             sections: None,
         });
     }

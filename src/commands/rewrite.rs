@@ -1,6 +1,7 @@
 //! `bellows rewrite`: find the migration, refuse one already recorded in bellows.sum, read
 //! it against the schema the migrations before it build, and replace it with the steps
-//! `rewrite/` writes: new migration directories, the original removed, and the releases of
+//! `rewrite/` writes: new migrations in the catalog's layout (placed by `fix::place`, as
+//! `lint --fix` places its migrations), the original removed, and the releases of
 //! bellows.toml that required it pointed at the step the new release needs.
 //!
 //! Glue only: the SQL is `rewrite/`. Everything is computed before anything is written, so
@@ -8,9 +9,12 @@
 
 use super::{write_stdout, Outcome};
 use crate::catalog::analysis::analyze;
-use crate::catalog::layout::{Catalog, Layout, Migration};
+use crate::catalog::layout::{same_version, Catalog, Layout, Migration};
+use crate::catalog::sections::Markers;
 use crate::cli::settings::lint_settings;
 use crate::cli::{RewriteArgs, RuleSelectionArgs};
+use crate::dialect::Dialect;
+use crate::fix::place::{goose_blocks, next_version, placed, Placed};
 use crate::project::{read_sum, resolve, Project};
 use crate::rewrite::{rewrite, Options, Rewrite, Statement, Step, StepPhase};
 use miette::{miette, IntoDiagnostic};
@@ -27,10 +31,14 @@ struct FileChange {
 pub fn run(args: RewriteArgs) -> miette::Result<Outcome> {
     let at = Project::open_for(&args.catalog, &args.migration)?;
     let catalog = &at.catalog;
-    if catalog.layout != Layout::Native {
+    if matches!(catalog.layout, Layout::Sqitch | Layout::Prisma) {
+        let help = match catalog.layout {
+            Layout::Sqitch => "copy the migration into a native catalog (<id>/up.sql) and rewrite it there to get the steps; then add them with `sqitch add` (its plan holds the dependencies) and run the backfill with `bellows migrate apply` from that native catalog",
+            _ => "copy the migration into a native catalog (<id>/up.sql) and rewrite it there to get the steps; then create them with `prisma migrate dev --create-only` and paste each up script (Prisma keeps no down scripts)",
+        };
         return Err(miette!(
-            help = "rewrite writes migrations as <id>/up.sql, down.sql, verify.sql and migration.toml (backfills need `[backfill]`)",
-            "the catalog at {} is in the {} layout; rewrite writes bellows-native migrations only",
+            help = help,
+            "the catalog at {} is in the {} layout, which has no place for a migration's phase, dependencies or `[backfill]`; rewrite cannot write the steps there",
             at.dir.display(),
             catalog.layout
         ));
@@ -80,10 +88,34 @@ pub fn run(args: RewriteArgs) -> miette::Result<Outcome> {
         Some(help) => miette!(help = help, "{}: {}", original.up.display(), r.message),
         None => miette!("{}: {}", original.up.display(), r.message),
     })?;
-    let ids = step_ids(catalog, k, &plan)?;
-    let mut changes = original_removed(original)?;
-    for (step, sid) in plan.steps.iter().zip(&ids) {
-        changes.extend(step_files(&at.dir, step, sid, &ids, &plan, original));
+    let places = step_places(catalog, k, &plan)?;
+    let ids: Vec<String> = places.iter().map(|p| p.id.clone()).collect();
+    let mut changes = original_removed(catalog.layout, original)?;
+    let mut notes = Vec::new();
+    for (step, place) in plan.steps.iter().zip(&places) {
+        let (files, missing) = step_files(
+            catalog.layout,
+            settings.dialect,
+            step,
+            place,
+            &ids,
+            &plan,
+            original,
+        );
+        changes.extend(files);
+        notes.extend(missing);
+    }
+    if catalog.layout.holds_sidecar() {
+        notes.push(format!(
+            "each step's phase, requires and [backfill] are in `<id>.toml` beside its script: bellows reads it, the {} tool ignores it",
+            catalog.layout
+        ));
+    }
+    if catalog.layout != Layout::Native && plan.steps.iter().any(|s| s.backfill.is_some()) {
+        notes.push(format!(
+            "apply the backfill with `bellows migrate apply`: its :batch_start / :batch_end are bellows' batches, which the {} tool does not fill in",
+            catalog.layout
+        ));
     }
     let release_id = &ids[plan.release_step];
     let config_path = args
@@ -95,72 +127,96 @@ pub fn run(args: RewriteArgs) -> miette::Result<Outcome> {
     if let Some(change) = releases_moved(&config_path, &id, release_id, &mut moved)? {
         changes.push(change);
     }
-    // Checked before anything is written: a new directory must not exist yet.
-    for (sid, _) in ids.iter().zip(&plan.steps) {
-        let dir = at.dir.join(sid);
-        if dir.exists() && *sid != original.id {
-            return Err(miette!("{} exists already", dir.display()));
+    // Checked before anything is written: a new file must not exist yet, unless it is one
+    // of the original's, which the rewrite removes.
+    let removed: Vec<&Path> = changes
+        .iter()
+        .filter(|c| c.new.is_none())
+        .map(|c| c.path.as_path())
+        .collect();
+    for c in changes
+        .iter()
+        .filter(|c| c.new.is_some() && c.old.is_empty())
+    {
+        if c.path.exists() && !removed.contains(&c.path.as_path()) {
+            return Err(miette!("{} exists already", c.path.display()));
         }
     }
+    let summary = |dry_run| summary(&plan, &ids, original, &moved, &notes, dry_run);
     if args.dry_run {
         write_stdout(|out| {
             for c in &changes {
                 out.write_all(diff(c).as_bytes())?;
             }
-            out.write_all(summary(&plan, &ids, original, &moved, true).as_bytes())
+            out.write_all(summary(true).as_bytes())
         })?;
         return Ok(Outcome::Clean);
     }
-    apply(&changes, original)?;
-    write_stdout(|out| out.write_all(summary(&plan, &ids, original, &moved, false).as_bytes()))?;
+    apply(&changes, catalog.layout, original)?;
+    write_stdout(|out| out.write_all(summary(false).as_bytes()))?;
     Ok(Outcome::Clean)
 }
 
-/// The ids of the steps: the original's version, then the next numbers, same width. They
-/// must sort before the migration that follows the original.
-fn step_ids(catalog: &Catalog, k: usize, plan: &Rewrite) -> miette::Result<Vec<String>> {
+/// Where the steps go: the first takes the original's version, each next one the version
+/// right after the one before (`fix::place`: `0009`, `2024-01-01-120001`, Flyway `8.1`),
+/// all before the migration that follows the original, named and laid out like it.
+fn step_places(catalog: &Catalog, k: usize, plan: &Rewrite) -> miette::Result<Vec<Placed>> {
+    let layout = catalog.layout;
     let original = &catalog.migrations[k];
-    let v = &original.version;
-    let number: u128 = v
-        .parse()
-        .ok()
-        .filter(|_| v.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| {
-            miette!(
-                "{}: the version `{v}` is not a number, so rewrite cannot number the steps after it",
-                original.id
-            )
-        })?;
-    let width = v.len();
-    let last = number + plan.steps.len() as u128 - 1;
-    if let Some(next) = catalog.migrations.get(k + 1) {
-        let fits = next.version.parse::<u128>().is_ok_and(|n| n > last);
-        if !fits {
-            return Err(miette!(
-                help = "rewrite the newest migration, or renumber the ones after it",
-                "{} is followed by {}: there is no room for {} migrations numbered from {v}",
-                original.id,
-                next.id,
-                plan.steps.len()
-            ));
-        }
+    let next = catalog.migrations.get(k + 1);
+    let mut versions = vec![original.version.clone()];
+    while versions.len() < plan.steps.len() {
+        let taken = |v: &str| {
+            let other = |(i, m): (usize, &Migration)| i != k && same_version(layout, &m.version, v);
+            catalog.migrations.iter().enumerate().any(other)
+                || versions.iter().any(|s| same_version(layout, s, v))
+        };
+        let last = versions.last().map_or("", String::as_str);
+        let Some(version) = next_version(layout, last, next.map(|n| n.version.as_str()), &taken)
+        else {
+            let v = &original.version;
+            return Err(match next {
+                Some(next) => miette!(
+                    help = "rewrite the newest migration, or renumber the ones after it",
+                    "{} is followed by {}: there is no room for {} migrations numbered from {v}",
+                    original.id,
+                    next.id,
+                    plan.steps.len()
+                ),
+                None => miette!(
+                    "{}: the version `{v}` holds no number, so rewrite cannot number the steps after it",
+                    original.id
+                ),
+            });
+        };
+        versions.push(version);
     }
-    Ok(plan
-        .steps
+    versions
         .iter()
-        .enumerate()
-        .map(|(i, s)| format!("{:0width$}_{}", number + i as u128, s.slug))
-        .collect())
+        .zip(&plan.steps)
+        .map(|(v, step)| placed(layout, original, v, &step.slug).map_err(|e| miette!("{e}")))
+        .collect()
 }
 
-/// The original migration's files, removed.
-fn original_removed(m: &Migration) -> miette::Result<Vec<FileChange>> {
-    let mut out = Vec::new();
+/// The original migration's files, removed (diesel's `metadata.toml` with its directory).
+fn original_removed(layout: Layout, m: &Migration) -> miette::Result<Vec<FileChange>> {
+    let mut out: Vec<FileChange> = Vec::new();
     let mut paths = vec![m.up.clone()];
     paths.extend(m.down.clone());
     paths.extend(m.verify.clone());
     paths.extend(m.meta_path().filter(|p| p.exists()));
+    if matches!(layout, Layout::Native | Layout::Diesel) {
+        paths.extend(
+            m.up.parent()
+                .map(|d| d.join("metadata.toml"))
+                .filter(|p| p.is_file()),
+        );
+    }
     for path in paths {
+        // dbmate, goose: up and down are one file.
+        if out.iter().any(|c| c.path == path) {
+            continue;
+        }
         let old = std::fs::read_to_string(&path)
             .map_err(|e| miette!("cannot read {}: {e}", path.display()))?;
         out.push(FileChange {
@@ -172,34 +228,72 @@ fn original_removed(m: &Migration) -> miette::Result<Vec<FileChange>> {
     Ok(out)
 }
 
+/// A step's files where `place` puts them, and a note for each part the layout has no
+/// place for.
 fn step_files(
-    dir: &Path,
+    layout: Layout,
+    dialect: Dialect,
     step: &Step,
-    sid: &str,
+    place: &Placed,
     ids: &[String],
     plan: &Rewrite,
     original: &Migration,
-) -> Vec<FileChange> {
-    let at = dir.join(sid);
-    let mut files = vec![
-        ("up.sql", step.up.clone()),
-        ("down.sql", step.down.clone()),
-        (
-            "migration.toml",
-            migration_toml(step, sid, ids, plan, original),
+) -> (Vec<FileChange>, Vec<String>) {
+    let mut notes = Vec::new();
+    // sqlx's own marker for a migration it must not wrap in a transaction (golang-migrate
+    // reads it as a comment).
+    let marked = |text: &str| match (layout, step.transaction) {
+        (Layout::SqlxPairs, false) => format!("-- no-transaction\n{text}"),
+        _ => text.to_owned(),
+    };
+    let (up, down) = match place.sections {
+        Some(Markers::Goose) => (
+            goose_blocks(&step.up, dialect),
+            goose_blocks(&step.down, dialect),
         ),
-    ];
-    if let Some(verify) = &step.verify {
-        files.push(("verify.sql", verify.clone()));
+        _ => (step.up.clone(), step.down.clone()),
+    };
+    let mut files = vec![(
+        place.up.clone(),
+        place.file_text(&marked(&up), &down, step.transaction),
+    )];
+    match &place.down {
+        Some(down) => files.push((down.clone(), marked(&step.down))),
+        None if place.sections.is_none() => notes.push(format!(
+            "{}: the {layout} layout has no down scripts, so its down script is not written (`bellows rewrite --dry-run` in a native catalog shows it)",
+            place.id
+        )),
+        None => {}
     }
-    files
+    match (&step.verify, &place.verify) {
+        (Some(verify), Some(path)) => files.push((path.clone(), verify.clone())),
+        (Some(verify), None) => notes.push(format!(
+            "{}: the {layout} layout has no verify script, so `migrate apply` cannot count the rows left before the contract; run this before it, and expect 0: {}",
+            place.id,
+            verify
+                .lines()
+                .filter(|l| !l.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+        (None, _) => {}
+    }
+    files.push((
+        place.meta.clone(),
+        migration_toml(step, &place.id, ids, plan, original),
+    ));
+    if let Some(path) = place.diesel_metadata.as_ref().filter(|_| !step.transaction) {
+        files.push((path.clone(), "run_in_transaction = false\n".to_owned()));
+    }
+    let files = files
         .into_iter()
-        .map(|(name, text)| FileChange {
-            path: at.join(name),
+        .map(|(path, text)| FileChange {
+            path,
             old: String::new(),
             new: Some(text),
         })
-        .collect()
+        .collect();
+    (files, notes)
 }
 
 fn migration_toml(
@@ -334,7 +428,7 @@ fn diff(c: &FileChange) -> String {
 
 /// Writes the new files and bellows.toml, then removes the original's files (and its
 /// directory once empty).
-fn apply(changes: &[FileChange], original: &Migration) -> miette::Result<()> {
+fn apply(changes: &[FileChange], layout: Layout, original: &Migration) -> miette::Result<()> {
     let write = |path: &Path, text: &str| -> miette::Result<()> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
@@ -353,7 +447,11 @@ fn apply(changes: &[FileChange], original: &Migration) -> miette::Result<()> {
                 .map_err(|e| miette!("cannot remove {}: {e}", c.path.display()))?;
         }
     }
-    if let Some(dir) = original.up.parent() {
+    if let Some(dir) = original
+        .up
+        .parent()
+        .filter(|_| matches!(layout, Layout::Native | Layout::Diesel))
+    {
         // Only when nothing else is left in it.
         let _ = std::fs::remove_dir(dir);
     }
@@ -370,6 +468,7 @@ fn summary(
     ids: &[String],
     original: &Migration,
     moved: &[String],
+    layout_notes: &[String],
     dry_run: bool,
 ) -> String {
     let mut s = String::new();
@@ -398,7 +497,7 @@ fn summary(
             ids[plan.release_step], original.id
         );
     }
-    for note in &plan.notes {
+    for note in plan.notes.iter().chain(layout_notes) {
         let _ = writeln!(s, "note: {note}");
     }
     if dry_run {

@@ -17,7 +17,7 @@
 //! - `lock-timeout-missing`: `SET lock_timeout = '5s';` (PostgreSQL) or
 //!   `SET SESSION lock_wait_timeout = 5;` (MySQL/MariaDB) before the statement it names.
 
-mod place;
+pub(crate) mod place;
 
 use crate::catalog::layout::{Catalog, Layout, Migration};
 use crate::catalog::sections::Markers;

@@ -129,7 +129,6 @@ pub fn replace(
     let ts = id(table, d);
     let a = id(old, d);
     let b = id(&new, d);
-    let k = id(&key, d);
     let lt = lock_timeout(d);
     let (create_sync, drop_sync) = sync_triggers(table, &a, &b, new.as_str(), &conv, d);
     let nullable = |c: &str, ty: &str| match d {
@@ -185,31 +184,24 @@ pub fn replace(
 
     // Backfill.
     let fwd = conv.forward_row(&a, d);
-    let backfill = Step {
-        slug: format!("backfill_{}_{}", slug(table.as_str()), slug(new.as_str())),
-        phase: StepPhase::Backfill,
-        purpose: format!("{} (backfill: copy {old} into {new})", capital(&what)),
-        up: format!(
-            "-- Runs once per batch of {k}, [:batch_start, :batch_end), each batch in its own\n-- transaction ([backfill] in migration.toml). Rows the triggers already filled are\n-- skipped, so a rerun is harmless.\nUPDATE {ts}\n   SET {b} = {fwd}\n WHERE {k} >= :batch_start\n   AND {k} < :batch_end\n   AND {b} IS NULL\n   AND {fwd} IS NOT NULL;\n"
-        ),
-        down: format!(
-            "-- Nothing to undo: {b} holds copies of {a}, which the triggers keep equal.\n-- Rolling back the expand drops {b}.\n"
-        ),
-        verify: Some(format!(
-            "-- The rows still to copy: 0 when the backfill is done.\nSELECT count(*) FROM {ts} WHERE {b} IS NULL AND {fwd} IS NOT NULL;\n"
-        )),
-        transaction: true,
-        backfill: Some(BackfillPlan {
-            table: table.as_str().to_owned(),
-            key: key.as_str().to_owned(),
-            batch_size: ctx.opts.batch_size,
-        }),
-        irreversible: false,
-        declare_phase: true,
-        then: format!(
-            "every row has `{new}`: roll out the release that reads and writes only `{new}`, and retire every release that still reads `{old}`"
-        ),
-    };
+    let backfill = backfill_step(
+        ctx,
+        Backfill {
+            table,
+            column: &new,
+            key: &key,
+            value: fwd.clone(),
+            todo: vec![format!("{b} IS NULL"), format!("{fwd} IS NOT NULL")],
+            purpose: format!("{} (backfill: copy {old} into {new})", capital(&what)),
+            skipped: "Rows the triggers already filled are skipped",
+            down: format!(
+                "-- Nothing to undo: {b} holds copies of {a}, which the triggers keep equal.\n-- Rolling back the expand drops {b}.\n"
+            ),
+            then: format!(
+                "every row has `{new}`: roll out the release that reads and writes only `{new}`, and retire every release that still reads `{old}`"
+            ),
+        },
+    );
 
     // Contract.
     let mut up = format!(
@@ -460,7 +452,6 @@ pub fn add_required(ctx: &Ctx<'_>, table: &Name, column: &ColumnSpec) -> Result<
     let key = ctx.batch_key(t)?;
     let ts = id(table, d);
     let cs = id(c, d);
-    let k = id(&key, d);
     let ty = column.ty.text.clone();
     let lt = lock_timeout(d);
     let what = format!("add {table}.{c} {ty} NOT NULL");
@@ -483,7 +474,7 @@ pub fn add_required(ctx: &Ctx<'_>, table: &Name, column: &ColumnSpec) -> Result<
         declare_phase: true,
         then: format!("ship the release that writes `{c}` on every insert, and retire the releases that leave it out"),
     };
-    let mut steps = vec![expand, fill_nulls(ctx, table, c, &key, &k, &using, &what)];
+    let mut steps = vec![expand, fill_nulls(ctx, table, c, &key, &using, &what)];
     let contract = not_null_contract(ctx, table, c, &ty, &what, true);
     steps.push(contract);
     Ok(Rewrite {
@@ -499,7 +490,6 @@ pub fn add_required(ctx: &Ctx<'_>, table: &Name, column: &ColumnSpec) -> Result<
 /// SET NOT NULL on an existing column: an optional backfill (`--using`) then NOT NULL the
 /// safe way.
 pub fn set_not_null(ctx: &Ctx<'_>, table: &Name, column: &Name) -> Result<Rewrite, Refusal> {
-    let d = ctx.dialect();
     let t = ctx.table(table)?;
     let col = t.column(column).ok_or_else(|| {
         Refusal::new(format!(
@@ -517,8 +507,7 @@ pub fn set_not_null(ctx: &Ctx<'_>, table: &Name, column: &Name) -> Result<Rewrit
     match ctx.opts.using.clone() {
         Some(using) => {
             let key = ctx.batch_key(t)?;
-            let k = id(&key, d);
-            steps.push(fill_nulls(ctx, table, column, &key, &k, &using, &what));
+            steps.push(fill_nulls(ctx, table, column, &key, &using, &what));
         }
         None => notes.push(format!(
             "no backfill: the contract's check fails while a row has `{column}` NULL; pass --using 'EXPR' to fill them first"
@@ -542,38 +531,71 @@ pub fn set_not_null(ctx: &Ctx<'_>, table: &Name, column: &Name) -> Result<Rewrit
 }
 
 /// The batched fill of a column's NULLs with an expression.
-fn fill_nulls(
-    ctx: &Ctx<'_>,
-    table: &Name,
-    c: &Name,
-    key: &Name,
-    k: &str,
-    using: &str,
-    what: &str,
-) -> Step {
+fn fill_nulls(ctx: &Ctx<'_>, table: &Name, c: &Name, key: &Name, using: &str, what: &str) -> Step {
+    let cs = id(c, ctx.dialect());
+    backfill_step(
+        ctx,
+        Backfill {
+            table,
+            column: c,
+            key,
+            value: format!("({using})"),
+            todo: vec![format!("{cs} IS NULL")],
+            purpose: format!("{} (backfill: fill the NULLs)", capital(what)),
+            skipped: "Filled rows are skipped",
+            down: "-- Nothing to undo: the filled values are valid ones, and rolling back the expand\n-- (if any) drops the column.\n".to_owned(),
+            then: format!("no row has `{c}` NULL; once no running release writes NULL there, the contract can run"),
+        },
+    )
+}
+
+/// A backfill step: what it sets, on which rows, and what it says.
+struct Backfill<'a> {
+    table: &'a Name,
+    /// The column it fills.
+    column: &'a Name,
+    /// The primary key the batches walk.
+    key: &'a Name,
+    /// The value written, over the row.
+    value: String,
+    /// The conditions of a row still to do (its verify.sql counts them).
+    todo: Vec<String>,
+    purpose: String,
+    /// Why a rerun is harmless.
+    skipped: &'static str,
+    down: String,
+    then: String,
+}
+
+/// The batched `UPDATE` over `[:batch_start, :batch_end)` of the key, its verify script and
+/// its `[backfill]`.
+fn backfill_step(ctx: &Ctx<'_>, b: Backfill<'_>) -> Step {
     let d = ctx.dialect();
-    let ts = id(table, d);
-    let cs = id(c, d);
+    let (ts, cs, k) = (id(b.table, d), id(b.column, d), id(b.key, d));
+    let value = b.value;
+    let todo = b.todo.join("\n   AND ");
+    let count = b.todo.join(" AND ");
     Step {
-        slug: format!("backfill_{}_{}", slug(table.as_str()), slug(c.as_str())),
+        slug: format!("backfill_{}_{}", slug(b.table.as_str()), slug(b.column.as_str())),
         phase: StepPhase::Backfill,
-        purpose: format!("{} (backfill: fill the NULLs)", capital(what)),
+        purpose: b.purpose,
         up: format!(
-            "-- Runs once per batch of {k}, [:batch_start, :batch_end), each batch in its own\n-- transaction ([backfill] in migration.toml). Filled rows are skipped, so a rerun is\n-- harmless.\nUPDATE {ts}\n   SET {cs} = ({using})\n WHERE {k} >= :batch_start\n   AND {k} < :batch_end\n   AND {cs} IS NULL;\n"
+            "-- Runs once per batch of {k}, [:batch_start, :batch_end), each batch in its own\n-- transaction ([backfill] in the migration's metadata).\n-- {}, so a rerun is harmless.\nUPDATE {ts}\n   SET {cs} = {value}\n WHERE {k} >= :batch_start\n   AND {k} < :batch_end\n   AND {todo};\n",
+            b.skipped
         ),
-        down: "-- Nothing to undo: the filled values are valid ones, and rolling back the expand\n-- (if any) drops the column.\n".to_owned(),
+        down: b.down,
         verify: Some(format!(
-            "-- The rows still to fill: 0 when the backfill is done.\nSELECT count(*) FROM {ts} WHERE {cs} IS NULL;\n"
+            "-- The rows still to do: 0 when the backfill is done.\nSELECT count(*) FROM {ts} WHERE {count};\n"
         )),
         transaction: true,
         backfill: Some(BackfillPlan {
-            table: table.as_str().to_owned(),
-            key: key.as_str().to_owned(),
+            table: b.table.as_str().to_owned(),
+            key: b.key.as_str().to_owned(),
             batch_size: ctx.opts.batch_size,
         }),
         irreversible: false,
         declare_phase: true,
-        then: format!("no row has `{c}` NULL; once no running release writes NULL there, the contract can run"),
+        then: b.then,
     }
 }
 

@@ -354,6 +354,7 @@ mod tests {
                     down: None,
                     verify: None,
                     meta: MigrationMeta::default(),
+                    meta_file: None,
                     sections: None,
                 })
                 .collect(),
