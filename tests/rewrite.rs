@@ -183,6 +183,11 @@ fn rename_column(engine: Engine) {
         toml.contains("[backfill]") && toml.contains("key = \"id\""),
         "{toml}"
     );
+    // Without --batch-size the backfill paces itself: no batch_size, no pause_ms.
+    assert!(
+        !toml.contains("batch_size") && !toml.contains("pause_ms"),
+        "{toml}"
+    );
     let contract = p.file("0004_drop_users_email", "migration.toml");
     assert!(
         contract.contains("requires = [\"0003_backfill_users_email_address\"]"),
@@ -439,7 +444,10 @@ fn add_required_column(engine: Engine) {
         "{}",
         text(&refused)
     );
-    p.rewrite_lint_verify(&["0002", "--using", "1"]);
+    p.rewrite_lint_verify(&["0002", "--using", "1", "--batch-size", "2"]);
+    // --batch-size: fixed batches of that size.
+    let toml = p.file(&id_with(&p, "backfill"), "migration.toml");
+    assert!(toml.contains("\nbatch_size = 2\n"), "{toml}");
     let db = Scratch::new(engine);
     p.apply_to(&db, "0001_create_users");
     db.sql("INSERT INTO users (email) VALUES ('a'), ('b'), ('c')");
