@@ -302,6 +302,11 @@ fn rename_column(engine: Engine, layout: Layout) {
             && toml.contains("key = \"id\""),
         "{toml}"
     );
+    // Without --batch-size the backfill paces itself: no batch_size, no pause_ms.
+    assert!(
+        !toml.contains("batch_size") && !toml.contains("pause_ms"),
+        "{toml}"
+    );
     assert!(
         p.meta(&contract)
             .contains(&format!("requires = [\"{backfill}\"]")),
@@ -373,7 +378,7 @@ fn rename_column(engine: Engine, layout: Layout) {
     );
     std::fs::write(
         layout.meta(&p.path().join("migrations"), &backfill),
-        toml.replace("batch_size = 1000", "batch_size = 2"),
+        format!("{toml}# edited after it was recorded\n"),
     )
     .unwrap();
     let check = p.bellows(&["catalog", "check"]);
@@ -844,7 +849,10 @@ fn add_required_column(engine: Engine) {
         "{}",
         text(&refused)
     );
-    p.rewrite_lint_verify(&["0002", "--using", "1"]);
+    p.rewrite_lint_verify(&["0002", "--using", "1", "--batch-size", "2"]);
+    // --batch-size: fixed batches of that size.
+    let toml = p.file(&id_with(&p, "backfill"), "migration.toml");
+    assert!(toml.contains("\nbatch_size = 2\n"), "{toml}");
     let db = Scratch::new(engine);
     p.apply_to(&db, "0001_create_users");
     db.sql("INSERT INTO users (email) VALUES ('a'), ('b'), ('c')");

@@ -81,6 +81,8 @@ enum Param {
     Email,
     EmailNorm,
     Name,
+    /// The same value as `name`, under the column's new name (`--scenario rename`).
+    FullName,
 }
 
 #[derive(Debug, Clone)]
@@ -97,11 +99,11 @@ pub struct Release {
     insert: Query,
 }
 
-/// Reads `app/queries/<version>/accounts.sql` of every release: `-- name: read|update|insert`
-/// starts a query, `-- params: id, email, …` names its placeholders in order, and the
-/// statement runs to its `;`.
-pub fn load_releases(catalog: &Path) -> Result<Vec<Release>, String> {
-    VERSIONS
+/// Reads `app/queries/<version>/accounts.sql` of the first `count` releases: `-- name:
+/// read|update|insert` starts a query, `-- params: id, email, …` names its placeholders in
+/// order, and the statement runs to its `;`.
+pub fn load_releases(catalog: &Path, count: usize) -> Result<Vec<Release>, String> {
+    VERSIONS[..count.min(VERSIONS.len())]
         .iter()
         .map(|v| {
             let path = catalog.join("app/queries").join(v).join("accounts.sql");
@@ -131,6 +133,7 @@ fn parse_release(text: &str) -> Result<Release, String> {
                     "email" => Param::Email,
                     "email_norm" => Param::EmailNorm,
                     "name" => Param::Name,
+                    "full_name" => Param::FullName,
                     other => return Err(format!("unknown parameter `{other}`")),
                 });
             }
@@ -315,7 +318,11 @@ pub async fn connection(
                 Param::Id => Value::Int(id),
                 Param::Email => Value::Text(email.clone()),
                 Param::EmailNorm => Value::Text(email.trim().to_lowercase()),
-                Param::Name => Value::Text(format!("Name {id}")),
+                // Updates change the name, so that the rename's triggers have work to do.
+                Param::Name | Param::FullName if op == Op::Update => {
+                    Value::Text(format!("Name {id}.{}", k + 1))
+                }
+                Param::Name | Param::FullName => Value::Text(format!("Name {id}")),
             })
             .collect();
         let result = match op {

@@ -16,13 +16,16 @@
 //! See bench/workload/README.md.
 
 mod app;
+mod rename;
 mod report;
+mod scenario;
 mod svg;
 
 use app::{Mix, Record, Traffic};
 use bellows::runner::url::DbUrl;
 use bellows::runner::{AnyBackend, Backend};
 use clap::Parser;
+use scenario::{Action, Scenario};
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 use std::sync::Arc;
@@ -35,6 +38,10 @@ struct Args {
     /// postgres or mysql (MySQL or MariaDB)
     #[arg(long)]
     engine: Engine,
+    /// The change: email-norm (the hand-written catalog-<engine>) or rename (what `bellows
+    /// rewrite` writes from the one-line RENAME COLUMN of catalog-<engine>-rename)
+    #[arg(long, value_enum, default_value_t = Scenario::EmailNorm)]
+    scenario: Scenario,
     /// Rows in the accounts table (default 1,000,000; --quick: 20,000)
     #[arg(long)]
     rows: Option<i64>,
@@ -192,16 +199,9 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         }
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut catalog = root
-        .join("bench/workload")
-        .join(format!("catalog-{}", args.engine.name()));
-    if args.batch_size.is_some() || args.pause_ms.is_some() {
-        let copy = root
-            .join("target/workload")
-            .join(format!("catalog-{}", args.engine.name()));
-        tune_backfill(&catalog, &copy, args.batch_size, args.pause_ms)?;
-        catalog = copy;
-    }
+    let scenario = args.scenario;
+    let mut catalog = scenario.catalog(root, args.engine);
+    let naive_script = scenario.naive_script(&catalog);
     // A private copy, so that a build elsewhere during the run cannot swap the binary.
     let bellows = {
         let built = bellows_binary()?;
@@ -214,6 +214,36 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot copy {} to {}: {e}", built.display(), copy.display()))?;
         copy
     };
+    // The rename's bellows run applies what `bellows rewrite` writes, in a temporary copy.
+    let _rewritten = if scenario == Scenario::Rename {
+        match rename::rewrite(&bellows, &catalog).await {
+            Ok(r) => {
+                catalog = r.catalog.clone();
+                Some(r)
+            }
+            Err(e) => {
+                eprintln!("workload: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    } else {
+        None
+    };
+    if args.batch_size.is_some() || args.pause_ms.is_some() {
+        let copy = root.join("target/workload").join(format!(
+            "{}-catalog-{}",
+            scenario.stem(),
+            args.engine.name()
+        ));
+        tune_backfill(
+            &catalog,
+            &copy,
+            scenario.backfill(),
+            args.batch_size,
+            args.pause_ms,
+        )?;
+        catalog = copy;
+    }
     let base = DbUrl::parse(
         &args
             .database_url
@@ -229,14 +259,16 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             args.engine.name()
         ));
     }
-    let releases = Arc::new(app::load_releases(&catalog)?);
+    let releases = Arc::new(app::load_releases(&catalog, scenario.releases())?);
     let mut admin = AnyBackend::connect(&base)
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", base.redacted()))?;
     let engine = admin.engine().to_owned();
     let load_before = loadavg();
     eprintln!(
-        "workload: {engine}, {rows} rows, {} queries/s from {} connections, catalog {}, bellows {}",
+        "workload: {engine}, {} ({}), {rows} rows, {} queries/s from {} connections, catalog {}, bellows {}",
+        scenario.change(),
+        scenario.stem(),
         args.rate,
         args.connections,
         catalog.display(),
@@ -245,8 +277,10 @@ async fn run(args: Args) -> Result<ExitCode, String> {
 
     let setup = Setup {
         engine: args.engine,
+        scenario,
         base: &base,
         catalog: &catalog,
+        naive_script: &naive_script,
         bellows: &bellows,
         rows,
         rate: args.rate,
@@ -269,7 +303,8 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     for r in &results {
         let path = work.join(format!(
-            "workload-{}-{}.csv",
+            "{}-{}-{}.csv",
+            scenario.stem(),
             args.engine.name(),
             report::method_name(r.method)
         ));
@@ -277,22 +312,23 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     let context = report::Context {
+        scenario,
         engine: &engine,
         rows,
         rate: args.rate,
         connections: args.connections,
         quick: args.quick,
         load: (load_before, load_after),
-        backfill: backfill_settings(&catalog)?,
+        backfill: backfill_settings(&catalog, scenario.backfill())?,
     };
     let (markdown, goals) = report::markdown(&context, &results);
     println!("{markdown}");
-    let md_path = work.join(format!("workload-{}.md", args.engine.name()));
+    let md_path = work.join(format!("{}-{}.md", scenario.stem(), args.engine.name()));
     std::fs::write(&md_path, &markdown)
         .map_err(|e| format!("cannot write {}: {e}", md_path.display()))?;
     let out = args.out.clone().unwrap_or_else(|| work.clone());
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let svg_path = out.join(format!("workload-{}.svg", args.engine.name()));
+    let svg_path = out.join(format!("{}-{}.svg", scenario.stem(), args.engine.name()));
     std::fs::write(&svg_path, svg::render(&context, &results))
         .map_err(|e| format!("cannot write {}: {e}", svg_path.display()))?;
     eprintln!(
@@ -317,8 +353,12 @@ async fn run(args: Args) -> Result<ExitCode, String> {
 /// What every run shares.
 struct Setup<'a> {
     engine: Engine,
+    scenario: Scenario,
     base: &'a DbUrl,
+    /// The catalog the bellows run applies.
     catalog: &'a Path,
+    /// The script the naive run runs.
+    naive_script: &'a Path,
     bellows: &'a Path,
     rows: i64,
     rate: u64,
@@ -328,8 +368,8 @@ struct Setup<'a> {
 }
 
 /// `adaptive pacing`, or `batch_size 5000, pause_ms 50`, as the catalog's backfill says.
-fn backfill_settings(catalog: &Path) -> Result<String, String> {
-    let id = migration_id(catalog, "backfill_accounts_email_norm")?;
+fn backfill_settings(catalog: &Path, backfill: &str) -> Result<String, String> {
+    let id = migration_id(catalog, backfill)?;
     let path = catalog.join("migrations").join(id).join("migration.toml");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -346,11 +386,12 @@ fn backfill_settings(catalog: &Path) -> Result<String, String> {
     Ok(format!("batch_size {batch}, pause_ms {pause}"))
 }
 
-/// Copies the catalog to `to` (without its bellows.sum), setting the backfill's
-/// `batch_size` and `pause_ms` in its migration.toml.
+/// Copies the catalog to `to` (without its bellows.sum), setting the `batch_size` and
+/// `pause_ms` of the backfill whose id ends in `_<backfill>` in its migration.toml.
 fn tune_backfill(
     from: &Path,
     to: &Path,
+    backfill: &str,
     batch_size: Option<u64>,
     pause_ms: Option<u64>,
 ) -> Result<(), String> {
@@ -359,7 +400,7 @@ fn tune_backfill(
     }
     copy_dir(from, to)?;
     let _ = std::fs::remove_file(to.join("bellows.sum"));
-    let id = migration_id(to, "backfill_accounts_email_norm")?;
+    let id = migration_id(to, backfill)?;
     let path = to.join("migrations").join(id).join("migration.toml");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -724,20 +765,7 @@ async fn run_once(setup: &Setup<'_>, method: Method, url: &DbUrl) -> Result<RunR
 
     match method {
         Method::Bellows => {
-            // (label, migration to apply up to, live releases) or a deploy.
-            enum Action {
-                Apply(&'static str, &'static str, &'static str),
-                Deploy(&'static str, [f64; 3]),
-            }
-            let actions = [
-                Action::Apply("expand", "index_accounts_email_norm", "1.0.0"),
-                Action::Deploy("deploy 2.0.0 to half", [0.5, 0.5, 0.0]),
-                Action::Apply("backfill", "backfill_accounts_email_norm", "1.0.0,2.0.0"),
-                Action::Deploy("retire 1.0.0", [0.0, 1.0, 0.0]),
-                Action::Apply("NOT NULL", "require_accounts_email_norm", "2.0.0"),
-                Action::Deploy("roll out 3.0.0", [0.0, 0.0, 1.0]),
-                Action::Apply("contract", "drop_accounts_email", "3.0.0"),
-            ];
+            let actions = setup.scenario.actions();
             for (i, action) in actions.iter().enumerate() {
                 if i > 0 {
                     tokio::time::sleep(t.settle).await;
@@ -771,8 +799,7 @@ async fn run_once(setup: &Setup<'_>, method: Method, url: &DbUrl) -> Result<RunR
             }
         }
         Method::Naive => {
-            let script = setup.catalog.join("naive.sql");
-            let (mut command, stdin, shown) = naive_command(setup.engine, url, &script);
+            let (mut command, stdin, shown) = naive_command(setup.engine, url, setup.naive_script);
             let start = secs(&traffic);
             eprintln!("workload: naive: {shown}");
             let (took, status, lines) =
@@ -787,7 +814,8 @@ async fn run_once(setup: &Setup<'_>, method: Method, url: &DbUrl) -> Result<RunR
             commands.push(shown.clone());
             if status.success() {
                 tokio::time::sleep(t.settle.min(Duration::from_millis(500))).await;
-                deploy(&mut marks, "roll out 3.0.0", [0.0, 0.0, 1.0]);
+                let (label, to) = setup.scenario.naive_rollout();
+                deploy(&mut marks, label, to);
                 tokio::time::sleep(t.ramp).await;
             } else {
                 let errors: Vec<&str> = lines

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 /// What the report says about the whole process run.
 pub struct Context<'a> {
+    pub scenario: crate::scenario::Scenario,
     /// `postgresql-15.20`, `mariadb-10.11.19`, …
     pub engine: &'a str,
     pub rows: i64,
@@ -197,8 +198,8 @@ pub fn markdown(ctx: &Context<'_>, results: &[RunResult]) -> (String, Goals) {
             out,
             " {} |",
             match r.method {
-                Method::Bellows => "bellows: expand / backfill / contract",
-                Method::Naive => "naive: one script",
+                Method::Bellows => ctx.scenario.bellows_title(),
+                Method::Naive => ctx.scenario.naive_title(),
             }
         );
     }
@@ -255,7 +256,7 @@ pub fn markdown(ctx: &Context<'_>, results: &[RunResult]) -> (String, Goals) {
             thousands(rate),
             ctx.backfill
         ),
-        (Method::Naive, None) => "one UPDATE of every row".to_owned(),
+        (Method::Naive, None) => ctx.scenario.naive_backfill().to_owned(),
         (Method::Bellows, None) => format!("— ({})", ctx.backfill),
     });
     row("migrations", &|r, _| match &r.migration_error {
@@ -354,7 +355,7 @@ pub fn markdown(ctx: &Context<'_>, results: &[RunResult]) -> (String, Goals) {
                 one_line(text)
             );
         }
-        let by_release: Vec<String> = VERSIONS
+        let by_release: Vec<String> = VERSIONS[..ctx.scenario.releases()]
             .iter()
             .enumerate()
             .map(|(i, v)| {

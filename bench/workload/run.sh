@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# The workload benchmark on PostgreSQL and MariaDB/MySQL (bench/workload/README.md).
-#   bench/workload/run.sh            1,000,000 rows; plots to docs/img/workload-<engine>.svg
-#   bench/workload/run.sh --quick    20,000 rows, ~20 s per engine; plots to target/workload
+# The workload benchmark on PostgreSQL and MariaDB/MySQL (bench/workload/README.md), both
+# changes: email-norm (docs/img/workload-<engine>.svg) and rename
+# (docs/img/workload-rename-<engine>.svg).
+#   bench/workload/run.sh            1,000,000 rows; plots to docs/img/
+#   bench/workload/run.sh --quick    20,000 rows, ~20 s per engine and change; plots to target/workload
 # Extra arguments go to the harness (e.g. --rate 800 --connections 16 --database-url URL,
-# which then applies to one engine only: pass --engine too and it runs just that one).
+# which then applies to one engine only: pass --engine too and it runs just that one;
+# --scenario rename runs just that change).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 cargo build --release --quiet --bin bellows --example workload
 
 engines=(postgres mysql)
+scenarios=(email-norm rename)
 args=()
 while [ $# -gt 0 ]; do
   case $1 in
     --engine) engines=("$2"); shift 2 ;;
     --engine=*) engines=("${1#--engine=}"); shift ;;
+    --scenario) scenarios=("$2"); shift 2 ;;
+    --scenario=*) scenarios=("${1#--scenario=}"); shift ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -25,6 +31,9 @@ esac
 
 status=0
 for engine in "${engines[@]}"; do
-  target/release/examples/workload --engine "$engine" ${args[@]+"${args[@]}"} || status=$?
+  for scenario in "${scenarios[@]}"; do
+    target/release/examples/workload --engine "$engine" --scenario "$scenario" \
+      ${args[@]+"${args[@]}"} || status=$?
+  done
 done
 exit "$status"

@@ -98,7 +98,8 @@ pub fn render(ctx: &Context<'_>, runs: &[RunResult]) -> String {
     );
     let _ = writeln!(
         o,
-        r#"<text x="{LEFT}" y="22" font-size="15" font-weight="bold">Application latency while accounts.email becomes email_norm — {}</text>"#,
+        r#"<text x="{LEFT}" y="22" font-size="15" font-weight="bold">Application latency while {} — {}</text>"#,
+        esc(ctx.scenario.change()),
         esc(&engine_title(ctx.engine))
     );
     let _ = writeln!(
@@ -176,13 +177,20 @@ pub fn render(ctx: &Context<'_>, runs: &[RunResult]) -> String {
             .filter(|q| q.outcome != Outcome::Ok)
             .count();
         let title = match run.method {
-            Method::Bellows => {
-                "bellows: expand / backfill / contract, by `bellows migrate apply`".to_owned()
-            }
-            Method::Naive if ctx.engine.starts_with("postgres") => {
-                "naive: one script in one transaction, `psql -1 -f naive.sql`".to_owned()
-            }
-            Method::Naive => "naive: one script, `mariadb < naive.sql`".to_owned(),
+            Method::Bellows => format!(
+                "{}, by `bellows migrate apply`",
+                ctx.scenario.bellows_title()
+            ),
+            Method::Naive if ctx.engine.starts_with("postgres") => format!(
+                "{}, in one transaction, `psql -1 -f {}`",
+                ctx.scenario.naive_title(),
+                ctx.scenario.naive_file()
+            ),
+            Method::Naive => format!(
+                "{}, `mariadb < {}`",
+                ctx.scenario.naive_title(),
+                ctx.scenario.naive_file()
+            ),
         };
         let _ = writeln!(
             o,

@@ -71,9 +71,10 @@ pub struct RewriteArgs {
     /// The new column's name for a type change (default: `<column>_new`).
     #[arg(long, value_name = "NAME")]
     pub new_column: Option<String>,
-    /// Rows per batch of the backfill.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    pub batch_size: u64,
+    /// Rows per batch of the backfill: fixed pacing. Without it the backfill paces itself
+    /// (adaptive batch size and pause, docs/runner.md#pacing).
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -82,7 +82,7 @@ pub fn run(args: RewriteArgs) -> miette::Result<Outcome> {
         version: settings.version,
         using: args.using.clone(),
         new_column: args.new_column.clone(),
-        batch_size: args.batch_size.max(1),
+        batch_size: args.batch_size.map(|n| n.max(1)),
     };
     let plan = rewrite(&statements, &analysis.states[k], &opts).map_err(|r| match r.help {
         Some(help) => miette!(help = help, "{}: {}", original.up.display(), r.message),
@@ -348,11 +348,13 @@ fn migration_toml(
     if let Some(b) = &step.backfill {
         let _ = writeln!(
             t,
-            "\n[backfill]\ntable = {}\nkey = {}\nbatch_size = {}",
+            "\n[backfill]\ntable = {}\nkey = {}",
             q(&b.table),
-            q(&b.key),
-            b.batch_size
+            q(&b.key)
         );
+        if let Some(n) = b.batch_size {
+            let _ = writeln!(t, "batch_size = {n}");
+        }
     }
     t
 }

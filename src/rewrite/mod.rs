@@ -49,7 +49,8 @@ impl StepPhase {
 pub struct BackfillPlan {
     pub table: String,
     pub key: String,
-    pub batch_size: u64,
+    /// `--batch-size`: fixed pacing; `None`: the runner's adaptive pacing.
+    pub batch_size: Option<u64>,
 }
 
 /// One replacement migration.
@@ -97,7 +98,7 @@ pub struct Options {
     pub using: Option<String>,
     /// `--new-column`: the new column's name for a type change.
     pub new_column: Option<String>,
-    pub batch_size: u64,
+    pub batch_size: Option<u64>,
 }
 
 /// Why a migration cannot be rewritten.

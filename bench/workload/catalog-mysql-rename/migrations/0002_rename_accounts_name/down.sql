@@ -1,0 +1,1 @@
+ALTER TABLE accounts RENAME COLUMN full_name TO name;
