@@ -1,10 +1,11 @@
 //! `bellows lint`: read paths, lint them as migration sequences, print the report.
 
 use super::{write_stdout, Outcome};
+use crate::catalog::layout::Migration;
 use crate::cli::settings::{lint_scope, lint_settings, load_config, project_root};
 use crate::cli::LintArgs;
 use crate::dialect::Dialect;
-use crate::files::migrations_at;
+use crate::files::{migrations_at, Listing};
 use crate::git::{Change, Changes};
 use crate::lint::baseline::{self, Baseline};
 use crate::lint::seed::load_seed;
@@ -346,8 +347,19 @@ fn read_sources(
             FileOptions::default(),
         )]);
     }
-    // The layout detector decides what is a migration, as for `catalog` and `migrate`.
-    let listing = migrations_at(path, Some(dialect))?;
+    // The layout detector decides what is a migration, as for `catalog` and `migrate`; a
+    // file named on its own is read once, for its markers and for linting.
+    let (listing, lone) = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_dir() => {
+            let (migration, bytes) = Migration::lone_read(path)?;
+            let listing = Listing {
+                migrations: vec![migration],
+                skipped: Vec::new(),
+            };
+            (listing, Mutex::new(Some(bytes)))
+        }
+        _ => (migrations_at(path, Some(dialect))?, Mutex::new(None)),
+    };
     for skipped in &listing.skipped {
         eprintln!("note: {skipped}");
     }
@@ -359,11 +371,13 @@ fn read_sources(
         .map(|m| {
             let f = &m.up;
             let change = changes.and_then(|c| c.get(f));
-            let source = match (changes, change) {
+            let read = lone.lock().ok().and_then(|mut bytes| bytes.take());
+            let source = match (changes, change, read) {
                 // The pre-commit hook lints what will be committed, not the working tree.
-                (Some(c), Some(_)) if c.staged => {
+                (Some(c), Some(_), _) if c.staged => {
                     SourceFile::from_bytes(f.display().to_string(), &c.staged_content(f)?)
                 }
+                (_, _, Some(bytes)) => SourceFile::from_vec(f.display().to_string(), bytes),
                 _ => {
                     SourceFile::read(f).map_err(|e| miette!("cannot read {}: {e}", f.display()))?
                 }
