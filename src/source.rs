@@ -39,49 +39,63 @@ pub struct SourceFile {
 impl SourceFile {
     /// Builds a source from raw bytes, never failing: bad bytes are recorded in `encoding`.
     pub fn from_bytes(path: impl Into<String>, bytes: &[u8]) -> Self {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let (text, encoding) = match std::str::from_utf8(bytes) {
-            Ok(s) => {
-                let encoding = match memchr_nul(s.as_bytes()) {
-                    Some(at) => Encoding::Binary { at },
-                    None => Encoding::Utf8,
-                };
-                (s.to_owned(), encoding)
-            }
+        let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Self::from_text(path.into(), s.to_owned()),
+            Err(e) => Self::from_invalid(path.into(), bytes, e.valid_up_to()),
+        }
+    }
+
+    /// Like [`SourceFile::from_bytes`], taking the bytes: valid UTF-8 is not copied on the
+    /// way (a leading BOM is removed in place).
+    pub fn from_vec(path: impl Into<String>, mut bytes: Vec<u8>) -> Self {
+        if bytes.starts_with(BOM) {
+            bytes.drain(..BOM.len());
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Self::from_text(path.into(), text),
             Err(e) => {
-                let lossy = String::from_utf8_lossy(bytes).into_owned();
-                let at = e.valid_up_to();
-                let encoding = match memchr_nul(bytes) {
-                    Some(nul) => Encoding::Binary {
-                        at: nul.min(lossy.len()),
-                    },
-                    None => Encoding::InvalidUtf8 { at },
-                };
-                (lossy, encoding)
+                let at = e.utf8_error().valid_up_to();
+                Self::from_invalid(path.into(), e.as_bytes(), at)
             }
+        }
+    }
+
+    /// Valid UTF-8 without its BOM.
+    fn from_text(path: String, text: String) -> Self {
+        let encoding = match memchr_nul(text.as_bytes()) {
+            Some(at) => Encoding::Binary { at },
+            None => Encoding::Utf8,
         };
-        Self::new_with_encoding(path.into(), text, encoding)
+        Self::new_with_encoding(path, text, encoding)
+    }
+
+    /// Bytes without their BOM that are not UTF-8 from `at` on.
+    fn from_invalid(path: String, bytes: &[u8], at: usize) -> Self {
+        let lossy = String::from_utf8_lossy(bytes).into_owned();
+        let encoding = match memchr_nul(bytes) {
+            Some(nul) => Encoding::Binary {
+                at: nul.min(lossy.len()),
+            },
+            None => Encoding::InvalidUtf8 { at },
+        };
+        Self::new_with_encoding(path, lossy, encoding)
     }
 
     /// Builds a source from text (a leading BOM is removed).
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
-        Self::from_bytes(path, text.into().as_bytes())
+        Self::from_vec(path, text.into().into_bytes())
     }
 
     /// Reads a file from disk.
     pub fn read(path: &Path) -> std::io::Result<Self> {
         let bytes = std::fs::read(path)?;
-        Ok(Self::from_bytes(path.display().to_string(), &bytes))
+        Ok(Self::from_vec(path.display().to_string(), bytes))
     }
 
     fn new_with_encoding(path: String, text: String, encoding: Encoding) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
             path,
             text: Arc::from(text),
@@ -132,7 +146,14 @@ impl SourceFile {
     }
 }
 
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 fn memchr_nul(bytes: &[u8]) -> Option<usize> {
+    // `contains` searches a word at a time; nearly every file has no NUL.
+    if !bytes.contains(&0) {
+        return None;
+    }
     bytes.iter().position(|&b| b == 0)
 }
 
@@ -162,6 +183,29 @@ mod tests {
                 column: 13
             }
         );
+    }
+
+    #[test]
+    fn taking_the_bytes_reads_them_as_borrowing_does() {
+        let cases: [&[u8]; 7] = [
+            b"SELECT 1;\nSELECT 2;",
+            b"\xEF\xBB\xBFSELECT 1;\r\n",
+            b"\xEF\xBB\xBF\xEF\xBB\xBFSELECT \xff;",
+            b"SELECT \xff\x00;",
+            b"\x00\x01",
+            b"\xEF\xBB",
+            b"",
+        ];
+        for bytes in cases {
+            let borrowed = SourceFile::from_bytes("a.sql", bytes);
+            let owned = SourceFile::from_vec("a.sql", bytes.to_vec());
+            assert_eq!(owned.text, borrowed.text, "{bytes:?}");
+            assert_eq!(owned.encoding, borrowed.encoding, "{bytes:?}");
+            assert_eq!(owned.line_starts, borrowed.line_starts, "{bytes:?}");
+        }
+        // One BOM is removed, not two.
+        let twice = SourceFile::from_vec("a.sql", b"\xEF\xBB\xBF\xEF\xBB\xBFx".to_vec());
+        assert_eq!(&*twice.text, "\u{feff}x");
     }
 
     #[test]

@@ -172,7 +172,17 @@ impl Migration {
     /// `migration.toml` (or diesel `metadata.toml` beside an `up.sql`), its no-transaction
     /// marker.
     pub fn lone(path: &Path) -> Result<Migration, CatalogError> {
-        let text = read_catalog_text(path)?;
+        Self::lone_read(path).map(|(migration, _)| migration)
+    }
+
+    /// [`Migration::lone`], with the file's bytes as read (for a caller that reads the
+    /// file next: a large file is read once).
+    pub fn lone_read(path: &Path) -> Result<(Migration, Vec<u8>), CatalogError> {
+        let bytes = std::fs::read(path).map_err(|source| CatalogError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = text_of(&bytes);
         let stem = file_stem(path);
         let (version, name) = split_id(&stem);
         let markers = Markers::detect(&text);
@@ -208,7 +218,7 @@ impl Migration {
         if meta.transaction.is_none() && markers.is_some_and(|m| m.no_transaction(&text)) {
             meta.transaction = Some(false);
         }
-        Ok(Migration {
+        let migration = Migration {
             id: stem,
             version,
             name,
@@ -218,7 +228,9 @@ impl Migration {
             meta,
             meta_file,
             sections: markers,
-        })
+        };
+        drop(text);
+        Ok((migration, bytes))
     }
 }
 
@@ -890,8 +902,13 @@ fn file_stem(path: &Path) -> String {
 /// A file's text with a leading BOM removed.
 fn read_text(path: &Path) -> std::io::Result<String> {
     let bytes = std::fs::read(path)?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    Ok(String::from_utf8_lossy(bytes).into_owned())
+    Ok(text_of(&bytes).into_owned())
+}
+
+/// A file's text as the catalog reads it: without a BOM, bad bytes replaced.
+fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes)
 }
 
 fn read_catalog_text(path: &Path) -> Result<String, CatalogError> {

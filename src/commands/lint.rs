@@ -1,21 +1,24 @@
 //! `bellows lint`: read paths, lint them as migration sequences, print the report.
 
 use super::{write_stdout, Outcome};
+use crate::catalog::layout::Migration;
 use crate::cli::settings::{lint_scope, lint_settings, load_config, project_root};
 use crate::cli::LintArgs;
 use crate::dialect::Dialect;
-use crate::files::migrations_at;
+use crate::files::{migrations_at, Listing};
 use crate::git::{Change, Changes};
 use crate::lint::baseline::{self, Baseline};
 use crate::lint::seed::load_seed;
-use crate::lint::{lint_inputs_from, FileOptions, FileResult};
-use crate::report::{write_lint_report, Format, TextOptions};
+use crate::lint::{lint_inputs_from, lint_inputs_map, FileOptions, FileResult};
+use crate::report::{write_lint_report, write_rendered, Format, Rendered, TextOptions};
 use crate::schema::Schema;
 use crate::source::SourceFile;
 use miette::{miette, IntoDiagnostic, WrapErr};
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 pub fn run(args: LintArgs) -> miette::Result<Outcome> {
     let format = args.format;
@@ -46,18 +49,67 @@ fn error_text(e: &miette::Report) -> String {
 /// Paths as the repository names them (relative to the git work tree's top, else to the
 /// current directory), whatever the arguments were: `migrations/…` both for
 /// `bellows lint` and for `bellows lint "$PWD/migrations"`.
-fn repo_relative(results: &mut [FileResult], cwd: &Path, stdin_name: &str) {
-    let base = crate::git::toplevel(cwd).unwrap_or_else(|| cwd.to_path_buf());
-    let base = std::fs::canonicalize(&base).unwrap_or(base);
-    for r in results.iter_mut() {
-        if r.source.path == stdin_name {
-            continue;
+struct RepoPaths<'a> {
+    cwd: &'a Path,
+    base: PathBuf,
+    stdin_name: &'a str,
+    /// Canonical paths of the directories that hold migration directories.
+    dirs: Mutex<HashMap<PathBuf, PathBuf>>,
+}
+
+impl<'a> RepoPaths<'a> {
+    fn new(cwd: &'a Path, stdin_name: &'a str) -> Self {
+        let base = crate::git::toplevel(cwd).unwrap_or_else(|| cwd.to_path_buf());
+        let base = std::fs::canonicalize(&base).unwrap_or(base);
+        RepoPaths {
+            cwd,
+            base,
+            stdin_name,
+            dirs: Mutex::new(HashMap::new()),
         }
-        let path = cwd.join(&r.source.path);
-        let path = std::fs::canonicalize(&path).unwrap_or(path);
-        if let Ok(rel) = path.strip_prefix(&base) {
+    }
+
+    /// Names one result's file as the repository does.
+    fn apply(&self, r: &mut FileResult) {
+        if r.source.path == self.stdin_name {
+            return;
+        }
+        let path = self.cwd.join(&r.source.path);
+        let path = self.canonical(&path).unwrap_or(path);
+        if let Ok(rel) = path.strip_prefix(&self.base) {
             r.source.path = rel.to_string_lossy().replace('\\', "/");
         }
+    }
+
+    /// `fs::canonicalize(path)`, with fewer system calls for the usual `…/dir/file` of
+    /// a migrations directory: when neither the file nor its directory is a link, the
+    /// canonical path is the directory's parent's (computed once) with both names.
+    fn canonical(&self, path: &Path) -> Option<PathBuf> {
+        let plain =
+            |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
+        if let (Some(name), Some(dir)) = (path.file_name(), path.parent()) {
+            if let (Some(dir_name), Some(parent)) = (dir.file_name(), dir.parent()) {
+                if plain(path) && plain(dir) {
+                    if let Some(parent) = self.canonical_dir(parent) {
+                        return Some(parent.join(dir_name).join(name));
+                    }
+                }
+            }
+        }
+        std::fs::canonicalize(path).ok()
+    }
+
+    fn canonical_dir(&self, dir: &Path) -> Option<PathBuf> {
+        let known = self.dirs.lock().ok()?.get(dir).cloned();
+        if known.is_some() {
+            return known;
+        }
+        let canonical = std::fs::canonicalize(dir).ok()?;
+        self.dirs
+            .lock()
+            .ok()?
+            .insert(dir.to_path_buf(), canonical.clone());
+        Some(canonical)
     }
 }
 
@@ -118,6 +170,64 @@ fn lint(args: LintArgs) -> miette::Result<Outcome> {
     } else {
         None
     };
+    if args.write_baseline.is_none()
+        && baseline.is_none()
+        && !args.fix
+        && Rendered::supports(args.format)
+    {
+        // Nothing needs the results but the report: each file's part of it is rendered as
+        // soon as the file is judged, and the file's analysis is dropped.
+        let repo = RepoPaths::new(&cwd, &args.stdin_filename);
+        let text = TextOptions {
+            color: crate::cli::color::stdout(),
+            width: crate::cli::color::width(),
+        };
+        let render = |mut r: FileResult| {
+            let reported = !scope.is_excluded(&r.source.path)
+                && changes.as_ref().is_none_or(|changes| {
+                    r.source.path == args.stdin_filename
+                        || changes.get(Path::new(&r.source.path)).is_some()
+                });
+            if !reported {
+                return None;
+            }
+            repo.apply(&mut r);
+            Some(Rendered::of(&r, args.format, text))
+        };
+        let mut rendered = Vec::new();
+        for path in &paths {
+            let sources = read_sources(
+                path,
+                settings.dialect,
+                &args.stdin_filename,
+                changes.as_ref(),
+            )?;
+            rendered.extend(
+                lint_inputs_map(
+                    sources,
+                    &settings,
+                    seed.clone(),
+                    &|source| scope.settings_for(&source.path, &settings),
+                    &render,
+                )
+                .into_iter()
+                .flatten(),
+            );
+        }
+        let rendered = rendered
+            .into_iter()
+            .collect::<std::io::Result<Vec<Rendered>>>()
+            .into_diagnostic()
+            .wrap_err("cannot render the report")?;
+        write_stdout(|out| write_rendered(out, &rendered, args.format))?;
+        let outcome = if rendered.iter().any(Rendered::has_errors) {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        };
+        std::mem::forget(rendered);
+        return Ok(outcome);
+    }
     let mut results: Vec<FileResult> = Vec::new();
     for path in &paths {
         let sources = read_sources(
@@ -172,7 +282,8 @@ fn lint(args: LintArgs) -> miette::Result<Outcome> {
             return lint(LintArgs { fix: false, ..args });
         }
     }
-    repo_relative(&mut results, &cwd, &args.stdin_filename);
+    let repo = RepoPaths::new(&cwd, &args.stdin_filename);
+    results.par_iter_mut().for_each(|r| repo.apply(r));
     let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_path_buf();
 
     let color = crate::cli::color::stdout();
@@ -234,8 +345,19 @@ fn read_sources(
             FileOptions::default(),
         )]);
     }
-    // The layout detector decides what is a migration, as for `catalog` and `migrate`.
-    let listing = migrations_at(path, Some(dialect))?;
+    // The layout detector decides what is a migration, as for `catalog` and `migrate`; a
+    // file named on its own is read once, for its markers and for linting.
+    let (listing, lone) = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_dir() => {
+            let (migration, bytes) = Migration::lone_read(path)?;
+            let listing = Listing {
+                migrations: vec![migration],
+                skipped: Vec::new(),
+            };
+            (listing, Mutex::new(Some(bytes)))
+        }
+        _ => (migrations_at(path, Some(dialect))?, Mutex::new(None)),
+    };
     for skipped in &listing.skipped {
         eprintln!("note: {skipped}");
     }
@@ -247,11 +369,13 @@ fn read_sources(
         .map(|m| {
             let f = &m.up;
             let change = changes.and_then(|c| c.get(f));
-            let source = match (changes, change) {
+            let read = lone.lock().ok().and_then(|mut bytes| bytes.take());
+            let source = match (changes, change, read) {
                 // The pre-commit hook lints what will be committed, not the working tree.
-                (Some(c), Some(_)) if c.staged => {
+                (Some(c), Some(_), _) if c.staged => {
                     SourceFile::from_bytes(f.display().to_string(), &c.staged_content(f)?)
                 }
+                (_, _, Some(bytes)) => SourceFile::from_vec(f.display().to_string(), bytes),
                 _ => {
                     SourceFile::read(f).map_err(|e| miette!("cannot read {}: {e}", f.display()))?
                 }
@@ -275,4 +399,54 @@ fn read_sources(
             Ok((source, options))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn repository_paths_are_the_canonical_paths() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let write = |p: &str| {
+            let p = root.join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "SELECT 1;").unwrap();
+        };
+        write("m/0001_a/up.sql");
+        write("elsewhere/x/up.sql");
+        write("elsewhere/y.sql");
+        std::fs::create_dir_all(root.join("m/0003_c")).unwrap();
+        // A linked migration directory, a linked file, a linked directory of migrations.
+        symlink(root.join("elsewhere/x"), root.join("m/0002_b")).unwrap();
+        symlink(root.join("elsewhere/y.sql"), root.join("m/0003_c/up.sql")).unwrap();
+        symlink(root.join("m"), root.join("linked")).unwrap();
+        let repo = RepoPaths::new(&root, "<stdin>");
+        for p in [
+            "m/0001_a/up.sql",
+            "m/0002_b/up.sql",
+            "m/0003_c/up.sql",
+            "linked/0001_a/up.sql",
+            "linked/0002_b/up.sql",
+            "m/../m/0001_a/up.sql",
+            "m/0001_a/../0001_a/up.sql",
+            "m/0001_a/./up.sql",
+            "m/0001_a/up.sql/..",
+            "m/missing/up.sql",
+            "up.sql",
+        ] {
+            let path = root.join(p);
+            // Twice: the second time from what the first one remembered.
+            for _ in 0..2 {
+                assert_eq!(
+                    repo.canonical(&path),
+                    std::fs::canonicalize(&path).ok(),
+                    "{p}"
+                );
+            }
+        }
+    }
 }

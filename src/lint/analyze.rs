@@ -403,12 +403,7 @@ pub(super) fn judge_file(replayed: Replayed, settings: &LintSettings) -> FileRes
         ));
     }
 
-    let cx = FileContext {
-        source: &source,
-        settings,
-        statements: &statements,
-        no_transaction: directives.no_transaction,
-    };
+    let cx = FileContext::new(&source, settings, &statements, directives.no_transaction);
     let mut findings = rules::run_rules(&cx);
     super::procedural::note_inside(&mut findings, &statements, &source);
     for s in &statements {

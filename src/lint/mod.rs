@@ -111,9 +111,23 @@ pub fn lint_inputs(
 pub fn lint_inputs_from(
     inputs: Vec<(SourceFile, FileOptions)>,
     settings: &LintSettings,
-    mut schema: Schema,
+    schema: Schema,
     settings_for: &dyn Fn(&SourceFile) -> Option<LintSettings>,
 ) -> Vec<FileResult> {
+    lint_inputs_map(inputs, settings, schema, settings_for, &|r| r)
+}
+
+/// Like [`lint_inputs_from`], handing each file's result to `map` as soon as it is
+/// judged (in parallel, on the pipeline's threads) and keeping only what `map` returns,
+/// in the files' order: a caller that needs a little of each result (a rendered report
+/// entry) does not hold every file's analysis until the last file is done.
+pub fn lint_inputs_map<T: Send>(
+    inputs: Vec<(SourceFile, FileOptions)>,
+    settings: &LintSettings,
+    mut schema: Schema,
+    settings_for: &dyn Fn(&SourceFile) -> Option<LintSettings>,
+    map: &(dyn Fn(FileResult) -> T + Sync),
+) -> Vec<T> {
     let total = inputs.len();
     let mut inputs = inputs
         .into_iter()
@@ -122,7 +136,7 @@ pub fn lint_inputs_from(
             (source, options, own)
         })
         .peekable();
-    let mut results: Vec<FileResult> = Vec::with_capacity(total);
+    let mut results: Vec<T> = Vec::with_capacity(total);
     let mut parsed: Vec<Parsed> = Vec::new();
     let mut replayed: Vec<(analyze::Replayed, Option<LintSettings>)> = Vec::new();
     while inputs.peek().is_some() || !parsed.is_empty() || !replayed.is_empty() {
@@ -156,7 +170,7 @@ pub fn lint_inputs_from(
                         to_judge
                             .into_par_iter()
                             .map(|(r, own)| {
-                                analyze::judge_file(r, own.as_ref().unwrap_or(settings))
+                                map(analyze::judge_file(r, own.as_ref().unwrap_or(settings)))
                             })
                             .collect::<Vec<_>>()
                     },

@@ -67,7 +67,7 @@ pub fn parse_statement(text: &str, raw: &RawStatement, dialect: Dialect) -> Pars
     let error = match parse_with_sqlparser(body, dialect) {
         Ok(stmt) => match misparsed(&stmt, dialect) {
             Some(wrong) => wrong,
-            None => return Parsed::Ast(Box::new(stmt)),
+            None => return Parsed::Ast(stmt),
         },
         Err(e) => e,
     };
@@ -81,7 +81,9 @@ pub fn parse_statement(text: &str, raw: &RawStatement, dialect: Dialect) -> Pars
     }
 }
 
-fn parse_with_sqlparser(body: &str, dialect: Dialect) -> Result<Statement, String> {
+/// The statement is boxed as soon as sqlparser returns it: a `Statement` is large, and
+/// moving it by value from function to function was a visible part of the copying.
+fn parse_with_sqlparser(body: &str, dialect: Dialect) -> Result<Box<Statement>, String> {
     match dialect {
         Dialect::Postgres => parse_one(&PostgreSqlDialect {}, body),
         Dialect::Mysql => parse_one(&MySqlDialect {}, body),
@@ -98,7 +100,10 @@ thread_local! {
 /// A token buffer larger than this (in tokens) is not kept for the next statement.
 const KEPT_TOKENS: usize = 1 << 14;
 
-fn parse_one(dialect: &dyn sqlparser::dialect::Dialect, body: &str) -> Result<Statement, String> {
+fn parse_one(
+    dialect: &dyn sqlparser::dialect::Dialect,
+    body: &str,
+) -> Result<Box<Statement>, String> {
     TOKENS.with(|kept| {
         let mut tokens = kept.take();
         tokens.clear();
@@ -121,8 +126,8 @@ fn parse_one(dialect: &dyn sqlparser::dialect::Dialect, body: &str) -> Result<St
 }
 
 /// One statement from the parser's tokens, and nothing after it but `;` and blanks.
-fn parse_tokens(parser: &mut Parser) -> Result<Statement, String> {
-    let stmt = parser.parse_statement().map_err(|e| e.to_string())?;
+fn parse_tokens(parser: &mut Parser) -> Result<Box<Statement>, String> {
+    let stmt = Box::new(parser.parse_statement().map_err(|e| e.to_string())?);
     loop {
         let next = parser.next_token();
         match next.token {

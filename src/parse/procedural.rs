@@ -113,7 +113,7 @@ pub fn expand(
     let mut expander = Expander {
         dialect,
         functions: HashMap::new(),
-        called_words: HashSet::new(),
+        called_words: CalledWords::default(),
         variables: HashMap::new(),
         prepared: HashMap::new(),
         calls: Vec::new(),
@@ -140,6 +140,54 @@ pub fn expand(
             out
         })
         .collect()
+}
+
+/// The lower-cased last words of the file's functions' names (see
+/// `Expander::called_words`), with what a word must look like to be one of them, so that
+/// most words of a long statement are ruled out without lower-casing and hashing them.
+#[derive(Debug, Default)]
+struct CalledWords {
+    words: HashSet<String>,
+    /// Bit `n`: a word of `n` bytes (`n` < 64); `long`: one of 64 bytes or more.
+    lengths: u64,
+    long: bool,
+    /// The words' first bytes (bit `b % 64` of element `b / 64`).
+    firsts: [u64; 4],
+}
+
+impl CalledWords {
+    fn insert(&mut self, word: String) {
+        match word.len() {
+            n if n < 64 => self.lengths |= 1 << n,
+            _ => self.long = true,
+        }
+        if let Some(&b) = word.as_bytes().first() {
+            self.firsts[usize::from(b / 64)] |= 1 << (b % 64);
+        }
+        self.words.insert(word);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        self.words.contains(word)
+    }
+
+    /// Can `w` lower-cased be one of the words? `false` only when it cannot: an ASCII word
+    /// keeps its length and its first byte lower-cases alone.
+    fn may_hold(&self, w: &str) -> bool {
+        if !w.is_ascii() {
+            return true;
+        }
+        let length = match w.len() {
+            n if n < 64 => self.lengths & (1 << n) != 0,
+            _ => self.long,
+        };
+        let b = w.as_bytes()[0].to_ascii_lowercase();
+        length && self.firsts[usize::from(b / 64)] & (1 << (b % 64)) != 0
+    }
 }
 
 /// Text with the file offset of each of its bytes (and one past the end).
@@ -390,7 +438,7 @@ struct Expander {
     /// is one of these calls none of them, and is not tokenized. The empty string stands
     /// for a name that is not one word (a quoted name with spaces): then every statement
     /// is read.
-    called_words: HashSet<String>,
+    called_words: CalledWords,
     /// MySQL user variables holding statements.
     variables: HashMap<String, Vec<Candidate>>,
     /// MySQL prepared statements.
@@ -442,7 +490,7 @@ impl Expander {
         }
         let mut word = String::new();
         body.split(|c: char| !is_word_char(c))
-            .filter(|w| !w.is_empty())
+            .filter(|w| !w.is_empty() && self.called_words.may_hold(w))
             .any(|w| {
                 word.clear();
                 if w.is_ascii() {
@@ -1247,6 +1295,31 @@ impl BodyWalker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn called_words_rule_out_only_words_that_cannot_be_called() {
+        let mut words = CalledWords::default();
+        words.insert("refresh_totals".into());
+        words.insert("größe".into());
+        words.insert("x".repeat(70));
+        for (w, may) in [
+            ("refresh_totals", true),
+            ("REFRESH_TOTALS", true),
+            ("Refresh_Totals", true),
+            ("refresh_total", false),
+            ("zefresh_totals", false),
+            ("GRÖSSE", true),
+            ("Größe", true),
+            (&"X".repeat(70), true),
+            (&"y".repeat(80), false),
+            ("select", false),
+        ] {
+            assert_eq!(words.may_hold(w), may, "{w}");
+            if !may {
+                assert!(!words.contains(&w.to_lowercase()), "{w}");
+            }
+        }
+    }
     use crate::parse::split::split;
 
     fn inner(text: &str, dialect: Dialect) -> Vec<InnerStatement> {

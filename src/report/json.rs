@@ -134,16 +134,73 @@ fn write_array(
     results: &[FileResult],
     render: impl Fn(&FileResult) -> io::Result<Vec<u8>> + Sync,
 ) -> io::Result<()> {
-    let mut first = true;
+    let mut array = Array::default();
     for chunk in results.chunks(REPORT_CHUNK) {
         let parts: Vec<Vec<u8>> = chunk.par_iter().map(&render).collect::<io::Result<_>>()?;
-        for part in parts.iter().filter(|p| !p.is_empty()) {
-            out.write_all(if first { b"[\n" } else { b",\n" })?;
-            first = false;
-            out.write_all(part)?;
+        for part in &parts {
+            array.write(out, part)?;
         }
     }
-    out.write_all(if first { b"[]" } else { b"\n  ]" })
+    array.end(out)
+}
+
+/// A top-level array written one file's elements at a time.
+#[derive(Default)]
+struct Array {
+    started: bool,
+}
+
+impl Array {
+    /// One file's elements (from [`items`]; nothing when it has none).
+    fn write(&mut self, out: &mut dyn Write, part: &[u8]) -> io::Result<()> {
+        if part.is_empty() {
+            return Ok(());
+        }
+        out.write_all(if self.started { b",\n" } else { b"[\n" })?;
+        self.started = true;
+        out.write_all(part)
+    }
+
+    fn end(self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(if self.started { b"\n  ]" } else { b"[]" })
+    }
+}
+
+/// One file's entries of the report, rendered as soon as the file is judged.
+#[derive(Debug)]
+pub(super) struct Pieces {
+    file: Vec<u8>,
+    diagnostics: Vec<u8>,
+}
+
+impl Pieces {
+    pub(super) fn of(r: &FileResult) -> io::Result<Self> {
+        Ok(Pieces {
+            file: items(std::iter::once(JsonFile::of(r)))?,
+            diagnostics: items(JsonDiagnostic::of(r))?,
+        })
+    }
+}
+
+/// Writes the report of the files whose [`Pieces`] these are: the bytes [`write`] writes
+/// for their results.
+pub(super) fn write_pieces<'a>(
+    out: &mut dyn Write,
+    pieces: impl Iterator<Item = &'a Pieces> + Clone,
+) -> io::Result<()> {
+    out.write_all(b"{\n  \"files\": ")?;
+    let mut files = Array::default();
+    for p in pieces.clone() {
+        files.write(out, &p.file)?;
+    }
+    files.end(out)?;
+    out.write_all(b",\n  \"diagnostics\": ")?;
+    let mut diagnostics = Array::default();
+    for p in pieces {
+        diagnostics.write(out, &p.diagnostics)?;
+    }
+    diagnostics.end(out)?;
+    out.write_all(b"\n}\n")
 }
 
 /// The elements, each pretty-printed and indented as an element of a top-level array,
@@ -186,6 +243,11 @@ mod tests {
     fn pieced(results: &[FileResult]) -> Vec<u8> {
         let mut out = Vec::new();
         write(&mut out, results).unwrap();
+        // Rendered file by file, the report is the same.
+        let pieces: Vec<Pieces> = results.iter().map(|r| Pieces::of(r).unwrap()).collect();
+        let mut streamed = Vec::new();
+        write_pieces(&mut streamed, pieces.iter()).unwrap();
+        assert_eq!(streamed, out);
         out
     }
 

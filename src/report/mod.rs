@@ -24,6 +24,7 @@ pub use json::{JsonDiagnostic, JsonFile, JsonReport, JsonStatement};
 pub use text::render_finding;
 
 use crate::lint::FileResult;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::str::FromStr;
 
@@ -71,17 +72,113 @@ pub fn write_lint_report(
         Format::Markdown => markdown::write(out, results),
         Format::Gcc => {
             for r in results {
-                for f in &r.findings {
-                    let p = r.source.position(f.span.start);
-                    writeln!(
-                        out,
-                        "{}:{}:{}: {}: {} [{}]",
-                        r.source.path, p.line, p.column, f.severity, f.message, f.rule
-                    )?;
+                out.write_all(gcc_lines(r).as_bytes())?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One file's findings as gcc-style lines.
+fn gcc_lines(r: &FileResult) -> String {
+    let mut lines = String::new();
+    for f in &r.findings {
+        let p = r.source.position(f.span.start);
+        let _ = writeln!(
+            lines,
+            "{}:{}:{}: {}: {} [{}]",
+            r.source.path, p.line, p.column, f.severity, f.message, f.rule
+        );
+    }
+    lines
+}
+
+/// One file's part of a report, rendered as soon as the file is judged, so that a run over
+/// thousands of files holds each file's analysis only until then (see
+/// [`crate::lint::lint_inputs_map`]). [`write_rendered`] writes the bytes
+/// [`write_lint_report`] writes for the files' results.
+#[derive(Debug)]
+pub struct Rendered {
+    has_errors: bool,
+    piece: Piece,
+}
+
+#[derive(Debug)]
+enum Piece {
+    Text(text::Pieces),
+    Json(json::Pieces),
+    Gcc(String),
+}
+
+impl Rendered {
+    /// Does `format` render file by file? (The others need every file's results at once.)
+    pub fn supports(format: Format) -> bool {
+        matches!(format, Format::Text | Format::Json | Format::Gcc)
+    }
+
+    /// One file's part of the report in `format`, which must be one [`Rendered::supports`].
+    pub fn of(r: &FileResult, format: Format, text: TextOptions) -> io::Result<Rendered> {
+        let piece = match format {
+            Format::Text => Piece::Text(text::Pieces::of(r, text)),
+            Format::Json => Piece::Json(json::Pieces::of(r)?),
+            Format::Gcc => Piece::Gcc(gcc_lines(r)),
+            Format::Sarif | Format::Github | Format::Gitlab | Format::Markdown => {
+                return Err(io::Error::other(format!(
+                    "the {format:?} report is not rendered file by file"
+                )))
+            }
+        };
+        Ok(Rendered {
+            has_errors: r.has_errors(),
+            piece,
+        })
+    }
+
+    /// The file has a finding of error severity.
+    pub fn has_errors(&self) -> bool {
+        self.has_errors
+    }
+}
+
+/// Writes the report in `format` from each file's [`Rendered`] part (rendered in that
+/// format).
+pub fn write_rendered(
+    out: &mut dyn Write,
+    rendered: &[Rendered],
+    format: Format,
+) -> io::Result<()> {
+    let mixed = || io::Error::other("a part of the report was rendered in another format");
+    match format {
+        Format::Text => {
+            let pieces = rendered
+                .iter()
+                .map(|r| match &r.piece {
+                    Piece::Text(p) => Ok(p),
+                    _ => Err(mixed()),
+                })
+                .collect::<io::Result<Vec<_>>>()?;
+            text::write_pieces(out, pieces.into_iter())
+        }
+        Format::Json => {
+            let pieces = rendered
+                .iter()
+                .map(|r| match &r.piece {
+                    Piece::Json(p) => Ok(p),
+                    _ => Err(mixed()),
+                })
+                .collect::<io::Result<Vec<_>>>()?;
+            json::write_pieces(out, pieces.into_iter())
+        }
+        Format::Gcc => {
+            for r in rendered {
+                match &r.piece {
+                    Piece::Gcc(lines) => out.write_all(lines.as_bytes())?,
+                    _ => return Err(mixed()),
                 }
             }
             Ok(())
         }
+        Format::Sarif | Format::Github | Format::Gitlab | Format::Markdown => Err(mixed()),
     }
 }
 

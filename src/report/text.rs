@@ -113,19 +113,28 @@ pub(super) fn write(
     opts: TextOptions,
 ) -> io::Result<()> {
     // Rendering is independent per file: do it on all cores, write in order.
-    let rendered: Vec<String> = results
-        .par_iter()
-        .map(|r| {
-            r.findings
-                .iter()
-                .map(|f| render_finding(&r.source, f, opts) + "\n")
-                .collect()
-        })
-        .collect();
-    for text in rendered {
-        out.write_all(text.as_bytes())?;
-    }
-    for r in results {
+    let pieces: Vec<Pieces> = results.par_iter().map(|r| Pieces::of(r, opts)).collect();
+    write_pieces(out, pieces.iter())
+}
+
+/// One file's part of the text report, rendered as soon as the file is judged.
+#[derive(Debug)]
+pub(super) struct Pieces {
+    /// The file's findings, each rendered and followed by a blank line.
+    findings: String,
+    /// The file's summary line, with its newline.
+    summary: String,
+    errors: usize,
+    warnings: usize,
+}
+
+impl Pieces {
+    pub(super) fn of(r: &FileResult, opts: TextOptions) -> Self {
+        let findings = r
+            .findings
+            .iter()
+            .map(|f| render_finding(&r.source, f, opts) + "\n")
+            .collect();
         let mut ops: Vec<String> = Vec::new();
         for s in &r.statements {
             for name in s.op_names().split(',') {
@@ -141,9 +150,8 @@ pub(super) fn write(
             (0, w) => plural(w, "warning"),
             (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
         };
-        writeln!(
-            out,
-            "{}: {} ({}: {}) — {}",
+        let summary = format!(
+            "{}: {} ({}: {}) — {}\n",
             r.source.path,
             r.phase,
             plural(
@@ -156,13 +164,36 @@ pub(super) fn write(
                 ops.join(", ")
             },
             status
-        )?;
+        );
+        Pieces {
+            findings,
+            summary,
+            errors,
+            warnings,
+        }
     }
-    let (errors, warnings) = super::totals(results);
+}
+
+/// Writes the report of the files whose [`Pieces`] these are: every finding, then each
+/// file's summary line, then the totals.
+pub(super) fn write_pieces<'a>(
+    out: &mut dyn Write,
+    pieces: impl Iterator<Item = &'a Pieces> + Clone,
+) -> io::Result<()> {
+    for p in pieces.clone() {
+        out.write_all(p.findings.as_bytes())?;
+    }
+    let (mut files, mut errors, mut warnings) = (0, 0, 0);
+    for p in pieces {
+        out.write_all(p.summary.as_bytes())?;
+        files += 1;
+        errors += p.errors;
+        warnings += p.warnings;
+    }
     writeln!(
         out,
         "\n{} linted: {}, {}",
-        plural(results.len(), "file"),
+        plural(files, "file"),
         plural(errors, "error"),
         plural(warnings, "warning")
     )?;

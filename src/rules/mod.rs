@@ -169,9 +169,27 @@ pub struct FileContext<'a> {
     pub statements: &'a [AnalyzedStatement],
     /// The file opted out of the runner's transaction.
     pub no_transaction: bool,
+    /// What the file created before each statement, for the locking rules (built on
+    /// first use; [`FileContext::new`] leaves it empty).
+    pub(crate) created: std::cell::OnceCell<locking::Created<'a>>,
 }
 
 impl<'a> FileContext<'a> {
+    pub fn new(
+        source: &'a SourceFile,
+        settings: &'a LintSettings,
+        statements: &'a [AnalyzedStatement],
+        no_transaction: bool,
+    ) -> Self {
+        FileContext {
+            source,
+            settings,
+            statements,
+            no_transaction,
+            created: std::cell::OnceCell::new(),
+        }
+    }
+
     /// Every operation with its statement, in order.
     pub fn ops(&self) -> impl Iterator<Item = (&'a AnalyzedStatement, &'a OpInfo)> + '_ {
         self.statements
