@@ -303,6 +303,100 @@ async fn mariadb_broken_migration_in_the_middle() {
     broken_in_the_middle(Engine::Mariadb).await;
 }
 
+/// A backfill's down script with the batch placeholders runs batch by batch, as `migrate
+/// rollback` runs it. Each batch writes its width into `v`, and a check allows only the
+/// up's values or a width of at most 2 (`batch_size = 2`): run as one batch over the ten
+/// keys, or with the placeholders sent as they are, the down fails and is refuted.
+async fn a_batched_down_runs_batch_by_batch(engine: Engine) {
+    let server = Scratch::new(engine);
+    let (_dir, catalog) = write_catalog(&[
+        (
+            "0001_fill_batches/up.sql",
+            "CREATE TABLE fill_batches (id int PRIMARY KEY, v int, \
+             CONSTRAINT fill_batches_small CHECK (v IS NULL OR v > 100 OR v <= 2));\n\
+             INSERT INTO fill_batches (id) VALUES (1), (2), (3), (4), (5), (6), (7), (8), (9), (10);\n",
+        ),
+        ("0001_fill_batches/down.sql", "DROP TABLE fill_batches;\n"),
+        (
+            "0002_backfill_v/migration.toml",
+            "phase = \"backfill\"\n[backfill]\ntable = \"fill_batches\"\nkey = \"id\"\nbatch_size = 2\n",
+        ),
+        (
+            "0002_backfill_v/up.sql",
+            "UPDATE fill_batches SET v = id + 1000 WHERE id >= :batch_start AND id < :batch_end;\n",
+        ),
+        (
+            "0002_backfill_v/down.sql",
+            "UPDATE fill_batches SET v = :batch_end - :batch_start\n\
+             WHERE id >= :batch_start AND id < :batch_end;\n",
+        ),
+        (
+            "0002_backfill_v/verify.sql",
+            "SELECT count(*) FROM fill_batches WHERE v IS NULL OR v < 1000;\n",
+        ),
+    ]);
+    let (result, lines) = run_verify(&server, &catalog, None).await;
+    let run = result.unwrap_or_else(|e| panic!("{engine:?}: {e:?}"));
+    assert_dropped(&server, &run, &lines);
+    assert_eq!(
+        outcomes(&run),
+        [
+            ("0001_fill_batches", "proven"),
+            ("0002_backfill_v", "proven")
+        ],
+        "{engine:?}: {:?}",
+        run.failure()
+    );
+
+    // The same down without the batch size: one batch of ten keys breaks the check.
+    let (_dir, catalog) = write_catalog(&[
+        (
+            "0001_fill_batches/up.sql",
+            "CREATE TABLE fill_batches (id int PRIMARY KEY, v int, \
+             CONSTRAINT fill_batches_small CHECK (v IS NULL OR v > 100 OR v <= 2));\n\
+             INSERT INTO fill_batches (id) VALUES (1), (2), (3), (4), (5), (6), (7), (8), (9), (10);\n",
+        ),
+        ("0001_fill_batches/down.sql", "DROP TABLE fill_batches;\n"),
+        (
+            "0002_backfill_v/migration.toml",
+            "phase = \"backfill\"\n[backfill]\ntable = \"fill_batches\"\nkey = \"id\"\n",
+        ),
+        (
+            "0002_backfill_v/up.sql",
+            "UPDATE fill_batches SET v = id + 1000 WHERE id >= :batch_start AND id < :batch_end;\n",
+        ),
+        (
+            "0002_backfill_v/down.sql",
+            "UPDATE fill_batches SET v = :batch_end - :batch_start\n\
+             WHERE id >= :batch_start AND id < :batch_end;\n",
+        ),
+    ]);
+    let (result, lines) = run_verify(&server, &catalog, None).await;
+    let run = result.unwrap_or_else(|e| panic!("{engine:?}: {e:?}"));
+    assert_dropped(&server, &run, &lines);
+    assert_eq!(
+        outcomes(&run),
+        [
+            ("0001_fill_batches", "proven"),
+            ("0002_backfill_v", "refuted")
+        ],
+        "{engine:?}"
+    );
+    let f = failure(&run.verdicts[1]);
+    assert_eq!(f.stage, stage::DOWN, "{engine:?}: {}", f.message);
+    assert!(f.message.starts_with("down.sql line 1"), "{}", f.message);
+}
+
+#[tokio::test]
+async fn postgres_a_batched_down_runs_batch_by_batch() {
+    a_batched_down_runs_batch_by_batch(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn mariadb_a_batched_down_runs_batch_by_batch() {
+    a_batched_down_runs_batch_by_batch(Engine::Mariadb).await;
+}
+
 /// Found on a real history: views, defaults and index predicates written with `'now'` are
 /// folded into the moment they are created, and must not refute a rollback.
 #[tokio::test]

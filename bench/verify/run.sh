@@ -4,7 +4,7 @@
 # with a down script), on the scratch server SCRATCH_URL. Prints the wall time, the
 # summary line, and the machine's load (the figure depends on it).
 #
-# Environment: N (default 1000), SCRATCH_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+# Environment: N (default 1000), BELLOWS_VERIFY_TIMING (set: print the time per phase), SCRATCH_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 # BELLOWS (default target/release/bellows, built when missing; SKIP_BUILD=1 uses it as is).
 set -euo pipefail
 
@@ -28,10 +28,12 @@ dir="$OUT/n$N"
 } >&2
 start=$(date +%s.%N)
 set +e
-(cd "$dir" && "$BELLOWS" migrate verify --scratch-url "$SCRATCH_URL" --no-write 2>/dev/null) >"$OUT/n$N.txt"
+(cd "$dir" && "$BELLOWS" migrate verify --scratch-url "$SCRATCH_URL" --no-write 2>"$OUT/n$N.err") >"$OUT/n$N.txt"
 code=$?
 set -e
 end=$(date +%s.%N)
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 tail -n 1 "$OUT/n$N.txt"
+# BELLOWS_VERIFY_TIMING=1: the time per phase, as verify printed it.
+if [ -n "${BELLOWS_VERIFY_TIMING:-}" ]; then grep -E '^(verify|snapshot):' "$OUT/n$N.err" || true; fi
 printf 'wall: %.1f s (exit %d)\n' "$(echo "$end - $start" | bc)" "$code"

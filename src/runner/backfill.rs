@@ -86,6 +86,67 @@ fn human_ms(ms: u64) -> String {
     }
 }
 
+/// The one batched statement of a backfill's up script (`down` false) or down script,
+/// or what is wrong with the script. A down script without the placeholders is an
+/// ordinary script (`None`).
+pub(super) fn batched_of(
+    stmts: &[script::Statement],
+    down: bool,
+) -> Result<Option<&script::Statement>, String> {
+    let batched = stmts
+        .iter()
+        .filter(|s| script::has_batch_placeholders(&s.sql))
+        .count();
+    if down && batched == 0 {
+        return Ok(None);
+    }
+    match stmts {
+        [one] if batched == 1 => Ok(Some(one)),
+        _ => Err(format!(
+            "a backfill's {} script holds exactly one UPDATE or INSERT … SELECT with :batch_start and :batch_end on its key; found {} statement{}{}",
+            if down { "down" } else { "up" },
+            stmts.len(),
+            if stmts.len() == 1 { "" } else { "s" },
+            if stmts.len() == 1 { " without the placeholders" } else { "" }
+        )),
+    }
+}
+
+/// The query that finds the key `n` rows on from `$1` (`n` appended), over a backfill's
+/// table and key.
+pub(super) fn next_key_sql(d: Dialect, spec: &crate::catalog::BackfillSpec) -> String {
+    let (table, key) = (qualified(d, &spec.table), qualified(d, &spec.key));
+    format!(
+        "SELECT {key} FROM {table} WHERE {key} >= {} ORDER BY {key} LIMIT 1 OFFSET ",
+        super::backend::placeholder(d, 1)
+    )
+}
+
+/// The end of the batch of `size` rows that starts at `start`: the key `size` rows on,
+/// or one past the largest key `max`. `next_sql` is [`next_key_sql`]'s.
+pub(super) async fn batch_end_on<B: Backend>(
+    b: &mut B,
+    next_sql: &str,
+    start: i64,
+    max: i64,
+    size: u64,
+) -> Result<i64, super::backend::DbError> {
+    let next = b
+        .query(
+            &format!("{next_sql}{}", size.max(1)),
+            &[super::backend::Value::Int(start)],
+        )
+        .await?;
+    let found = next
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .and_then(|k| k.trim().parse::<i64>().ok());
+    Ok(match found {
+        Some(e) if e > start => e,
+        _ => max.saturating_add(1),
+    })
+}
+
 impl<B: Backend> Runner<'_, B> {
     /// The one batched statement of a backfill's script. For the up script it must be
     /// there; a down script without the placeholders is an ordinary step (`None`).
@@ -99,24 +160,11 @@ impl<B: Backend> Runner<'_, B> {
         };
         let (text, file) = self.script_of(m, direction)?;
         let stmts = self.statements(&text, &file)?;
-        let batched = stmts
-            .iter()
-            .filter(|s| script::has_batch_placeholders(&s.sql))
-            .count();
-        if direction == Direction::Down && batched == 0 {
-            return Ok(None);
-        }
-        match stmts.as_slice() {
-            [one] if batched == 1 => Ok(Some(one.sql.clone())),
-            _ => Err(RunError {
+        match batched_of(&stmts, direction == Direction::Down) {
+            Ok(one) => Ok(one.map(|s| s.sql.clone())),
+            Err(problem) => Err(RunError {
                 kind: FailureKind::Script,
-                message: format!(
-                    "{file}: a backfill's {} script holds exactly one UPDATE or INSERT … SELECT with :batch_start and :batch_end on its key; found {} statement{}{}",
-                    if direction == Direction::Down { "down" } else { "up" },
-                    stmts.len(),
-                    if stmts.len() == 1 { "" } else { "s" },
-                    if stmts.len() == 1 { " without the placeholders" } else { "" }
-                ),
+                message: format!("{file}: {problem}"),
                 help: Some(format!(
                     "write e.g. `UPDATE {t} SET … WHERE {key} >= :batch_start AND {key} < :batch_end`",
                     t = spec.table,
@@ -162,10 +210,7 @@ impl<B: Backend> Runner<'_, B> {
             batch_size,
             fixed,
             range: min.zip(max),
-            next_sql: format!(
-                "SELECT {key} FROM {table} WHERE {key} >= {} ORDER BY {key} LIMIT 1 OFFSET ",
-                super::backend::placeholder(d, 1)
-            ),
+            next_sql: next_key_sql(d, &spec),
             probe_takes_key: user_probe.is_none(),
             probe_sql: user_probe.unwrap_or_else(|| {
                 format!(
@@ -186,21 +231,7 @@ impl<B: Backend> Runner<'_, B> {
         max: i64,
         size: u64,
     ) -> Result<i64, super::backend::DbError> {
-        let next = self
-            .b
-            .query(
-                &format!("{}{}", walk.next_sql, size.max(1)),
-                &[super::backend::Value::Int(start)],
-            )
-            .await?;
-        let found = next
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .and_then(|k| k.trim().parse::<i64>().ok());
-        Ok(match found {
-            Some(e) if e > start => e,
-            _ => max.saturating_add(1),
-        })
+        batch_end_on(&mut self.b, &walk.next_sql, start, max, size).await
     }
 
     /// `--dry-run`: every batch's statement with its real bounds, in order.

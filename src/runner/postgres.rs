@@ -15,6 +15,7 @@
 
 use super::backend::{Backend, DbError, DbErrorKind, Row, Snapshot, SnapshotItem, Value};
 use super::url::{redact, DbUrl};
+use super::verify::timing;
 use crate::dialect::Dialect;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -29,6 +30,7 @@ use std::collections::HashSet;
 use std::error::Error as StdError;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres::error::SqlState;
@@ -64,6 +66,12 @@ pub struct PgBackend {
 mod reuse;
 
 type Lost = Arc<Mutex<Option<String>>>;
+
+/// Settings and the values they had before a snapshot pinned them.
+type Saved = Vec<(String, String)>;
+
+/// The key query's rows, read in the pin's round trip.
+type KeyRows = Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>;
 
 impl PgBackend {
     /// Connects with `application_name` set to `application` (unless the URL sets one).
@@ -189,13 +197,32 @@ impl PgBackend {
 
     /// Pins the settings that change how the catalog functions print (search path,
     /// date and float styles) and returns the session's values for [`Self::restore`].
-    async fn pin_output_settings(&self) -> Result<Vec<(String, String)>, DbError> {
+    /// With `keys` (the reused snapshots' prepared key query), that query is sent in the
+    /// same round trip, after the pin, and its rows come back too.
+    async fn pin_output_settings(
+        &self,
+        keys: Option<&tokio_postgres::Statement>,
+    ) -> Result<(Saved, Option<KeyRows>), DbError> {
         let read = PINNED
             .iter()
             .map(|(name, _)| format!("current_setting('{name}')"))
             .collect::<Vec<_>>()
             .join(", ");
-        let rows = self.simple_rows(&format!("SELECT {read}")).await?;
+        let set = PINNED
+            .iter()
+            .map(|(name, value)| format!("set_config('{name}', '{value}', false)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // One round trip: the read, then the pin (a failed pin leaves nothing set).
+        let pin = format!("SELECT {read}; SELECT {set}");
+        let (rows, keys) = match keys {
+            None => (self.simple_rows(&pin).await?, None),
+            Some(statement) => {
+                let (rows, keys) =
+                    tokio::join!(self.simple_rows(&pin), self.client.query(statement, &[]));
+                (rows?, Some(keys))
+            }
+        };
         let saved = PINNED
             .iter()
             .enumerate()
@@ -204,24 +231,16 @@ impl PgBackend {
                 ((*name).to_owned(), value.to_owned())
             })
             .collect::<Vec<_>>();
-        let set = PINNED
-            .iter()
-            .map(|(name, value)| format!("set_config('{name}', '{value}', false)"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        self.simple_rows(&format!("SELECT {set}")).await?;
-        Ok(saved)
+        Ok((saved, keys))
     }
 
-    async fn restore(&self, saved: &[(String, String)]) -> Result<(), DbError> {
-        let names: Vec<&str> = saved.iter().map(|(n, _)| n.as_str()).collect();
-        let values: Vec<&str> = saved.iter().map(|(_, v)| v.as_str()).collect();
+    /// Sets the settings [`Self::pin_output_settings`] saved back (a statement prepared
+    /// once per session).
+    async fn restore(&mut self, saved: &Saved) -> Result<(), DbError> {
+        let statement = self.statement(SQL_RESTORE, true, false).await?;
+        let (names, values) = restore_params(saved);
         self.client
-            .query(
-                "SELECT set_config(s.name, s.value, false) \
-                 FROM unnest($1::text[], $2::text[]) AS s(name, value)",
-                &[&names, &values],
-            )
+            .query(&statement, &[&names, &values])
             .await
             .map_err(|e| self.error(e))?;
         Ok(())
@@ -237,18 +256,36 @@ impl PgBackend {
     }
 
     /// The snapshot proper; output settings are pinned by the caller.
-    async fn read_schema(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
+    /// The settings `saved` are restored with the last catalog queries (`restored` says
+    /// whether that happened).
+    async fn read_schema(
+        &mut self,
+        exclude: &[&str],
+        keys: Option<KeyRows>,
+        saved: &Saved,
+        restored: &mut bool,
+    ) -> Result<Snapshot, DbError> {
         let days = recent_days();
         let Some(mut kept) = self.reuse.take() else {
             let mut fresh = reuse::Reuse::default();
-            let rows = self.catalog_rows(None).await?;
+            let rows = self.catalog_rows(None, saved, restored).await?;
             return Ok(build(rows, exclude, &days, &mut fresh, None));
         };
         // Left empty when anything below fails: the next snapshot reads everything.
         self.reuse = Some(Box::default());
-        let keys = self.rows(&reuse::sql_keys(), &[], true).await?;
+        let t = Instant::now();
+        let keys = match keys {
+            Some(Ok(rows)) => text_rows(&rows)?,
+            // A statement the server no longer accepts is prepared again.
+            Some(Err(e)) if !stale_statement(&e) => return Err(self.error(e)),
+            _ => self.rows(&reuse::sql_keys(), &[], true).await?,
+        };
+        timing::add("snapshot: keys query", t);
+        let t = Instant::now();
         let keys = reuse::keys(&keys);
         let mut stale = kept.changed(&keys, exclude, &days);
+        timing::add("snapshot: keys compare", t);
+        let t = Instant::now();
         if let Some(stale) = &mut stale {
             // What depends on a changed relation prints it, so is read again too; and so
             // on, to views of views.
@@ -265,17 +302,25 @@ impl PgBackend {
                     .collect();
             }
         }
+        timing::add("snapshot: dependents", t);
+        let t = Instant::now();
         let rows = match &stale {
             None => {
                 kept = Box::default();
-                self.catalog_rows(None).await?
+                let rows = self.catalog_rows(None, saved, restored).await?;
+                timing::add("snapshot: catalog rows (all)", t);
+                rows
             }
             Some(stale) => {
                 let oids: Vec<u32> = stale.iter().filter_map(|o| o.parse().ok()).collect();
-                self.catalog_rows(Some(&oids)).await?
+                let rows = self.catalog_rows(Some(&oids), saved, restored).await?;
+                timing::add("snapshot: catalog rows (some)", t);
+                rows
             }
         };
+        let t = Instant::now();
         let snapshot = build(rows, exclude, &days, &mut kept, stale.as_ref());
+        timing::add("snapshot: build", t);
         kept.filled = true;
         kept.exclude = exclude.iter().map(|e| (*e).to_owned()).collect();
         kept.days = days;
@@ -361,9 +406,15 @@ impl PgBackend {
 
     /// The snapshot's catalog queries, prepared once per session and sent together (one
     /// round trip instead of one each); their rows in the order of [`build`]. With
-    /// `only`, the queries of relations and what belongs to them read just those
-    /// relations (by OID).
-    async fn catalog_rows(&mut self, only: Option<&[u32]>) -> Result<[Vec<Row>; 9], DbError> {
+    /// `only`, the queries of relations (sequences too) and what belongs to them read just
+    /// those relations (by OID). The settings `saved` are restored in the same round trip,
+    /// after the queries (`restored` says whether that succeeded).
+    async fn catalog_rows(
+        &mut self,
+        only: Option<&[u32]>,
+        saved: &Saved,
+        restored: &mut bool,
+    ) -> Result<[Vec<Row>; 9], DbError> {
         let filter = |sql: String, owner: &str| match only {
             None => sql,
             Some(_) => format!("{sql} AND {owner} = ANY($1::oid[])"),
@@ -374,7 +425,7 @@ impl PgBackend {
             filter(sql_indexes(), "i.indrelid"),
             filter(sql_constraints(), "co.conrelid"),
             filter(sql_triggers(), "tg.tgrelid"),
-            sql_sequences(),
+            filter(sql_sequences(), "s.seqrelid"),
             sql_types(),
             sql_functions(),
             SQL_EXTENSIONS.to_owned(),
@@ -383,14 +434,30 @@ impl PgBackend {
         for sql in &sqls {
             statements.push(self.statement(sql, true, false).await?);
         }
+        let restore = self.statement(SQL_RESTORE, true, false).await?;
+        let (names, values) = restore_params(saved);
         let oids: Vec<u32> = only.map(<[u32]>::to_vec).unwrap_or_default();
         let with: [&(dyn ToSql + Sync); 1] = [&oids];
+        let restore_with: [&(dyn ToSql + Sync); 2] = [&names, &values];
         let c = &self.client;
         let q = |i: usize| {
-            let params: &[&(dyn ToSql + Sync)] = if only.is_some() && i < 5 { &with } else { &[] };
+            let params: &[&(dyn ToSql + Sync)] = if only.is_some() && i < 6 { &with } else { &[] };
             c.query(&statements[i], params)
         };
-        let all = tokio::join!(q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7), q(8));
+        let all = tokio::join!(
+            q(0),
+            q(1),
+            q(2),
+            q(3),
+            q(4),
+            q(5),
+            q(6),
+            q(7),
+            q(8),
+            c.query(&restore, &restore_with)
+        );
+        all.9.map_err(|e| self.error(e))?;
+        *restored = true;
         let all = [
             all.0, all.1, all.2, all.3, all.4, all.5, all.6, all.7, all.8,
         ];
@@ -524,36 +591,38 @@ fn build(
         );
     }
 
-    let mut items: Vec<SnapshotItem> = owned.values().flatten().cloned().collect();
-    let mut push = |kind: &str, name: String, detail: String| items.push(item(kind, name, detail));
-
-    for r in sequence_rows {
-        let (schema, name) = (cell(&r, 0), cell(&r, 1));
+    // Sequences are relations too: kept by OID like tables.
+    for r in &sequence_rows {
+        let (schema, name) = (cell(r, 1), cell(r, 2));
         if is_excluded(exclude, schema, name) {
             continue;
         }
         let mut detail = format!(
             "as {} increment by {} minvalue {} maxvalue {}",
-            cell(&r, 2),
-            cell(&r, 3),
-            cell(&r, 4),
-            cell(&r, 5)
+            cell(r, 3),
+            cell(r, 4),
+            cell(r, 5),
+            cell(r, 6)
         );
-        if truthy(cell(&r, 6)) {
+        if truthy(cell(r, 7)) {
             detail.push_str(" cycle");
         }
-        let owned_by = r.get(7).and_then(|c| c.as_deref());
+        let owned_by = r.get(8).and_then(|c| c.as_deref());
         if let Some(oid) = owned_by {
             match relations.get(oid) {
                 Some(t) if t.excluded => continue,
                 Some(t) => {
-                    let _ = write!(detail, " owned by {}.{}", t.name, cell(&r, 8));
+                    let _ = write!(detail, " owned by {}.{}", t.name, cell(r, 9));
                 }
                 None => {}
             }
         }
-        push("sequence", qualify(schema, name), detail);
+        let made = item("sequence", qualify(schema, name), detail);
+        owned.entry(cell(r, 0).to_owned()).or_default().push(made);
     }
+
+    let mut items: Vec<SnapshotItem> = owned.values().flatten().cloned().collect();
+    let mut push = |kind: &str, name: String, detail: String| items.push(item(kind, name, detail));
 
     for r in type_rows {
         let kind = match cell(&r, 2) {
@@ -749,9 +818,23 @@ impl Backend for PgBackend {
     /// `exclude` names tables bare (any schema) or as `schema.table`; their columns,
     /// indexes, constraints, triggers and owned sequences go with them.
     async fn snapshot(&mut self, exclude: &[&str]) -> Result<Snapshot, DbError> {
-        let saved = self.pin_output_settings().await?;
-        let result = self.read_schema(exclude).await;
-        let restored = self.restore(&saved).await;
+        let t = Instant::now();
+        // With reused snapshots, the key query (prepared by an earlier snapshot) goes
+        // with the pin.
+        let keys = match &self.reuse {
+            Some(_) => self.prepared.get(&reuse::sql_keys()).cloned(),
+            None => None,
+        };
+        let (saved, keys) = self.pin_output_settings(keys.as_ref()).await?;
+        timing::add("snapshot: pin settings and keys", t);
+        let mut restored = false;
+        let result = self.read_schema(exclude, keys, &saved, &mut restored).await;
+        let t = Instant::now();
+        let restored = match restored {
+            true => Ok(()),
+            false => self.restore(&saved).await,
+        };
+        timing::add("snapshot: restore settings", t);
         let snapshot = result?;
         restored?;
         Ok(snapshot)
@@ -1611,6 +1694,17 @@ fn inet_text(raw: &[u8]) -> DecodeResult {
 // ---------------------------------------------------------------------------------------
 // Snapshot
 
+/// Sets settings back to the values saved before a snapshot: `$1` names, `$2` values.
+const SQL_RESTORE: &str = "SELECT set_config(s.name, s.value, false) \
+                           FROM unnest($1::text[], $2::text[]) AS s(name, value)";
+
+fn restore_params(saved: &Saved) -> (Vec<&str>, Vec<&str>) {
+    saved
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .unzip()
+}
+
 /// Settings that change how catalog functions print, and the values the snapshot uses.
 const PINNED: &[(&str, &str)] = &[
     ("search_path", "pg_catalog, public"),
@@ -1868,8 +1962,8 @@ fn sql_triggers() -> String {
 
 fn sql_sequences() -> String {
     format!(
-        "SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqincrement, \
-                s.seqmin, s.seqmax, s.seqcycle, d.refobjid, a.attname \
+        "SELECT s.seqrelid, n.nspname, c.relname, format_type(s.seqtypid, NULL), \
+                s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, d.refobjid, a.attname \
          FROM pg_sequence s \
          JOIN pg_class c ON c.oid = s.seqrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \

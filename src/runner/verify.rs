@@ -56,6 +56,47 @@ pub mod stage {
     pub const SECOND_UP_DIFFERS: &str = "second up != first up";
 }
 
+/// `BELLOWS_VERIFY_TIMING=1`: where a verify run's time goes. Each phase (running the
+/// scripts, the parts of a snapshot, comparing) adds up its wall time and count, and the
+/// totals are printed to stderr when the run ends. A debugging aid; off by default.
+pub(crate) mod timing {
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    static TOTALS: Mutex<BTreeMap<&'static str, (Duration, u64)>> = Mutex::new(BTreeMap::new());
+
+    pub(crate) fn enabled() -> bool {
+        static ON: OnceLock<bool> = OnceLock::new();
+        *ON.get_or_init(|| std::env::var_os("BELLOWS_VERIFY_TIMING").is_some_and(|v| v != "0"))
+    }
+
+    /// Adds the time since `since` to `phase`.
+    pub(crate) fn add(phase: &'static str, since: Instant) {
+        if enabled() {
+            let mut totals = TOTALS.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = totals.entry(phase).or_default();
+            entry.0 += since.elapsed();
+            entry.1 += 1;
+        }
+    }
+
+    /// The totals so far, one line per phase, emptied.
+    pub(crate) fn take() -> String {
+        let totals = std::mem::take(&mut *TOTALS.lock().unwrap_or_else(|p| p.into_inner()));
+        totals
+            .iter()
+            .map(|(phase, (time, n))| {
+                format!(
+                    "{phase:<28} {:>9.3} s {n:>7}× {:>8.3} ms each\n",
+                    time.as_secs_f64(),
+                    time.as_secs_f64() * 1000.0 / (*n).max(1) as f64
+                )
+            })
+            .collect()
+    }
+}
+
 /// What to verify.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyOptions {
@@ -316,6 +357,9 @@ pub async fn verify(
                 dropped = Err(VerifyError::DropDatabase { name, error });
             }
         }
+    }
+    if timing::enabled() {
+        eprint!("{}", timing::take());
     }
     match (outcome, dropped) {
         (Ok((engine, verdicts, rebuilds)), Ok(())) => Ok(VerifyRun {
@@ -988,8 +1032,12 @@ async fn verify_one<B: Backend>(
         None => take_snapshot(conn, &format!("taking the snapshot before {id}")).await?,
     };
     progress(&format!("{id}: up"));
+    let t = Instant::now();
     check!(run_up(conn, step).await, stage::UP, After::UpFailed);
+    timing::add("verify: up", t);
+    let t = Instant::now();
     let s1 = take_snapshot(conn, &format!("taking the snapshot after {id}")).await?;
+    timing::add("verify: snapshot", t);
     if let Some(verify) = &step.verify {
         check!(
             verify_after_up(conn, verify, step.backfill.is_some()).await,
@@ -1013,13 +1061,19 @@ async fn verify_one<B: Backend>(
 
     let mut used = vec![false; step.accepts.len()];
     progress(&format!("{id}: down"));
+    let t = Instant::now();
     check!(
         run_bound(conn, step, down).await,
         stage::DOWN,
         After::Unknown
     );
+    timing::add("verify: down", t);
+    let t = Instant::now();
     let s0_again = take_snapshot(conn, &format!("taking the snapshot after {id}'s down")).await?;
+    timing::add("verify: snapshot", t);
+    let t = Instant::now();
     let restored = compare(&s0, &s0_again, step.accepts, &mut used);
+    timing::add("verify: compare", t);
     if let Some(f) = restored.refutation(
         stage::DOWN_DIFFERS,
         "down did not bring the schema back to what it was before up",
@@ -1038,9 +1092,15 @@ async fn verify_one<B: Backend>(
     }
 
     progress(&format!("{id}: up again"));
+    let t = Instant::now();
     check!(run_up(conn, step).await, stage::SECOND_UP, After::Unknown);
+    timing::add("verify: up again", t);
+    let t = Instant::now();
     let s1_again = take_snapshot(conn, &format!("taking the snapshot after {id} again")).await?;
+    timing::add("verify: snapshot", t);
+    let t = Instant::now();
     let rebuilt = compare(&s1, &s1_again, step.accepts, &mut used);
+    timing::add("verify: compare", t);
     if let Some(f) = rebuilt.refutation(
         stage::SECOND_UP_DIFFERS,
         "up after down did not build the schema the first up built",
@@ -1067,6 +1127,7 @@ async fn verify_one<B: Backend>(
         .filter(|(_, used)| !**used)
         .map(|(a, _)| a.text.clone())
         .collect();
+    let t = Instant::now();
     result.proof = Some(Proof {
         id: id.clone(),
         up: script_hash(&step.up_text),
@@ -1076,6 +1137,7 @@ async fn verify_one<B: Backend>(
         engine: conn.engine().to_owned(),
         accept: accept_hash(step.accepts),
     });
+    timing::add("verify: proof hashes", t);
     Ok((result, After::Known(s1_again)))
 }
 
@@ -1300,18 +1362,39 @@ async fn run_up<B: Backend>(conn: &mut B, step: &Step<'_>) -> Result<(), Stop> {
     run(conn, &step.up_name, &step.up, range).await
 }
 
-/// Runs a backfill's down with the same binding as its up (a plain script is run as is).
+/// Runs a down script. A backfill's down written with the batch placeholders runs batch
+/// by batch over the key range, as `migrate rollback` runs it: each batch ends at the key
+/// `batch_size` rows on (the same query), and is its own transaction. A plain script is
+/// run as is.
 async fn run_bound<B: Backend>(conn: &mut B, step: &Step<'_>, script: &Script) -> Result<(), Stop> {
-    let range = match step.backfill {
-        Some(spec) if script::has_batch_placeholders(&script.text) => {
-            match key_range(conn, spec).await? {
-                Some(range) => Some(range),
-                None => return Ok(()),
-            }
-        }
-        _ => None,
+    let Some(spec) = step.backfill else {
+        return run(conn, &script.name, &script.statements, None).await;
     };
-    run(conn, &script.name, &script.statements, range).await
+    let statement = match super::backfill::batched_of(&script.statements, true) {
+        Ok(Some(statement)) => statement,
+        Ok(None) => return run(conn, &script.name, &script.statements, None).await,
+        Err(problem) => return Err(Stop::Failed(format!("{}: {problem}", script.name))),
+    };
+    let Some((mut start, end)) = key_range(conn, spec).await? else {
+        return Ok(());
+    };
+    let max = end - 1;
+    let next_sql = super::backfill::next_key_sql(conn.dialect(), spec);
+    let size = spec
+        .batch_size
+        .unwrap_or(super::backfill::DEFAULT_BATCH_SIZE)
+        .max(1);
+    while start <= max {
+        let end = super::backfill::batch_end_on(conn, &next_sql, start, max, size)
+            .await
+            .map_err(|e| statement_failed(&script.name, statement, e))?;
+        let sql = script::bind_batch(&statement.sql, start, end);
+        conn.execute(&sql)
+            .await
+            .map_err(|e| statement_failed(&script.name, statement, e))?;
+        start = end;
+    }
+    Ok(())
 }
 
 /// The backfill's key range as `[min, max + 1)`, or `None` for an empty table.
