@@ -354,32 +354,69 @@ impl<B: Backend> Runner<'_, B> {
         }
     }
 
-    /// The first `[[replica]]` lagging more than `max_lag_ms`, as a reason to wait.
+    /// Whether replica lag is checked at all: replicas are configured, or discovered.
+    fn watches_replicas(&self) -> bool {
+        let config = &self.project.config;
+        !config.replicas.is_empty() || config.runner.discover_replicas != Some(false)
+    }
+
+    /// The replicas: the `[[replica]]`s, else (unless `discover-replicas = false`) the
+    /// ones the primary reports, found at the first check and said once.
+    async fn find_replicas(&mut self) -> Result<(), super::backend::DbError> {
+        if self.replicas.is_none() {
+            let config = &self.project.config;
+            let urls: Vec<String> = config.replicas.iter().map(|r| r.url.clone()).collect();
+            let found = if !urls.is_empty() {
+                super::replica::Replicas::from_urls(&urls)?
+            } else if config.runner.discover_replicas == Some(false) {
+                super::replica::Replicas::none()
+            } else {
+                let url = self.b.url().cloned();
+                match super::replica::Replicas::discover(&mut self.b, url.as_ref()).await {
+                    Ok(r) => {
+                        if !r.list.is_empty() {
+                            let text = format!(
+                                "replicas reported by the primary: {} (their lag holds back backfill batches and steps; [[replica]] in bellows.toml lists them instead)",
+                                r.labels()
+                            );
+                            self.events.event(Event::Note(&text));
+                        }
+                        r
+                    }
+                    Err(e) => {
+                        let text = format!(
+                            "cannot list the primary's replicas ({e}); going on without replica lag checks: list them as [[replica]], or set [runner] discover-replicas = false"
+                        );
+                        self.events.event(Event::Note(&text));
+                        super::replica::Replicas::none()
+                    }
+                }
+            };
+            self.replicas = Some(found);
+        }
+        Ok(())
+    }
+
+    /// The first replica lagging more than `max_lag_ms`, as a reason to wait.
     async fn replica_lag(
         &mut self,
         max_lag_ms: u64,
     ) -> Result<Option<String>, super::backend::DbError> {
-        if self.project.config.replicas.is_empty() {
+        if !self.watches_replicas() {
             return Ok(None);
         }
-        if self.replicas.is_none() {
-            let urls: Vec<String> = self
-                .project
-                .config
-                .replicas
-                .iter()
-                .map(|r| r.url.clone())
-                .collect();
-            self.replicas = Some(super::replica::Replicas::from_urls(&urls)?);
-        }
+        self.find_replicas().await?;
         let replicas = self.replicas.as_mut().expect("set above");
-        Ok(replicas.lagging(max_lag_ms).await)
+        if replicas.list.is_empty() {
+            return Ok(None);
+        }
+        Ok(replicas.lagging(&mut self.b, max_lag_ms).await)
     }
 
     /// Waits before a step while a replica lags (up to the default gate timeout); a step
     /// that would start behind a lagging replica is refused, nothing of it run.
     pub(super) async fn wait_for_replicas(&mut self, m: &Migration) -> Result<(), RunError> {
-        if self.project.config.replicas.is_empty() {
+        if !self.watches_replicas() {
             return Ok(());
         }
         self.wait_for_gates(m, None, 0, 0)

@@ -257,6 +257,10 @@ impl Backend for FakeBackend {
                 .map(|k| vec![vec![Some(k.to_string())]])
                 .unwrap_or_default());
         }
+        if sql.contains("FROM pg_stat_replication") {
+            // No replicas.
+            return Ok(Vec::new());
+        }
         if sql.contains("wait_event_type = 'Lock'") {
             let (n, ms) = db
                 .waits_during_batches
