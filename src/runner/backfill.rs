@@ -953,21 +953,11 @@ impl Beside {
         };
     }
 
-    /// The probe latency the controller is given: the 90th percentile of the samples
-    /// (one stray sample of a handful does not throttle; a batch that slows the probe
-    /// for a tenth of its time does).
+    /// The probe latency the controller is given: the median of the samples (a batch
+    /// that slows the probe for half its time throttles; the server's own work on the
+    /// batch, which slows a sample now and then, does not).
     fn probe_ms(&self) -> Option<f64> {
-        let mut s: Vec<f64> = self
-            .probes
-            .iter()
-            .copied()
-            .filter(|x| x.is_finite())
-            .collect();
-        if s.is_empty() {
-            return None;
-        }
-        s.sort_by(|a, b| a.total_cmp(b));
-        Some(s[((s.len() - 1) as f64 * 0.9).round() as usize])
+        pacing::median(&self.probes)
     }
 }
 
