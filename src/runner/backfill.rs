@@ -610,9 +610,18 @@ impl<B: Backend> Runner<'_, B> {
             let batch_ms = t.elapsed().as_secs_f64() * 1000.0;
             rows += n as i64;
             start = end;
-            let (probe_ms, lock_waits, lock_wait_ms) = if side.is_some() {
-                // What the application met while the batch ran, seen from beside it.
-                (beside.probe_ms(), beside.lock_waits, beside.longest_wait_ms)
+            let (probe_ms, lock_waits, lock_wait_ms) = if side.is_some() && start <= max {
+                // The lock waits the application met while the batch ran, seen from beside
+                // it. The probe throttles when it is slow during the batch and after it
+                // (the server is loaded): during the batch alone it mostly measures the
+                // core the batch itself takes, and on a small server that would throttle
+                // every batch.
+                let after = self.probe(walk, end).await;
+                let probe = match (beside.probe_ms(), after) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                (probe, beside.lock_waits, beside.longest_wait_ms)
             } else if pacer.adaptive() && start <= max {
                 (
                     self.probe(walk, end).await,
