@@ -5,7 +5,8 @@
 #
 #   PostgreSQL primary 127.0.0.1:5434 (initdb'd here: the default cluster does not allow
 #              replication connections) and a streaming replica 127.0.0.1:5433
-#   MariaDB    primary 127.0.0.1:3307 (binary log on) and a replica 127.0.0.1:3308
+#   MariaDB    primary 127.0.0.1:3307 (binary log on) and a replica 127.0.0.1:3308, which
+#              reports itself to the primary (report_host, for SHOW SLAVE HOSTS)
 #
 # Idempotent and fast when everything is up (it only checks); starts cold on a fresh
 # machine. Runs as root (the PostgreSQL servers run as the postgres user, MariaDB as root
@@ -68,7 +69,15 @@ my_up() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P "$1" -u root ping >/dev/n
 
 start_mariadb_server() { # name, port, server id; returns 1 when it was already up
   local dir=$BASE/my-$1
-  if my_up "$2"; then return 1; fi
+  if my_up "$2"; then
+    # A replica started before it reported itself (report_host) is restarted once.
+    if [ "$1" = replica ] && [ "$(my "$2" -N -e 'SELECT @@report_host IS NULL')" = 1 ]; then
+      log "restarting MariaDB $1 on $2 with report_host"
+      mariadb-admin --protocol=tcp -h 127.0.0.1 -P "$2" -u root shutdown
+    else
+      return 1
+    fi
+  fi
   if [ ! -d "$dir/mysql" ]; then
     log "mariadb-install-db into $dir"
     mkdir -p "$dir"
@@ -81,7 +90,7 @@ start_mariadb_server() { # name, port, server id; returns 1 when it was already 
   setsid mariadbd --no-defaults --user=root --datadir="$dir" --tmpdir="$dir.tmp" --port="$2" --bind-address=127.0.0.1 \
     --socket="$BASE/my-$1.sock" --pid-file="$BASE/my-$1.pid" --log-error="$BASE/my-$1.err" \
     --server-id="$3" --log-bin=binlog --binlog-format=ROW --innodb-buffer-pool-size=64M \
-    --skip-name-resolve </dev/null >/dev/null 2>&1 &
+    --skip-name-resolve --report-host=127.0.0.1 --report-port="$2" </dev/null >/dev/null 2>&1 &
   for _ in $(seq 1 120); do
     my_up "$2" && return
     sleep 0.25

@@ -184,6 +184,10 @@ pub struct RunnerConfig {
     /// default); a migration's `[backfill] max-lag` wins for its batches.
     #[serde(default, alias = "max_lag")]
     pub max_lag: Option<String>,
+    /// With no `[[replica]]`, find the replicas from the primary (`pg_stat_replication`,
+    /// `SHOW SLAVE HOSTS`); default true.
+    #[serde(default, alias = "discover_replicas")]
+    pub discover_replicas: Option<bool>,
 }
 
 /// Reads a duration written as `2s`, `500ms`, `1m` or a bare number of milliseconds.

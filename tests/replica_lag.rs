@@ -174,7 +174,8 @@ fn flat(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).replace('\n', " ")
 }
 
-fn backfill_waits_for_a_stopped_replica(engine: Engine) {
+/// `discover`: no `[[replica]]`; bellows finds the replica from the primary.
+fn backfill_waits_for_a_stopped_replica(engine: Engine, discover: bool) {
     let pair = Pair::new(engine);
     let rows = 3_000;
     pair.on_primary(
@@ -234,13 +235,23 @@ fn backfill_waits_for_a_stopped_replica(engine: Engine) {
     // let it grow past max-lag (the first batch then runs, the next ones wait).
     std::thread::sleep(Duration::from_secs(2));
 
-    let dir = project_dir(
-        engine,
-        &format!(
+    let config = if discover {
+        "[runner]\nrequire-proof = false\n".to_owned()
+    } else {
+        format!(
             "[runner]\nrequire-proof = false\n\n[[replica]]\nurl = \"{}\"\n",
             pair.replica
-        ),
-    );
+        )
+    };
+    let dir = project_dir(engine, &config);
+    // The primary's pg_stat_replication learns the replay lag from the replica's replies,
+    // which come as WAL arrives: smaller batches make the lag grow past max-lag before
+    // the end.
+    let batch = if discover && engine == Engine::Postgres {
+        20
+    } else {
+        200
+    };
     let m = dir.path().join("migrations/0001_fill");
     std::fs::create_dir_all(&m).expect("mkdir");
     std::fs::write(
@@ -251,7 +262,7 @@ fn backfill_waits_for_a_stopped_replica(engine: Engine) {
     std::fs::write(m.join("down.sql"), "UPDATE data SET copy = NULL;\n").expect("write");
     std::fs::write(
         m.join("migration.toml"),
-        "phase = \"backfill\"\n[backfill]\ntable = \"data\"\nkey = \"id\"\nbatch_size = 200\npause_ms = 20\nmax-lag = \"1s\"\nhealth-timeout = \"2m\"\n",
+        format!("phase = \"backfill\"\n[backfill]\ntable = \"data\"\nkey = \"id\"\nbatch_size = {batch}\npause_ms = 20\nmax-lag = \"1s\"\nhealth-timeout = \"2m\"\n"),
     )
     .expect("write");
     let child = Command::new(env!("CARGO_BIN_EXE_bellows"))
@@ -282,6 +293,7 @@ fn backfill_waits_for_a_stopped_replica(engine: Engine) {
     assert!(o.status.success(), "{err}");
     let port = pair.replica.port().unwrap_or_default();
     let why = match engine {
+        Engine::Postgres if discover => "replica 127.0.0.1 (walreceiver) lags ".to_owned(),
         Engine::Postgres => format!("replica 127.0.0.1:{port} lags "),
         Engine::Mariadb => {
             format!("replica 127.0.0.1:{port}: lag unknown (its SQL thread is stopped)")
@@ -292,15 +304,24 @@ fn backfill_waits_for_a_stopped_replica(engine: Engine) {
         "{err}"
     );
     assert!(err.contains("0001_fill: going on after waiting"), "{err}");
+    assert_eq!(
+        err.contains("replicas reported by the primary: "),
+        discover,
+        "{err}"
+    );
     assert_eq!(done(), rows);
 }
 
+// One test per engine: the variants pause the same replica, so they run one after the
+// other.
 #[test]
 fn postgres_backfill_waits_for_a_stopped_replica() {
-    backfill_waits_for_a_stopped_replica(Engine::Postgres);
+    backfill_waits_for_a_stopped_replica(Engine::Postgres, false);
+    backfill_waits_for_a_stopped_replica(Engine::Postgres, true);
 }
 
 #[test]
 fn mariadb_backfill_waits_for_a_stopped_replica() {
-    backfill_waits_for_a_stopped_replica(Engine::Mariadb);
+    backfill_waits_for_a_stopped_replica(Engine::Mariadb, false);
+    backfill_waits_for_a_stopped_replica(Engine::Mariadb, true);
 }

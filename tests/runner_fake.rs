@@ -864,3 +864,69 @@ async fn explicit_batch_size_and_pause_are_fixed_pacing() {
         .iter()
         .any(|s| s.contains("bellows probe")));
 }
+
+#[tokio::test]
+async fn lock_waits_while_a_batch_runs_throttle_the_backfill() {
+    let f = paced_fixture("target-batch-ms = 10\nmax-latency-ms = 5\nmax-pause-ms = 40\n");
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    {
+        let mut d = db.lock().unwrap();
+        d.keys = (1..=150_000).collect();
+        d.ms_per_key = 0.002;
+        // The application's updates wait behind each batch, and only while it runs: a
+        // sample after the commit sees nothing.
+        d.waits_during_batches = Some((2, 30));
+    }
+    let relief = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+            db.lock().unwrap().waits_during_batches = None;
+        })
+    };
+    let (events, rows) = run_paced(&f, &db).await;
+    relief.await.unwrap();
+    assert_eq!(rows, 150_000);
+    let b = batches(&events);
+    let throttled: Vec<_> = b.iter().filter(|(.., t)| t != "-").collect();
+    assert!(!throttled.is_empty(), "{b:?}");
+    assert!(
+        throttled[0]
+            .2
+            .contains("2 sessions waiting on locks (longest 30 ms)"),
+        "{b:?}"
+    );
+    assert!(
+        b.iter().any(|(size, pause, _)| *size == 10 && *pause == 40),
+        "{b:?}"
+    );
+    // Once nothing waits, it speeds back up.
+    let last = &b[b.len() - 2];
+    assert!(last.0 > 1_000 && last.1 == 0 && last.2 == "-", "{b:?}");
+}
+
+#[tokio::test]
+async fn short_lock_waits_within_the_budget_do_not_throttle() {
+    let f = paced_fixture("target-batch-ms = 10\nmax-latency-ms = 50\n");
+    let db = Arc::new(Mutex::new(FakeDb::default()));
+    {
+        let mut d = db.lock().unwrap();
+        d.keys = (1..=40_000).collect();
+        d.ms_per_key = 0.002;
+        d.waits_during_batches = Some((1, 2));
+    }
+    let (events, rows) = run_paced(&f, &db).await;
+    assert_eq!(rows, 40_000);
+    let b = batches(&events);
+    assert!(b.iter().all(|(.., t)| t == "-"), "{b:?}");
+    // The waits were sampled, from a second session, while the batches ran.
+    let log = db.lock().unwrap().log.clone();
+    assert!(
+        log.iter()
+            .filter(|s| s.contains("wait_event_type = 'Lock'"))
+            .count()
+            >= b.len(),
+        "{}",
+        log.len()
+    );
+}

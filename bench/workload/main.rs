@@ -72,6 +72,10 @@ struct Args {
     /// …and this pause between batches, in ms (the committed catalog says 50)
     #[arg(long)]
     pause_ms: Option<u64>,
+    /// A replica of the --database-url server: its lag is sampled during the bellows run
+    /// and reported (bellows itself finds it from the primary, or from [[replica]])
+    #[arg(long)]
+    replica_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -291,7 +295,14 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let mut results = Vec::new();
     for method in [Method::Bellows, Method::Naive] {
         let db = prepare(&setup, &mut admin, method).await?;
+        let watch = match args.replica_url.as_deref() {
+            Some(url) if method == Method::Bellows => Some(watch_replica(url)?),
+            _ => None,
+        };
         let result = run_once(&setup, method, &db).await?;
+        if let Some(watch) = watch {
+            replica_report(watch).await;
+        }
         if !args.keep {
             drop_db(&mut admin, method.db()).await?;
         }
@@ -348,6 +359,78 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A replica's lag sampled every 100 ms while the bellows run goes on.
+struct ReplicaWatch {
+    label: String,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<(Vec<u64>, Vec<String>)>,
+}
+
+/// Starts sampling the lag of the replica at `url` (`bellows::runner::replica::read_lag`).
+fn watch_replica(url: &str) -> Result<ReplicaWatch, String> {
+    let url = DbUrl::parse(url).map_err(|e| format!("--replica-url: {e}"))?;
+    let label = url.host_port();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let task = tokio::spawn(async move {
+        let (mut lags, mut unknown) = (Vec::new(), Vec::new());
+        let mut conn = None;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            if conn.is_none() {
+                match AnyBackend::connect(&url).await {
+                    Ok(c) => conn = Some(c),
+                    Err(e) => unknown.push(e.to_string()),
+                }
+            }
+            if let Some(c) = conn.as_mut() {
+                match bellows::runner::replica::read_lag(c).await {
+                    Ok(bellows::runner::replica::Lag::Ms(ms)) => lags.push(ms),
+                    Ok(bellows::runner::replica::Lag::Unknown(why)) => unknown.push(why),
+                    Err(e) => {
+                        unknown.push(e.to_string());
+                        conn = None;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        (lags, unknown)
+    });
+    Ok(ReplicaWatch { label, stop, task })
+}
+
+/// Stops the sampling and prints the lag seen during the bellows run.
+async fn replica_report(watch: ReplicaWatch) {
+    watch.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let Ok((mut lags, unknown)) = watch.task.await else {
+        eprintln!("workload: the replica watch failed");
+        return;
+    };
+    lags.sort_unstable();
+    let at = |q: f64| lags[((lags.len() - 1) as f64 * q).round() as usize];
+    let text = if lags.is_empty() {
+        format!(
+            "replica {}: no lag read during the bellows run",
+            watch.label
+        )
+    } else {
+        format!(
+            "replica {} during the bellows run: lag p50 {} ms, p99 {} ms, max {} ms ({} samples every 100 ms{})",
+            watch.label,
+            at(0.5),
+            at(0.99),
+            at(1.0),
+            lags.len(),
+            if unknown.is_empty() {
+                String::new()
+            } else {
+                format!("; {} unknown, first: {}", unknown.len(), unknown[0])
+            }
+        )
+    };
+    println!("{text}");
 }
 
 /// What every run shares.

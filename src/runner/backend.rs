@@ -168,6 +168,22 @@ pub trait Backend {
     /// The `application_name` (PostgreSQL) or `program_name` connection attribute
     /// (MySQL) of every other session, as sent.
     async fn applications(&mut self) -> Result<Vec<String>, DbError>;
+
+    /// A second session on the same database with the same credentials, for watching
+    /// the server while this one works (a backfill samples the probe and lock waits
+    /// beside each batch). `None`: this backend cannot open one.
+    async fn open_another(&self) -> Option<Result<Self, DbError>>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
+    /// The URL this session was opened with (the replicas a primary reports are reached
+    /// with its credentials); `None` when there is none.
+    fn url(&self) -> Option<&super::url::DbUrl> {
+        None
+    }
 }
 
 /// The `n`-th (1-based) parameter placeholder of a dialect.

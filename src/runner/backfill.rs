@@ -306,18 +306,24 @@ impl<B: Backend> Runner<'_, B> {
 
     /// Sessions of this database waiting on a lock now (`None`: cannot be read).
     async fn lock_waits(&mut self) -> Option<u64> {
-        let sql = match self.b.dialect() {
-            crate::dialect::Dialect::Postgres => {
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        let sql = lock_wait_sql(&self.b);
+        read_lock_waits(&mut self.b, sql).await.map(|(n, _)| n)
+    }
+
+    /// The second session that watches each adaptive batch; `None` (saying so) when it
+    /// cannot be opened: the probe and lock-wait count then run between batches.
+    async fn side_session(&mut self, m: &Migration) -> Option<B> {
+        match self.b.open_another().await? {
+            Ok(side) => Some(side),
+            Err(e) => {
+                let text = format!(
+                    "{}: cannot open a second session to watch the batches ({e}); probing between batches instead",
+                    m.id
+                );
+                self.events.event(Event::Note(&text));
+                None
             }
-            crate::dialect::Dialect::Mysql => {
-                "SELECT count(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"
-            }
-        };
-        let rows = self.b.query(sql, &[]).await.ok()?;
-        rows.first()
-            .and_then(|r| r.first().cloned().flatten())
-            .and_then(|n| n.trim().parse().ok())
+        }
     }
 
     /// The pacing of a walk: fixed, or adaptive with a budget from `max-latency-ms` or
@@ -379,32 +385,69 @@ impl<B: Backend> Runner<'_, B> {
         }
     }
 
-    /// The first `[[replica]]` lagging more than `max_lag_ms`, as a reason to wait.
+    /// Whether replica lag is checked at all: replicas are configured, or discovered.
+    fn watches_replicas(&self) -> bool {
+        let config = &self.project.config;
+        !config.replicas.is_empty() || config.runner.discover_replicas != Some(false)
+    }
+
+    /// The replicas: the `[[replica]]`s, else (unless `discover-replicas = false`) the
+    /// ones the primary reports, found at the first check and said once.
+    async fn find_replicas(&mut self) -> Result<(), super::backend::DbError> {
+        if self.replicas.is_none() {
+            let config = &self.project.config;
+            let urls: Vec<String> = config.replicas.iter().map(|r| r.url.clone()).collect();
+            let found = if !urls.is_empty() {
+                super::replica::Replicas::from_urls(&urls)?
+            } else if config.runner.discover_replicas == Some(false) {
+                super::replica::Replicas::none()
+            } else {
+                let url = self.b.url().cloned();
+                match super::replica::Replicas::discover(&mut self.b, url.as_ref()).await {
+                    Ok(r) => {
+                        if !r.list.is_empty() {
+                            let text = format!(
+                                "replicas reported by the primary: {} (their lag holds back backfill batches and steps; [[replica]] in bellows.toml lists them instead)",
+                                r.labels()
+                            );
+                            self.events.event(Event::Note(&text));
+                        }
+                        r
+                    }
+                    Err(e) => {
+                        let text = format!(
+                            "cannot list the primary's replicas ({e}); going on without replica lag checks: list them as [[replica]], or set [runner] discover-replicas = false"
+                        );
+                        self.events.event(Event::Note(&text));
+                        super::replica::Replicas::none()
+                    }
+                }
+            };
+            self.replicas = Some(found);
+        }
+        Ok(())
+    }
+
+    /// The first replica lagging more than `max_lag_ms`, as a reason to wait.
     async fn replica_lag(
         &mut self,
         max_lag_ms: u64,
     ) -> Result<Option<String>, super::backend::DbError> {
-        if self.project.config.replicas.is_empty() {
+        if !self.watches_replicas() {
             return Ok(None);
         }
-        if self.replicas.is_none() {
-            let urls: Vec<String> = self
-                .project
-                .config
-                .replicas
-                .iter()
-                .map(|r| r.url.clone())
-                .collect();
-            self.replicas = Some(super::replica::Replicas::from_urls(&urls)?);
-        }
+        self.find_replicas().await?;
         let replicas = self.replicas.as_mut().expect("set above");
-        Ok(replicas.lagging(max_lag_ms).await)
+        if replicas.list.is_empty() {
+            return Ok(None);
+        }
+        Ok(replicas.lagging(&mut self.b, max_lag_ms).await)
     }
 
     /// Waits before a step while a replica lags (up to the default gate timeout); a step
     /// that would start behind a lagging replica is refused, nothing of it run.
     pub(super) async fn wait_for_replicas(&mut self, m: &Migration) -> Result<(), RunError> {
-        if self.project.config.replicas.is_empty() {
+        if !self.watches_replicas() {
             return Ok(());
         }
         self.wait_for_gates(m, None, 0, 0)
@@ -541,6 +584,13 @@ impl<B: Backend> Runner<'_, B> {
             return Ok(rows);
         };
         let mut pacer = self.pacer(m, walk).await;
+        let mut side = if pacer.adaptive() {
+            self.side_session(m).await
+        } else {
+            None
+        };
+        let every = sample_every(pacer.config().target_batch_ms);
+        let wait_sql = lock_wait_sql(&self.b);
         let rows_before = rows;
         let mut start = from.unwrap_or(min).max(min);
         while start <= max {
@@ -557,9 +607,25 @@ impl<B: Backend> Runner<'_, B> {
                 })?;
             let sql = script::bind_batch(&walk.template, start, end);
             let mut attempt = 0;
+            let mut beside = Beside::default();
             let t = tokio::time::Instant::now();
             let n = loop {
-                match self.batch(&sql, hid, end, rows).await {
+                let result = match side.as_mut() {
+                    Some(side) => {
+                        let done = tokio::sync::Notify::new();
+                        let batch = async {
+                            let r = self.batch(&sql, hid, end, rows).await;
+                            done.notify_one();
+                            r
+                        };
+                        let watch = watch_batch(side, walk, start, wait_sql, every, &done);
+                        let (r, seen) = tokio::join!(batch, watch);
+                        beside.merge(seen);
+                        r
+                    }
+                    None => self.batch(&sql, hid, end, rows).await,
+                };
+                match result {
                     Ok(n) => break n,
                     Err(e) if self.retry_after(&mut attempt, &m.id, &e).await => {}
                     Err(error) => {
@@ -575,19 +641,33 @@ impl<B: Backend> Runner<'_, B> {
             let batch_ms = t.elapsed().as_secs_f64() * 1000.0;
             rows += n as i64;
             start = end;
-            let (probe_ms, lock_waits) = if pacer.adaptive() && start <= max {
+            let (probe_ms, lock_waits, lock_wait_ms) = if side.is_some() && start <= max {
+                // The lock waits the application met while the batch ran, seen from beside
+                // it. The probe throttles when it is slow during the batch and after it
+                // (the server is loaded): during the batch alone it mostly measures the
+                // core the batch itself takes, and on a small server that would throttle
+                // every batch.
+                let after = self.probe(walk, end).await;
+                let probe = match (beside.probe_ms(), after) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                (probe, beside.lock_waits, beside.longest_wait_ms)
+            } else if pacer.adaptive() && start <= max {
                 (
                     self.probe(walk, end).await,
                     self.lock_waits().await.unwrap_or(0),
+                    None,
                 )
             } else {
-                (None, 0)
+                (None, 0, None)
             };
             let note = pacer.observe(Observation {
                 batch_ms,
                 walked: size,
                 probe_ms,
                 lock_waits,
+                lock_wait_ms,
                 now_ms: started.elapsed().as_millis() as u64,
             });
             let throttle = pacer.throttle().map(|t| t.to_string());
@@ -845,6 +925,113 @@ impl<B: Backend> Runner<'_, B> {
                 "fix the cause, then run `bellows migrate apply` again: the backfill resumes from that key"
                     .to_owned(),
             ),
+        }
+    }
+}
+
+/// How often a batch is sampled from beside it: a tenth of the target batch time,
+/// between 5 and 50 ms.
+fn sample_every(target_batch_ms: u64) -> Duration {
+    Duration::from_millis((target_batch_ms / 10).clamp(5, 50))
+}
+
+/// The query that counts the sessions of this database waiting on a row or table lock,
+/// with the longest such wait so far in milliseconds.
+fn lock_wait_sql<B: Backend>(b: &B) -> &'static str {
+    match b.dialect() {
+        Dialect::Postgres => {
+            "SELECT count(*), COALESCE(max(EXTRACT(EPOCH FROM clock_timestamp() - query_start) * 1000), 0)::bigint \
+             FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        }
+        // MariaDB's processlist has TIME_MS; MySQL's only whole seconds.
+        Dialect::Mysql if b.engine().starts_with("mariadb") => {
+            "SELECT count(*), CAST(COALESCE(MAX(p.TIME_MS), 0) AS SIGNED) \
+             FROM information_schema.innodb_trx t \
+             LEFT JOIN information_schema.processlist p ON p.ID = t.trx_mysql_thread_id \
+             WHERE t.trx_state = 'LOCK WAIT'"
+        }
+        Dialect::Mysql => {
+            "SELECT count(*), COALESCE(MAX(p.TIME), 0) * 1000 \
+             FROM information_schema.innodb_trx t \
+             LEFT JOIN information_schema.processlist p ON p.ID = t.trx_mysql_thread_id \
+             WHERE t.trx_state = 'LOCK WAIT'"
+        }
+    }
+}
+
+/// Runs [`lock_wait_sql`]: the waiting sessions and the longest wait (`None` when the
+/// server did not say).
+async fn read_lock_waits<B: Backend>(b: &mut B, sql: &str) -> Option<(u64, Option<f64>)> {
+    let rows = b.query(sql, &[]).await.ok()?;
+    let row = rows.first()?;
+    let n = row.first().cloned().flatten()?.trim().parse().ok()?;
+    let ms = row
+        .get(1)
+        .cloned()
+        .flatten()
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    Some((n, ms))
+}
+
+/// What a second session saw while a batch ran.
+#[derive(Debug, Default)]
+struct Beside {
+    probes: Vec<f64>,
+    /// The most sessions waiting on a lock at one sample.
+    lock_waits: u64,
+    /// The longest lock wait seen, when the server tells.
+    longest_wait_ms: Option<f64>,
+}
+
+impl Beside {
+    fn merge(&mut self, other: Beside) {
+        self.probes.extend(other.probes);
+        self.lock_waits = self.lock_waits.max(other.lock_waits);
+        self.longest_wait_ms = match (self.longest_wait_ms, other.longest_wait_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// The probe latency the controller is given: the median of the samples (a batch
+    /// that slows the probe for half its time throttles; the server's own work on the
+    /// batch, which slows a sample now and then, does not).
+    fn probe_ms(&self) -> Option<f64> {
+        pacing::median(&self.probes)
+    }
+}
+
+/// Samples the probe and the lock waits on `side` every `every` until `done` is
+/// notified (the batch on the main session committed or failed), finishing the sample
+/// in flight. The first sample starts with the batch.
+async fn watch_batch<B: Backend>(
+    side: &mut B,
+    walk: &Walk,
+    key: i64,
+    wait_sql: &str,
+    every: Duration,
+    done: &tokio::sync::Notify,
+) -> Beside {
+    let mut seen = Beside::default();
+    let params = if walk.probe_takes_key {
+        vec![super::backend::Value::Int(key)]
+    } else {
+        Vec::new()
+    };
+    loop {
+        let t = tokio::time::Instant::now();
+        if side.query(&walk.probe_sql, &params).await.is_ok() {
+            seen.probes.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        if let Some((n, ms)) = read_lock_waits(side, wait_sql).await {
+            seen.lock_waits = seen.lock_waits.max(n);
+            if let Some(ms) = ms.filter(|_| n > 0) {
+                seen.longest_wait_ms = Some(seen.longest_wait_ms.unwrap_or(0.0).max(ms));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = done.notified() => return seen,
         }
     }
 }

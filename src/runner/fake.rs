@@ -41,6 +41,11 @@ pub struct FakeDb {
     /// Simulated time: a query containing the needle takes that many milliseconds (the
     /// first match; change it while a run goes on to simulate load).
     pub latency: Vec<(String, u64)>,
+    /// Simulated contention: while a batch's UPDATE runs, this many sessions wait on a
+    /// lock, the longest for this many milliseconds (read by the lock-wait query).
+    pub waits_during_batches: Option<(u64, u64)>,
+    /// Batches running now.
+    batches_running: usize,
     sessions: usize,
 }
 
@@ -124,7 +129,9 @@ impl Backend for FakeBackend {
     async fn execute(&mut self, sql: &str) -> Result<u64, DbError> {
         let (n, ms) = self.execute_now(sql)?;
         if ms > 0.0 {
+            self.db().batches_running += 1;
             tokio::time::sleep(std::time::Duration::from_secs_f64(ms / 1000.0)).await;
+            self.db().batches_running -= 1;
         }
         Ok(n)
     }
@@ -250,6 +257,17 @@ impl Backend for FakeBackend {
                 .map(|k| vec![vec![Some(k.to_string())]])
                 .unwrap_or_default());
         }
+        if sql.contains("FROM pg_stat_replication") {
+            // No replicas.
+            return Ok(Vec::new());
+        }
+        if sql.contains("wait_event_type = 'Lock'") {
+            let (n, ms) = db
+                .waits_during_batches
+                .filter(|_| db.batches_running > 0)
+                .unwrap_or((0, 0));
+            return Ok(vec![vec![Some(n.to_string()), Some(ms.to_string())]]);
+        }
         let answer = db
             .answers
             .iter()
@@ -295,6 +313,10 @@ impl Backend for FakeBackend {
 
     async fn applications(&mut self) -> Result<Vec<String>, DbError> {
         Ok(self.db().applications.clone())
+    }
+
+    async fn open_another(&self) -> Option<Result<Self, DbError>> {
+        Some(Ok(FakeBackend::new(self.db.clone())))
     }
 }
 

@@ -129,4 +129,13 @@ impl Backend for AnyBackend {
     async fn applications(&mut self) -> Result<Vec<String>, DbError> {
         delegate!(self, b => b.applications().await)
     }
+    async fn open_another(&self) -> Option<Result<Self, DbError>> {
+        Some(match self {
+            AnyBackend::Postgres(b) => b.open_another().await?.map(AnyBackend::Postgres),
+            AnyBackend::Mysql(b) => b.open_another().await?.map(AnyBackend::Mysql),
+        })
+    }
+    fn url(&self) -> Option<&DbUrl> {
+        delegate!(self, b => b.url())
+    }
 }

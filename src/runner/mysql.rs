@@ -57,6 +57,9 @@ pub struct MyBackend {
     conn: Conn,
     engine: String,
     mariadb: bool,
+    /// The URL and program name it was opened with ([`Backend::open_another`]).
+    url: DbUrl,
+    application: String,
 }
 
 /// How the URL asks for TLS.
@@ -157,6 +160,8 @@ impl MyBackend {
             conn,
             engine: String::new(),
             mariadb: false,
+            url: url.clone(),
+            application: application.to_owned(),
         };
         let version = backend
             .scalar("SELECT VERSION()", &[])
@@ -1124,6 +1129,14 @@ impl Backend for MyBackend {
             .collect();
         names.sort();
         Ok(names)
+    }
+
+    async fn open_another(&self) -> Option<Result<Self, DbError>> {
+        Some(MyBackend::connect(&self.url, &self.application).await)
+    }
+
+    fn url(&self) -> Option<&DbUrl> {
+        Some(&self.url)
     }
 }
 

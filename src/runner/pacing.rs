@@ -7,9 +7,11 @@
 //! Adaptive pacing (the default) works like TCP's congestion control, AIMD:
 //! - each batch is sized so that it takes about `target-batch-ms` (from the rows per
 //!   millisecond the last batch achieved), and never more than that;
-//! - after each batch a light probe query runs; while its latency is above the budget, or
-//!   sessions wait on locks, the batch size is halved and the pause doubled
-//!   (multiplicative decrease), up to `max-pause-ms`;
+//! - while each batch runs, a second session samples a light probe query and the sessions
+//!   waiting on locks every few milliseconds (without a second session: once after the
+//!   batch); while the probe's latency is above the budget, or sessions wait on locks
+//!   longer than it, the batch size is halved and the pause doubled (multiplicative
+//!   decrease), up to `max-pause-ms`;
 //! - while there is headroom, the pause shrinks and the batch grows by a fixed step
 //!   (additive increase), back to the target size.
 //!
@@ -55,8 +57,11 @@ pub struct PacingConfig {
 pub enum Throttle {
     /// The probe took longer than its budget.
     Latency { probe_ms: f64, budget_ms: f64 },
-    /// Other sessions were waiting on locks.
-    LockWaits(u64),
+    /// Other sessions were waiting on locks (the longest for this long, when known).
+    LockWaits {
+        sessions: u64,
+        longest_ms: Option<f64>,
+    },
     /// The batch itself took much longer than the target (the server is slow).
     SlowBatch { batch_ms: f64, target_ms: u64 },
 }
@@ -68,11 +73,20 @@ impl fmt::Display for Throttle {
                 probe_ms,
                 budget_ms,
             } => write!(f, "probe {probe_ms:.1} ms > budget {budget_ms:.1} ms"),
-            Throttle::LockWaits(n) => write!(
-                f,
-                "{n} session{} waiting on locks",
-                if *n == 1 { "" } else { "s" }
-            ),
+            Throttle::LockWaits {
+                sessions,
+                longest_ms,
+            } => {
+                write!(
+                    f,
+                    "{sessions} session{} waiting on locks",
+                    if *sessions == 1 { "" } else { "s" }
+                )?;
+                match longest_ms {
+                    Some(ms) => write!(f, " (longest {ms:.0} ms)"),
+                    None => Ok(()),
+                }
+            }
             Throttle::SlowBatch {
                 batch_ms,
                 target_ms,
@@ -88,10 +102,13 @@ pub struct Observation {
     pub batch_ms: f64,
     /// The keys the batch walked (its size; 0 is allowed).
     pub walked: u64,
-    /// The probe's latency after the batch (`None`: no probe ran).
+    /// The probe's latency while (or after) the batch ran (`None`: no probe ran).
     pub probe_ms: Option<f64>,
-    /// Sessions waiting on a lock after the batch.
+    /// The most sessions seen waiting on a lock while (or after) the batch ran.
     pub lock_waits: u64,
+    /// The longest of those waits so far when it was seen (`None`: not known; any wait
+    /// then counts).
+    pub lock_wait_ms: Option<f64>,
     /// Milliseconds since the backfill started (monotonic), for the long-throttle message.
     pub now_ms: u64,
 }
@@ -201,8 +218,14 @@ impl Pacer {
                 probe_ms: p,
                 budget_ms: self.cfg.budget_ms,
             })
-        } else if o.lock_waits > 0 {
-            Some(Throttle::LockWaits(o.lock_waits))
+        } else if o.lock_waits > 0
+            && o.lock_wait_ms
+                .is_none_or(|ms| !ms.is_finite() || ms > self.cfg.budget_ms)
+        {
+            Some(Throttle::LockWaits {
+                sessions: o.lock_waits,
+                longest_ms: o.lock_wait_ms.filter(|ms| ms.is_finite()),
+            })
         } else if self.adaptive() && batch_ms > 4.0 * target {
             Some(Throttle::SlowBatch {
                 batch_ms,
@@ -269,6 +292,7 @@ mod tests {
             walked,
             probe_ms: Some(probe),
             lock_waits: 0,
+            lock_wait_ms: None,
             now_ms,
         }
     }
@@ -343,6 +367,29 @@ mod tests {
         );
         assert!(p.observe(obs(10.0, 100, 1.0, 80_000)).is_none());
         assert!(p.throttle().is_none());
+    }
+
+    #[test]
+    fn lock_waits_throttle_only_past_the_budget_when_their_length_is_known() {
+        let mut p = adaptive();
+        let mut o = obs(10.0, 100, 1.0, 0);
+        o.lock_waits = 2;
+        o.lock_wait_ms = Some(3.0);
+        p.observe(o);
+        assert!(p.throttle().is_none(), "{:?}", p.throttle());
+        o.lock_wait_ms = Some(40.0);
+        p.observe(o);
+        assert_eq!(
+            p.throttle().map(|t| t.to_string()).as_deref(),
+            Some("2 sessions waiting on locks (longest 40 ms)")
+        );
+        o.lock_wait_ms = None;
+        o.lock_waits = 1;
+        p.observe(o);
+        assert_eq!(
+            p.throttle().map(|t| t.to_string()).as_deref(),
+            Some("1 session waiting on locks")
+        );
     }
 
     #[test]

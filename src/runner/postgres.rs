@@ -61,6 +61,9 @@ pub struct PgBackend {
     prepared: std::collections::HashMap<String, tokio_postgres::Statement>,
     /// What the last snapshot read, when snapshots reuse it ([`Backend::reuse_snapshots`]).
     reuse: Option<Box<reuse::Reuse>>,
+    /// The URL and application name it was opened with ([`Backend::open_another`]).
+    url: DbUrl,
+    application: String,
 }
 
 mod reuse;
@@ -119,6 +122,8 @@ impl PgBackend {
                 lost,
                 prepared: std::collections::HashMap::new(),
                 reuse: None,
+                url: url.clone(),
+                application: application.to_owned(),
             };
             backend.start_session().await?;
             Ok(backend)
@@ -856,6 +861,14 @@ impl Backend for PgBackend {
             .into_iter()
             .filter_map(|r| r.into_iter().next().flatten())
             .collect())
+    }
+
+    async fn open_another(&self) -> Option<Result<Self, DbError>> {
+        Some(PgBackend::connect(&self.url, &self.application).await)
+    }
+
+    fn url(&self) -> Option<&DbUrl> {
+        Some(&self.url)
     }
 }
 

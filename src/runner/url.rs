@@ -131,6 +131,19 @@ impl DbUrl {
         }
     }
 
+    /// The same credentials, database and parameters on another server (a replica the
+    /// primary reported); `None` when the host is not usable in a URL.
+    pub fn with_host_port(&self, host: &str, port: u16) -> Option<DbUrl> {
+        let mut url = self.url.clone();
+        url.set_host(Some(host)).ok()?;
+        url.set_port(Some(port)).ok()?;
+        Some(DbUrl {
+            url,
+            dialect: self.dialect,
+            fallback_timeout: self.fallback_timeout,
+        })
+    }
+
     /// The same URL, with the connect timeout used when it sets no `connect_timeout`.
     pub fn with_fallback_timeout(mut self, timeout: Duration) -> DbUrl {
         self.fallback_timeout = Some(timeout);
