@@ -421,18 +421,11 @@ impl<'a> Walker<'a> {
     }
 
     fn ident(&self, id: &Ident) -> Name {
-        Name::from_parts(
-            [(id.value.as_str(), id.quote_style.is_some())],
-            self.dialect,
-        )
+        crate::classify::ast::ident_name(id, self.dialect)
     }
 
     fn idents(&self, ids: &[Ident]) -> Name {
-        Name::from_parts(
-            ids.iter()
-                .map(|id| (id.value.as_str(), id.quote_style.is_some())),
-            self.dialect,
-        )
+        crate::classify::ast::idents_name(ids, self.dialect)
     }
 
     fn problem(&mut self, message: String, what: What) {

@@ -37,16 +37,27 @@ pub fn object_name(name: &ObjectName, dialect: Dialect) -> Name {
     )
 }
 
+/// The normalised name of one identifier.
+pub fn ident_name(id: &sqlparser::ast::Ident, dialect: Dialect) -> Name {
+    Name::from_parts([(id.value.as_str(), id.quote_style.is_some())], dialect)
+}
+
+/// The normalised name of a dotted list of identifiers (`t.c`, `s.t.c`).
+pub fn idents_name(ids: &[sqlparser::ast::Ident], dialect: Dialect) -> Name {
+    Name::from_parts(
+        ids.iter()
+            .map(|id| (id.value.as_str(), id.quote_style.is_some())),
+        dialect,
+    )
+}
+
 impl Cx {
     fn name(&self, name: &ObjectName) -> Name {
         object_name(name, self.dialect)
     }
 
     fn ident(&self, id: &sqlparser::ast::Ident) -> Name {
-        Name::from_parts(
-            [(id.value.as_str(), id.quote_style.is_some())],
-            self.dialect,
-        )
+        ident_name(id, self.dialect)
     }
 
     fn statement(&self, stmt: &Statement) -> Vec<Op> {
