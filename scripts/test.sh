@@ -80,7 +80,8 @@ else
   cargo test --no-fail-fast "$@"
 fi
 
-# The workload benchmark in quick mode (bench/workload/README.md, both changes on both engines, ~90 s): no application
-# query may fail while bellows applies its expand / backfill / contract steps.
+# The workload benchmark in quick mode (bench/workload/README.md; both changes on both
+# engines, ~90 s): no application query may fail while bellows applies its expand /
+# backfill / contract steps.
 say "workload benchmark (quick)"
 bench/workload/run.sh --quick
