@@ -170,6 +170,14 @@ fn lint(args: LintArgs) -> miette::Result<Outcome> {
     } else {
         None
     };
+    // What the report shows: not the excluded files, and with --staged / --changed-since
+    // only the changed ones (the others were replayed for the schema model).
+    let reported = |path: &str| {
+        !scope.is_excluded(path)
+            && changes.as_ref().is_none_or(|changes| {
+                path == args.stdin_filename || changes.get(Path::new(path)).is_some()
+            })
+    };
     if args.write_baseline.is_none()
         && baseline.is_none()
         && !args.fix
@@ -183,12 +191,7 @@ fn lint(args: LintArgs) -> miette::Result<Outcome> {
             width: crate::cli::color::width(),
         };
         let render = |mut r: FileResult| {
-            let reported = !scope.is_excluded(&r.source.path)
-                && changes.as_ref().is_none_or(|changes| {
-                    r.source.path == args.stdin_filename
-                        || changes.get(Path::new(&r.source.path)).is_some()
-                });
-            if !reported {
+            if !reported(&r.source.path) {
                 return None;
             }
             repo.apply(&mut r);
@@ -243,14 +246,7 @@ fn lint(args: LintArgs) -> miette::Result<Outcome> {
             &|source| scope.settings_for(&source.path, &settings),
         ));
     }
-    // Excluded files were replayed for the schema model; they are not reported.
-    results.retain(|r| !scope.is_excluded(&r.source.path));
-    if let Some(changes) = &changes {
-        // Earlier migrations were replayed for the schema model; report only the changed.
-        results.retain(|r| {
-            r.source.path == args.stdin_filename || changes.get(Path::new(&r.source.path)).is_some()
-        });
-    }
+    results.retain(|r| reported(&r.source.path));
     if let Some(file) = &args.write_baseline {
         let entries = baseline::entries(&results, &scope);
         baseline::write(file, &entries)?;
