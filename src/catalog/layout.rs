@@ -583,7 +583,12 @@ impl Catalog {
         if layout.holds_sidecar() {
             read_sidecars(root, &mut migrations, &scan.others, &mut scan.skipped)?;
         }
-        migrations.sort_by(|a, b| order(layout, a, b));
+        // The positions are sorted, then the migrations moved once: a `Migration` is large,
+        // and a sort moves its elements many times. The same stable order.
+        let mut at: Vec<usize> = (0..migrations.len()).collect();
+        at.sort_by(|&a, &b| order(layout, &migrations[a], &migrations[b]));
+        let mut slots: Vec<Option<Migration>> = migrations.into_iter().map(Some).collect();
+        let migrations: Vec<Migration> = at.iter().filter_map(|&i| slots[i].take()).collect();
         for pair in migrations.windows(2) {
             if same_version(layout, &pair[0].version, &pair[1].version) {
                 return Err(CatalogError::DuplicateVersion {
@@ -1275,25 +1280,26 @@ fn choose_engine(root: &Path, scan: &mut Scan, dialect: Dialect) -> Vec<String> 
 }
 
 fn detect(root: &Path, entries: &[Entry]) -> Result<Layout, CatalogError> {
-    let mut first: Option<&Entry> = None;
-    let mut sorted: Vec<&Entry> = entries.iter().collect();
-    sorted.sort_by(|a, b| a.path().cmp(b.path()));
-    for entry in sorted {
-        match first {
-            None => first = Some(entry),
-            Some(f) if f.layout() != entry.layout() => {
-                return Err(CatalogError::Mixed {
-                    dir: root.to_path_buf(),
-                    first: f.layout(),
-                    first_path: f.path().to_path_buf(),
-                    second: entry.layout(),
-                    second_path: entry.path().to_path_buf(),
-                });
-            }
-            Some(_) => {}
-        }
+    // In path order, the first entry and the first one of another layout (the earliest of
+    // equal paths, as a stable sort would have them): two passes, no sort.
+    let by_path = |a: &&Entry, b: &&Entry| a.path().cmp(b.path());
+    let Some(first) = entries.iter().min_by(by_path) else {
+        return Ok(Layout::Native);
+    };
+    let other = entries
+        .iter()
+        .filter(|e| e.layout() != first.layout())
+        .min_by(by_path);
+    if let Some(entry) = other {
+        return Err(CatalogError::Mixed {
+            dir: root.to_path_buf(),
+            first: first.layout(),
+            first_path: first.path().to_path_buf(),
+            second: entry.layout(),
+            second_path: entry.path().to_path_buf(),
+        });
     }
-    Ok(first.map(Entry::layout).unwrap_or(Layout::Native))
+    Ok(first.layout())
 }
 
 #[cfg(test)]

@@ -69,15 +69,31 @@ pub fn function_kind(name: &str) -> Option<bool> {
 /// serial types fold to their integer type. `unsigned` is kept as a suffix: changing
 /// `int` to `int unsigned` is a type change.
 pub fn fold_type_name(base: &str, dialect: Dialect) -> (String, bool) {
-    let words: Vec<&str> = base.split_whitespace().collect();
-    let mut unsigned = words.contains(&"unsigned");
-    let base = words
-        .iter()
-        .copied()
-        .filter(|w| !matches!(*w, "unsigned" | "signed" | "zerofill"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let (name, serial) = match base.as_str() {
+    let mut unsigned = false;
+    let mut dropped = false;
+    for w in base.split_whitespace() {
+        match w {
+            "unsigned" => {
+                unsigned = true;
+                dropped = true;
+            }
+            "signed" | "zerofill" => dropped = true,
+            _ => {}
+        }
+    }
+    // The kept words joined by single spaces; most names already are that.
+    let rebuilt;
+    let base = if !dropped && single_spaced(base) {
+        base
+    } else {
+        rebuilt = base
+            .split_whitespace()
+            .filter(|w| !matches!(*w, "unsigned" | "signed" | "zerofill"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        rebuilt.as_str()
+    };
+    let (name, serial) = match base {
         "int" | "int4" | "integer" => ("integer", false),
         "int8" | "bigint" => ("bigint", false),
         "int2" | "smallint" => ("smallint", false),
@@ -114,6 +130,24 @@ pub fn fold_type_name(base: &str, dialect: Dialect) -> (String, bool) {
         name.push_str(" unsigned");
     }
     (name, serial)
+}
+
+/// Is `text` its words joined by single spaces (no other blanks, none around)?
+fn single_spaced(text: &str) -> bool {
+    let mut at = 0;
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            if text.as_bytes().get(at) != Some(&b' ') {
+                return false;
+            }
+            at += 1;
+        }
+        if word.as_ptr() as usize - text.as_ptr() as usize != at {
+            return false;
+        }
+        at += word.len();
+    }
+    at == text.len()
 }
 
 /// Parses a type as written (`character varying(50)`, `NUMERIC(10, 2)`, `text[]`,
@@ -162,7 +196,10 @@ pub fn parse_column_type(text: &str, dialect: Dialect) -> (SqlType, bool) {
             let close = rest.rfind(')').filter(|&c| c > open).unwrap_or(rest.len());
             let inner = &rest[open + 1..close];
             let after = rest.get(close + 1..).unwrap_or("").trim();
-            let base = format!("{} {}", &rest[..open], after);
+            let mut base = String::with_capacity(open + 1 + after.len());
+            base.push_str(&rest[..open]);
+            base.push(' ');
+            base.push_str(after);
             (base, Some(inner.to_owned()))
         }
         None => (rest.to_owned(), None),
@@ -189,6 +226,10 @@ fn type_words(base: &str) -> String {
     let mut out = String::with_capacity(base.len());
     let mut chars = base.chars().peekable();
     while let Some(c) = chars.next() {
+        if c.is_ascii() && c != '"' && c != '`' {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
         if c != '"' && c != '`' {
             out.extend(c.to_lowercase());
             continue;
@@ -212,10 +253,14 @@ fn type_words(base: &str) -> String {
     }
 }
 
+/// The first place `needle` (ASCII, lower-case) is in `haystack`, ignoring ASCII case.
 fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
-    haystack
-        .to_ascii_lowercase()
-        .find(&needle.to_ascii_lowercase())
+    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Splits `'a', 'b''c'` into `["a", "b'c"]`.
@@ -279,5 +324,32 @@ mod tests {
         assert_eq!(parse_type("pg_catalog.\"int8\"").name, "bigint");
         // A quoted name keeps its case: `"SERIAL"` is a type of that name, not serial.
         assert!(!parse_column_type("\"SERIAL\"", Dialect::Postgres).1);
+    }
+
+    #[test]
+    fn type_words_are_folded_whatever_the_blanks() {
+        let fold = |t: &str| fold_type_name(t, Dialect::Mysql);
+        assert_eq!(fold("int unsigned"), ("integer unsigned".to_owned(), false));
+        assert_eq!(fold("  int\t zerofill  "), ("integer".to_owned(), false));
+        assert_eq!(
+            fold("double  precision"),
+            ("double precision".to_owned(), false)
+        );
+        assert_eq!(
+            fold(" timestamp with time zone"),
+            ("timestamptz".to_owned(), false)
+        );
+        assert_eq!(fold("bigint\u{a0}x"), ("bigint x".to_owned(), false));
+        assert_eq!(fold("   "), (String::new(), false));
+        assert_eq!(fold("serial"), ("bigint unsigned".to_owned(), true));
+        assert!(single_spaced("a b") && single_spaced("") && single_spaced("varchar"));
+        assert!(!single_spaced("a  b") && !single_spaced(" a") && !single_spaced("a\tb"));
+        assert_eq!(find_ci("Text COLLATE \"C\"", " collate "), Some(4));
+        assert_eq!(
+            find_ci("VARCHAR(5) CHARACTER SET latin1", " character set "),
+            Some(10)
+        );
+        assert_eq!(find_ci("é ARRAY", " array"), Some(2));
+        assert_eq!(find_ci("int", " array"), None);
     }
 }

@@ -5,6 +5,7 @@
 //! panics on input; does not classify phases or run rules.
 
 pub mod fallback;
+mod pg;
 pub mod procedural;
 pub mod split;
 
@@ -85,8 +86,8 @@ pub fn parse_statement(text: &str, raw: &RawStatement, dialect: Dialect) -> Pars
 /// moving it by value from function to function was a visible part of the copying.
 fn parse_with_sqlparser(body: &str, dialect: Dialect) -> Result<Box<Statement>, String> {
     match dialect {
-        Dialect::Postgres => parse_one(&PostgreSqlDialect {}, body),
-        Dialect::Mysql => parse_one(&MySqlDialect {}, body),
+        Dialect::Postgres => parse_one(&PostgreSqlDialect {}, &pg::PgDialect::default(), body),
+        Dialect::Mysql => parse_one(&MySqlDialect {}, &MySqlDialect {}, body),
     }
 }
 
@@ -100,8 +101,11 @@ thread_local! {
 /// A token buffer larger than this (in tokens) is not kept for the next statement.
 const KEPT_TOKENS: usize = 1 << 14;
 
+/// Tokenizes `body` in `dialect` and parses it with `parser_dialect` (the same dialect, or
+/// one that answers as it does).
 fn parse_one(
     dialect: &dyn sqlparser::dialect::Dialect,
+    parser_dialect: &dyn sqlparser::dialect::Dialect,
     body: &str,
 ) -> Result<Box<Statement>, String> {
     TOKENS.with(|kept| {
@@ -112,7 +116,7 @@ fn parse_one(
             kept.set(tokens);
             return Err(ParserError::from(e).to_string());
         }
-        let mut parser = Parser::new(dialect)
+        let mut parser = Parser::new(parser_dialect)
             .with_recursion_limit(RECURSION_LIMIT)
             .with_tokens_with_locations(tokens);
         let result = parse_tokens(&mut parser);
