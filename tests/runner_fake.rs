@@ -804,7 +804,7 @@ async fn a_slow_probe_throttles_the_backfill_which_says_so_and_recovers() {
     let db = Arc::new(Mutex::new(FakeDb::default()));
     {
         let mut d = db.lock().unwrap();
-        d.keys = (1..=150_000).collect();
+        d.keys = (1..=300_000).collect();
         d.ms_per_key = 0.002;
         // The application is slow from the start: the probe takes 8 ms, over its 5.
         d.latency.push(("bellows probe".to_owned(), 8));
@@ -818,7 +818,7 @@ async fn a_slow_probe_throttles_the_backfill_which_says_so_and_recovers() {
     };
     let (events, rows) = run_paced(&f, &db).await;
     relief.await.unwrap();
-    assert_eq!(rows, 150_000);
+    assert_eq!(rows, 300_000);
     let b = batches(&events);
     let throttled: Vec<_> = b.iter().filter(|(.., t)| t != "-").collect();
     assert!(!throttled.is_empty(), "{b:?}");
@@ -826,9 +826,9 @@ async fn a_slow_probe_throttles_the_backfill_which_says_so_and_recovers() {
         throttled[0].2.contains("probe") && throttled[0].2.contains("> budget 5.0 ms"),
         "{b:?}"
     );
-    // Backed off to the smallest batch and the longest pause, never beyond.
+    // Backed off to small batches and the longest pause, never beyond.
     assert!(
-        b.iter().any(|(size, pause, _)| *size == 10 && *pause == 40),
+        b.iter().any(|(size, pause, _)| *size <= 25 && *pause == 40),
         "{b:?}"
     );
     assert!(b.iter().all(|(_, pause, _)| *pause <= 40), "{b:?}");
@@ -837,7 +837,7 @@ async fn a_slow_probe_throttles_the_backfill_which_says_so_and_recovers() {
         events
             .lines
             .iter()
-            .any(|l| l.starts_with("note 0002_fill: throttled for 1 s (probe")),
+            .any(|l| l.starts_with("note 0002_fill: throttled for 1 s (")),
         "{:?}",
         events.lines
     );
@@ -896,10 +896,10 @@ async fn lock_waits_while_a_batch_runs_throttle_the_backfill() {
             .contains("2 sessions waiting on locks (longest 30 ms)"),
         "{b:?}"
     );
-    assert!(
-        b.iter().any(|(size, pause, _)| *size == 10 && *pause == 40),
-        "{b:?}"
-    );
+    // Backed off to small batches and the longest pause (a batch too small to catch a
+    // waiting session in the act lets it grow again).
+    assert!(b.iter().any(|(size, _, _)| *size < 1_000), "{b:?}");
+    assert!(b.iter().any(|(_, pause, _)| *pause == 40), "{b:?}");
     // Once nothing waits, it speeds back up.
     let last = &b[b.len() - 2];
     assert!(last.0 > 1_000 && last.1 == 0 && last.2 == "-", "{b:?}");

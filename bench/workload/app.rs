@@ -245,6 +245,13 @@ pub struct Traffic {
 
 impl Traffic {
     pub fn new(rate: u64, rows: i64, mix: Mix) -> Traffic {
+        if std::env::var_os("BELLOWS_PACING_TRACE").is_some() {
+            let wall = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            eprintln!("workload: traffic starts at epoch_ms={wall}");
+        }
         Traffic {
             start: Instant::now(),
             rate,

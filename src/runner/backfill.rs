@@ -14,6 +14,7 @@ use super::events::Event;
 use super::history::{self, Direction, HistoryRow, NewRow};
 use super::pacing::{self, Observation, Pacer, PacingConfig};
 use super::script::{self, Mode};
+use super::watch::{self, Budgets, Probes, Seen};
 use crate::catalog::layout::Migration;
 use crate::classify::phase::Phase;
 use crate::dialect::Dialect;
@@ -287,27 +288,53 @@ impl<B: Backend> Runner<'_, B> {
         Ok(())
     }
 
-    /// The probe's latency in milliseconds (the median of three runs), or `None` when it
-    /// fails (a failing probe paces nothing; the batch statement reports real errors).
-    async fn probe(&mut self, walk: &Walk, key: i64) -> Option<f64> {
+    /// The read probe's latency in milliseconds (the median of three runs) on the main
+    /// session, or `None` when it fails.
+    async fn probe(&mut self, probes: &Probes, key: i64) -> Option<f64> {
         let mut samples = Vec::with_capacity(3);
         for _ in 0..3 {
-            let params = if walk.probe_takes_key {
-                vec![super::backend::Value::Int(key)]
-            } else {
-                Vec::new()
-            };
-            let t = tokio::time::Instant::now();
-            self.b.query(&walk.probe_sql, &params).await.ok()?;
-            samples.push(t.elapsed().as_secs_f64() * 1000.0);
+            samples.push(watch::read_once(&mut self.b, probes, key).await?);
         }
         pacing::median(&samples)
     }
 
     /// Sessions of this database waiting on a lock now (`None`: cannot be read).
-    async fn lock_waits(&mut self) -> Option<u64> {
-        let sql = lock_wait_sql(&self.b);
-        read_lock_waits(&mut self.b, sql).await.map(|(n, _)| n)
+    async fn lock_waits(&mut self, probes: &Probes) -> Option<u64> {
+        watch::read_lock_waits(&mut self.b, probes.wait_sql)
+            .await
+            .map(|(n, _)| n)
+    }
+
+    /// The probes of a walk: the read probe, and the commit probe when the server runs it
+    /// (its heartbeat table created first on MySQL/MariaDB); saying so when it cannot.
+    async fn probes(&mut self, m: &Migration, walk: &Walk) -> Probes {
+        let d = self.b.dialect();
+        let (setup, commit) = watch::commit_probe(d, &self.settings.history);
+        let ready = match setup {
+            Some(sql) => self.b.execute(&sql).await.map(|_| ()),
+            None => Ok(()),
+        };
+        let ready = match ready {
+            Ok(()) => self.b.execute(&commit).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        let commit_sql = match ready {
+            Ok(()) => Some(commit),
+            Err(e) => {
+                let text = format!(
+                    "{}: cannot time commits ({e}); pacing by the read probe and lock waits only",
+                    m.id
+                );
+                self.events.event(Event::Note(&text));
+                None
+            }
+        };
+        Probes {
+            read_sql: walk.probe_sql.clone(),
+            read_takes_key: walk.probe_takes_key,
+            commit_sql,
+            wait_sql: watch::lock_wait_sql(&self.b),
+        }
     }
 
     /// The second session that watches each adaptive batch; `None` (saying so) when it
@@ -326,44 +353,73 @@ impl<B: Backend> Runner<'_, B> {
         }
     }
 
-    /// The pacing of a walk: fixed, or adaptive with a budget from `max-latency-ms` or
-    /// from the probe's latency measured now (20 runs, 10 ms apart).
-    async fn pacer(&mut self, m: &Migration, walk: &Walk) -> Pacer {
+    /// The pacing of a walk: fixed, or adaptive with budgets from `max-latency-ms` (the
+    /// read probe) or from the probes' latencies measured now (60 of each, 5 ms apart).
+    async fn pacer(
+        &mut self,
+        m: &Migration,
+        walk: &Walk,
+        probes: Option<&Probes>,
+    ) -> (Pacer, Budgets) {
         let spec = &walk.spec;
         let target_batch_ms = spec
             .target_batch_ms
             .unwrap_or(pacing::DEFAULT_TARGET_BATCH_MS)
             .max(1);
         let max_pause_ms = spec.max_pause_ms.unwrap_or(pacing::DEFAULT_MAX_PAUSE_MS);
-        let budget_ms = match spec.max_latency_ms {
-            Some(ms) => ms as f64,
-            None if walk.fixed.is_some() => f64::INFINITY,
-            None => {
-                let key = walk.range.map(|(a, _)| a).unwrap_or(0);
-                let mut samples = Vec::new();
-                for _ in 0..20 {
-                    if let Some(ms) = self.probe(walk, key).await {
-                        samples.push(ms);
-                    }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+        let (budget_ms, budgets) = if let (None, Some(probes)) = (walk.fixed, probes) {
+            let key = walk.range.map(|(a, _)| a).unwrap_or(0);
+            let (mut reads, mut commits) = (Vec::new(), Vec::new());
+            for _ in 0..60 {
+                if let Some(ms) = watch::read_once(&mut self.b, probes, key).await {
+                    reads.push(ms);
                 }
-                pacing::default_budget_ms(&samples)
+                if let Some(ms) = watch::commit_once(&mut self.b, probes).await {
+                    commits.push(ms);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
             }
+            let given = spec.max_latency_ms.map(|ms| ms as f64);
+            (
+                given.unwrap_or_else(|| pacing::default_budget_ms(&reads)),
+                Budgets {
+                    read_ms: given.unwrap_or_else(|| pacing::slow_threshold_ms(&reads)),
+                    commit_ms: probes
+                        .commit_sql
+                        .as_ref()
+                        .map(|_| pacing::slow_threshold_ms(&commits)),
+                },
+            )
+        } else {
+            let ms = spec.max_latency_ms.map_or(f64::INFINITY, |ms| ms as f64);
+            (
+                ms,
+                Budgets {
+                    read_ms: ms,
+                    commit_ms: None,
+                },
+            )
         };
         if walk.fixed.is_none() {
+            let commit = match budgets.commit_ms {
+                Some(ms) => format!(", commits slow above {ms:.1} ms"),
+                None => String::new(),
+            };
             let text = format!(
-                "{}: adaptive pacing, batches of about {target_batch_ms} ms, probe budget {budget_ms:.1} ms{}",
+                "{}: adaptive pacing, batches of about {target_batch_ms} ms, probe budget {budget_ms:.1} ms{}, slow above {:.1} ms{commit}",
                 m.id,
-                if spec.max_latency_ms.is_some() { "" } else { " (from its latency now)" }
+                if spec.max_latency_ms.is_some() { "" } else { " (from its latency now)" },
+                budgets.read_ms
             );
             self.events.event(Event::Note(&text));
         }
-        Pacer::new(PacingConfig {
+        let pacer = Pacer::new(PacingConfig {
             fixed: walk.fixed,
             target_batch_ms,
             budget_ms,
             max_pause_ms,
-        })
+        });
+        (pacer, budgets)
     }
 
     /// The lag above which the runner waits: `[backfill] max-lag`, else `[runner]
@@ -583,16 +639,25 @@ impl<B: Backend> Runner<'_, B> {
         let Some((min, max)) = walk.range else {
             return Ok(rows);
         };
-        let mut pacer = self.pacer(m, walk).await;
-        let mut side = if pacer.adaptive() {
+        let adaptive = walk.fixed.is_none();
+        let probes = if adaptive {
+            Some(self.probes(m, walk).await)
+        } else {
+            None
+        };
+        let (mut pacer, budgets) = self.pacer(m, walk, probes.as_ref()).await;
+        let mut side = if adaptive {
             self.side_session(m).await
         } else {
             None
         };
-        let every = sample_every(pacer.config().target_batch_ms);
-        let wait_sql = lock_wait_sql(&self.b);
+        let every = watch::sample_every(pacer.config().target_batch_ms);
         let rows_before = rows;
         let mut start = from.unwrap_or(min).max(min);
+        // The pause before the next batch (none before the first), and how long the one
+        // before took: as long after it, the server is still busy with it.
+        let mut rest = Duration::ZERO;
+        let mut linger = Duration::ZERO;
         while start <= max {
             self.wait_for_gates(m, Some(walk), start, rows).await?;
             let size = pacer.batch_size();
@@ -607,24 +672,37 @@ impl<B: Backend> Runner<'_, B> {
                 })?;
             let sql = script::bind_batch(&walk.template, start, end);
             let mut attempt = 0;
-            let mut beside = Beside::default();
-            let t = tokio::time::Instant::now();
+            let mut seen = Seen::default();
+            let mut batch_ms;
+            let mut paused = Duration::ZERO;
             let n = loop {
-                let result = match side.as_mut() {
-                    Some(side) => {
+                // The second session watches the pause and the batch that follows it.
+                let (result, ms) = match (side.as_mut(), probes.as_ref()) {
+                    (Some(side), Some(probes)) => {
                         let done = tokio::sync::Notify::new();
-                        let batch = async {
+                        let work = async {
+                            tokio::time::sleep(rest).await;
+                            let t = tokio::time::Instant::now();
                             let r = self.batch(&sql, hid, end, rows).await;
                             done.notify_one();
-                            r
+                            (r, t.elapsed())
                         };
-                        let watch = watch_batch(side, walk, start, wait_sql, every, &done);
-                        let (r, seen) = tokio::join!(batch, watch);
-                        beside.merge(seen);
-                        r
+                        let at_rest = (linger.min(rest), rest);
+                        let look = watch::watch(side, probes, start, every, at_rest, &done);
+                        let ((r, took), more) = tokio::join!(work, look);
+                        seen.merge(more);
+                        (r, took)
                     }
-                    None => self.batch(&sql, hid, end, rows).await,
+                    _ => {
+                        tokio::time::sleep(rest).await;
+                        let t = tokio::time::Instant::now();
+                        let r = self.batch(&sql, hid, end, rows).await;
+                        (r, t.elapsed())
+                    }
                 };
+                paused = paused.max(rest);
+                rest = Duration::ZERO;
+                batch_ms = ms.as_secs_f64() * 1000.0;
                 match result {
                     Ok(n) => break n,
                     Err(e) if self.retry_after(&mut attempt, &m.id, &e).await => {}
@@ -638,39 +716,52 @@ impl<B: Backend> Runner<'_, B> {
                     }
                 }
             };
-            let batch_ms = t.elapsed().as_secs_f64() * 1000.0;
             rows += n as i64;
             start = end;
-            let (probe_ms, lock_waits, lock_wait_ms) = if side.is_some() && start <= max {
-                // The lock waits the application met while the batch ran, seen from beside
-                // it. The probe throttles when it is slow during the batch and after it
-                // (the server is loaded): during the batch alone it mostly measures the
-                // core the batch itself takes, and on a small server that would throttle
-                // every batch.
-                let after = self.probe(walk, end).await;
-                let probe = match (beside.probe_ms(), after) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                (probe, beside.lock_waits, beside.longest_wait_ms)
-            } else if pacer.adaptive() && start <= max {
-                (
-                    self.probe(walk, end).await,
-                    self.lock_waits().await.unwrap_or(0),
+            let watched = side.is_some();
+            let (probe_ms, lock_waits, lock_wait_ms) = match probes.as_ref() {
+                Some(_) if watched => (seen.read_median(), seen.lock_waits, seen.longest_wait_ms),
+                Some(p) if start <= max => (
+                    self.probe(p, end).await,
+                    self.lock_waits(p).await.unwrap_or(0),
                     None,
-                )
-            } else {
-                (None, 0, None)
+                ),
+                _ => (None, 0, None),
             };
+            let (slow_samples, samples) = seen.slow(&budgets);
+            let (rest_slow, rest_samples) = seen.rest_slow(&budgets);
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
             let note = pacer.observe(Observation {
                 batch_ms,
                 walked: size,
                 probe_ms,
+                samples,
+                slow_samples,
+                rest_samples,
+                rest_slow,
+                pause_ms: ms(paused),
+                busy_pause_ms: ms(linger.min(paused)),
                 lock_waits,
                 lock_wait_ms,
                 now_ms: started.elapsed().as_millis() as u64,
             });
             let throttle = pacer.throttle().map(|t| t.to_string());
+            if pacing_trace() {
+                eprintln!(
+                    "pacing: end_ms={} batch_ms={batch_ms:.1} size={size} rows={n} reads={} read_median={:.2?} commits={} commit_median={:.2?} busy_slow={slow_samples}/{samples} rest_slow={rest_slow}/{rest_samples} impact={:.4?} lock_waits={lock_waits} next_size={} pause_ms={} throttle={}",
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_millis()),
+                    seen.reads.len(),
+                    seen.read_median(),
+                    seen.commits.len(),
+                    seen.commit_median(),
+                    pacer.impact(),
+                    pacer.batch_size(),
+                    pacer.pause().as_millis(),
+                    throttle.as_deref().unwrap_or("-")
+                );
+            }
             self.events.event(Event::Batch {
                 id: &m.id,
                 next: end,
@@ -687,9 +778,8 @@ impl<B: Backend> Runner<'_, B> {
                 let text = format!("{}: {text}", m.id);
                 self.events.event(Event::Note(&text));
             }
-            if start <= max && !pacer.pause().is_zero() {
-                tokio::time::sleep(pacer.pause()).await;
-            }
+            rest = pacer.pause();
+            linger = Duration::from_secs_f64(batch_ms / 1000.0);
         }
         Ok(rows)
     }
@@ -929,109 +1019,9 @@ impl<B: Backend> Runner<'_, B> {
     }
 }
 
-/// How often a batch is sampled from beside it: a tenth of the target batch time,
-/// between 5 and 50 ms.
-fn sample_every(target_batch_ms: u64) -> Duration {
-    Duration::from_millis((target_batch_ms / 10).clamp(5, 50))
-}
-
-/// The query that counts the sessions of this database waiting on a row or table lock,
-/// with the longest such wait so far in milliseconds.
-fn lock_wait_sql<B: Backend>(b: &B) -> &'static str {
-    match b.dialect() {
-        Dialect::Postgres => {
-            "SELECT count(*), COALESCE(max(EXTRACT(EPOCH FROM clock_timestamp() - query_start) * 1000), 0)::bigint \
-             FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        }
-        // MariaDB's processlist has TIME_MS; MySQL's only whole seconds.
-        Dialect::Mysql if b.engine().starts_with("mariadb") => {
-            "SELECT count(*), CAST(COALESCE(MAX(p.TIME_MS), 0) AS SIGNED) \
-             FROM information_schema.innodb_trx t \
-             LEFT JOIN information_schema.processlist p ON p.ID = t.trx_mysql_thread_id \
-             WHERE t.trx_state = 'LOCK WAIT'"
-        }
-        Dialect::Mysql => {
-            "SELECT count(*), COALESCE(MAX(p.TIME), 0) * 1000 \
-             FROM information_schema.innodb_trx t \
-             LEFT JOIN information_schema.processlist p ON p.ID = t.trx_mysql_thread_id \
-             WHERE t.trx_state = 'LOCK WAIT'"
-        }
-    }
-}
-
-/// Runs [`lock_wait_sql`]: the waiting sessions and the longest wait (`None` when the
-/// server did not say).
-async fn read_lock_waits<B: Backend>(b: &mut B, sql: &str) -> Option<(u64, Option<f64>)> {
-    let rows = b.query(sql, &[]).await.ok()?;
-    let row = rows.first()?;
-    let n = row.first().cloned().flatten()?.trim().parse().ok()?;
-    let ms = row
-        .get(1)
-        .cloned()
-        .flatten()
-        .and_then(|v| v.trim().parse::<f64>().ok());
-    Some((n, ms))
-}
-
-/// What a second session saw while a batch ran.
-#[derive(Debug, Default)]
-struct Beside {
-    probes: Vec<f64>,
-    /// The most sessions waiting on a lock at one sample.
-    lock_waits: u64,
-    /// The longest lock wait seen, when the server tells.
-    longest_wait_ms: Option<f64>,
-}
-
-impl Beside {
-    fn merge(&mut self, other: Beside) {
-        self.probes.extend(other.probes);
-        self.lock_waits = self.lock_waits.max(other.lock_waits);
-        self.longest_wait_ms = match (self.longest_wait_ms, other.longest_wait_ms) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-    }
-
-    /// The probe latency the controller is given: the median of the samples (a batch
-    /// that slows the probe for half its time throttles; the server's own work on the
-    /// batch, which slows a sample now and then, does not).
-    fn probe_ms(&self) -> Option<f64> {
-        pacing::median(&self.probes)
-    }
-}
-
-/// Samples the probe and the lock waits on `side` every `every` until `done` is
-/// notified (the batch on the main session committed or failed), finishing the sample
-/// in flight. The first sample starts with the batch.
-async fn watch_batch<B: Backend>(
-    side: &mut B,
-    walk: &Walk,
-    key: i64,
-    wait_sql: &str,
-    every: Duration,
-    done: &tokio::sync::Notify,
-) -> Beside {
-    let mut seen = Beside::default();
-    let params = if walk.probe_takes_key {
-        vec![super::backend::Value::Int(key)]
-    } else {
-        Vec::new()
-    };
-    loop {
-        let t = tokio::time::Instant::now();
-        if side.query(&walk.probe_sql, &params).await.is_ok() {
-            seen.probes.push(t.elapsed().as_secs_f64() * 1000.0);
-        }
-        if let Some((n, ms)) = read_lock_waits(side, wait_sql).await {
-            seen.lock_waits = seen.lock_waits.max(n);
-            if let Some(ms) = ms.filter(|_| n > 0) {
-                seen.longest_wait_ms = Some(seen.longest_wait_ms.unwrap_or(0.0).max(ms));
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = done.notified() => return seen,
-        }
-    }
+/// Whether `BELLOWS_PACING_TRACE` asks for one line on standard error per adaptive batch:
+/// what the controller was given and what it chose.
+fn pacing_trace() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("BELLOWS_PACING_TRACE").is_some_and(|v| v != "0"))
 }

@@ -173,7 +173,8 @@ impl<B: Backend> Runner<'_, B> {
                     }
                 })?;
             let history_name = self.settings.history.name.clone();
-            let mut exclude: Vec<&str> = vec![history_name.as_str(), HISTORY_TABLE];
+            let heartbeat = super::watch::heartbeat_name(&self.settings.history);
+            let mut exclude: Vec<&str> = vec![history_name.as_str(), HISTORY_TABLE, &heartbeat];
             exclude.extend(request.exclude.iter().map(String::as_str));
             let live = self
                 .b

@@ -123,7 +123,7 @@ pub fn compare(model: &Schema, live: &Snapshot, dialect: Dialect) -> Drift {
 
 impl<B: Backend> Runner<'_, B> {
     /// Drift between the applied migrations and the database (`exclude`: tables left out
-    /// of the snapshot, the history table).
+    /// of the snapshot, the history table; the commit probe's heartbeat table always is).
     pub async fn drift(&mut self, exclude: &[&str]) -> Result<Drift, RunError> {
         let rows = self.history().await?;
         let state = history::state(&rows);
@@ -151,7 +151,11 @@ impl<B: Backend> Runner<'_, B> {
                 ),
             });
         }
-        let live = match self.b.snapshot(exclude).await {
+        // The commit probe's heartbeat table is the runner's own, like the history.
+        let heartbeat = super::watch::heartbeat_name(&self.settings.history);
+        let mut exclude = exclude.to_vec();
+        exclude.push(heartbeat.as_str());
+        let live = match self.b.snapshot(&exclude).await {
             Ok(live) => live,
             // A session holding a lock on a table must not stop a run here: its steps
             // retry lock timeouts, and fail cleanly, on their own.

@@ -23,6 +23,7 @@ pub mod replica;
 pub mod script;
 pub mod url;
 pub mod verify;
+pub mod watch;
 
 pub use apply::{
     ApplyRequest, FailureKind, Outcome, Project, Resolution, RollbackRequest, RunError, Runner,

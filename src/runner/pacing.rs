@@ -1,19 +1,30 @@
 //! How fast a backfill goes: the size of each batch and the pause after it.
 //!
 //! Owns the pacing controller, a pure function of what the runner measured (no clock, no
-//! database): `backfill.rs` runs a batch, measures it and the probe, and feeds the
-//! [`Observation`] to [`Pacer::observe`], which answers with the next batch size and pause.
+//! database): `backfill.rs` runs a batch, [`super::watch`] measures what the application
+//! felt meanwhile, and the [`Observation`] goes to [`Pacer::observe`], which answers with
+//! the next batch size and pause.
 //!
-//! Adaptive pacing (the default) works like TCP's congestion control, AIMD:
+//! Adaptive pacing (the default) keeps what the backfill adds to the application's slow
+//! queries inside a budget:
 //! - each batch is sized so that it takes about `target-batch-ms` (from the rows per
 //!   millisecond the last batch achieved), and never more than that;
-//! - while each batch runs, a second session samples a light probe query and the sessions
-//!   waiting on locks every few milliseconds (without a second session: once after the
-//!   batch); while the probe's latency is above the budget, or sessions wait on locks
-//!   longer than it, the batch size is halved and the pause doubled (multiplicative
-//!   decrease), up to `max-pause-ms`;
-//! - while there is headroom, the pause shrinks and the batch grows by a fixed step
-//!   (additive increase), back to the target size.
+//! - a second session samples a read probe and a commit probe every few milliseconds,
+//!   through each pause and batch; a sample over its probe's threshold is *slow*. Samples
+//!   taken while a batch runs, or shortly after its commit, are *busy*; the others, in the
+//!   rest of a pause, are *at rest*. The backfill's **impact** is how much more often a busy
+//!   sample is slow than one at rest, times the share of the time that is busy (moving
+//!   averages over the last few batches): the share of the application's queries the
+//!   batches make slow, with the server's own noise (the same with or without a backfill)
+//!   taken out;
+//! - while the impact is over [`MAX_IMPACT`], the pause doubles (up to `max-pause-ms`);
+//!   under half of it, the pause shrinks by an eighth (at least a step) and the batch grows
+//!   back to the target size; in between both hold. What a batch costs the application is
+//!   about proportional to the rows it writes, so the pause is the lever;
+//! - sessions waiting on locks longer than the probe budget, or a batch four times over
+//!   its target time, halve the batch and double the pause;
+//! - without a second session, a probe after each batch that is over its budget does the
+//!   same.
 //!
 //! Fixed pacing (`batch_size` / `pause_ms` written in `migration.toml`) keeps both as given.
 //! Either way the smallest batch is [`MIN_BATCH`] rows and the longest pause `max-pause-ms`,
@@ -33,6 +44,18 @@ pub const MIN_BATCH: u64 = 10;
 pub const MAX_BATCH: u64 = 100_000;
 /// The first adaptive batch: small, so a slow table is not hit by a long first batch.
 pub const FIRST_BATCH: u64 = 100;
+/// The largest impact (the share of probe samples the batches make slow), beyond which
+/// the pause grows.
+pub const MAX_IMPACT: f64 = 0.01;
+/// How much of the moving averages one batch keeps from the ones before.
+const DECAY: f64 = 0.8;
+/// The busy samples the moving average needs before it decides anything.
+const MIN_SAMPLES: f64 = 10.0;
+/// What the share of slow samples at rest is taken to be before any is seen: the
+/// thresholds are set so that about one in a hundred is.
+const PRIOR_REST_SHARE: f64 = 0.01;
+/// The weight of that prior, in samples.
+const PRIOR_REST_SAMPLES: f64 = 50.0;
 /// How long a backfill may stay throttled before the controller says so (and again each
 /// time this long passes), at least: ten of its longest pauses, and at least 1 s.
 pub fn long_throttle_ms(max_pause_ms: u64) -> u64 {
@@ -57,6 +80,8 @@ pub struct PacingConfig {
 pub enum Throttle {
     /// The probe took longer than its budget.
     Latency { probe_ms: f64, budget_ms: f64 },
+    /// The batches make too many of the probes slow (the impact, a share).
+    Impact { share: f64 },
     /// Other sessions were waiting on locks (the longest for this long, when known).
     LockWaits {
         sessions: u64,
@@ -73,6 +98,12 @@ impl fmt::Display for Throttle {
                 probe_ms,
                 budget_ms,
             } => write!(f, "probe {probe_ms:.1} ms > budget {budget_ms:.1} ms"),
+            Throttle::Impact { share } => write!(
+                f,
+                "the batches slow {:.1}% of probes (at most {}%)",
+                share * 100.0,
+                MAX_IMPACT * 100.0
+            ),
             Throttle::LockWaits {
                 sessions,
                 longest_ms,
@@ -102,8 +133,20 @@ pub struct Observation {
     pub batch_ms: f64,
     /// The keys the batch walked (its size; 0 is allowed).
     pub walked: u64,
-    /// The probe's latency while (or after) the batch ran (`None`: no probe ran).
+    /// The read probe's latency: the median of the busy samples, or a probe after the batch
+    /// when no second session samples (`None`: no probe ran).
     pub probe_ms: Option<f64>,
+    /// The busy probe samples taken beside the batch (and shortly after the one before),
+    /// and how many of them were slow (both 0: no second session).
+    pub samples: u64,
+    pub slow_samples: u64,
+    /// The samples taken at rest in the pause before the batch, and the slow ones.
+    pub rest_samples: u64,
+    pub rest_slow: u64,
+    /// The pause before the batch, in milliseconds, and how much of it was busy (right
+    /// after the batch before): with the batch, the share of the time that is busy.
+    pub pause_ms: f64,
+    pub busy_pause_ms: f64,
     /// The most sessions seen waiting on a lock while (or after) the batch ran.
     pub lock_waits: u64,
     /// The longest of those waits so far when it was seen (`None`: not known; any wait
@@ -124,6 +167,11 @@ pub struct Pacer {
     throttled_since: Option<u64>,
     /// When the last long-throttle message was given.
     last_message: Option<u64>,
+    /// The moving sums of busy samples and slow ones, of samples at rest and slow ones,
+    /// and of busy and all time.
+    busy: (f64, f64),
+    rest: (f64, f64),
+    time: (f64, f64),
 }
 
 /// The probe latency budget derived from the probe's latencies measured before the
@@ -137,6 +185,20 @@ pub fn default_budget_ms(samples: &[f64]) -> f64 {
     s.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| s[((s.len() - 1) as f64 * q).round() as usize];
     (3.0 * at(0.5)).max(at(0.9) + 1.0)
+}
+
+/// The latency above which a probe sampled beside the batches counts as slow, from its
+/// latencies measured before the backfill starts: their 98th percentile and half again,
+/// at least that percentile plus 1 ms, and at least three times their median (so that
+/// at rest about one sample in a hundred is over it). With no sample, 50 ms.
+pub fn slow_threshold_ms(samples: &[f64]) -> f64 {
+    let mut s: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
+    if s.is_empty() {
+        return 50.0;
+    }
+    s.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| s[((s.len() - 1) as f64 * q).round() as usize];
+    (1.5 * at(0.98)).max(at(0.98) + 1.0).max(3.0 * at(0.5))
 }
 
 /// The median of some latencies (`None` when there are none).
@@ -163,6 +225,9 @@ impl Pacer {
             throttle: None,
             throttled_since: None,
             last_message: None,
+            busy: (0.0, 0.0),
+            rest: (PRIOR_REST_SAMPLES, PRIOR_REST_SAMPLES * PRIOR_REST_SHARE),
+            time: (0.0, 0.0),
         }
     }
 
@@ -190,6 +255,16 @@ impl Pacer {
         &self.cfg
     }
 
+    /// The batches' impact: the share of probe samples they make slow (`None`: too few
+    /// samples yet).
+    pub fn impact(&self) -> Option<f64> {
+        if self.busy.0 < MIN_SAMPLES || self.time.1 <= 0.0 {
+            return None;
+        }
+        let excess = self.busy.1 / self.busy.0 - self.rest.1 / self.rest.0;
+        Some(excess.max(0.0) * (self.time.0 / self.time.1).clamp(0.0, 1.0))
+    }
+
     /// The additive step of the pause: a tenth of the target batch time, at least 1 ms.
     fn pause_step(&self) -> u64 {
         (self.cfg.target_batch_ms / 10).max(1)
@@ -213,7 +288,29 @@ impl Pacer {
         } else {
             self.batch.saturating_mul(4).clamp(MIN_BATCH, MAX_BATCH)
         };
-        self.throttle = if let Some(p) = o.probe_ms.filter(|p| *p > self.cfg.budget_ms) {
+        if o.samples > 0 {
+            let fold = |(n, slow): (f64, f64), add: u64, add_slow: u64| {
+                (
+                    n * DECAY + add as f64,
+                    slow * DECAY + add_slow.min(add) as f64,
+                )
+            };
+            self.busy = fold(self.busy, o.samples, o.slow_samples);
+            if o.rest_samples > 0 {
+                self.rest = fold(self.rest, o.rest_samples, o.rest_slow);
+            }
+            let finite = |x: f64| if x.is_finite() { x.max(0.0) } else { 0.0 };
+            let pause = finite(o.pause_ms);
+            let busy = batch_ms + finite(o.busy_pause_ms).min(pause);
+            self.time = (
+                self.time.0 * DECAY + busy,
+                self.time.1 * DECAY + batch_ms + pause,
+            );
+        }
+        let share = self.impact();
+        self.throttle = if let Some(share) = share.filter(|s| *s > MAX_IMPACT) {
+            Some(Throttle::Impact { share })
+        } else if let Some(p) = o.probe_ms.filter(|p| *p > self.cfg.budget_ms) {
             Some(Throttle::Latency {
                 probe_ms: p,
                 budget_ms: self.cfg.budget_ms,
@@ -235,15 +332,31 @@ impl Pacer {
             None
         };
         if self.adaptive() {
-            if self.throttle.is_some() {
-                self.batch = (self.batch.min(ideal) / 2).max(MIN_BATCH);
-                self.pause_ms = (self.pause_ms.saturating_mul(2))
-                    .max(self.pause_step())
-                    .min(self.cfg.max_pause_ms);
-            } else {
-                self.pause_ms = self.pause_ms.saturating_sub(self.pause_step());
-                let step = (ideal / 8).max(MIN_BATCH);
-                self.batch = self.batch.saturating_add(step).min(ideal).max(MIN_BATCH);
+            let longer = (self.pause_ms.saturating_mul(2))
+                .max(self.pause_step())
+                .min(self.cfg.max_pause_ms);
+            let step = (ideal / 8).max(MIN_BATCH);
+            let grown = self.batch.saturating_add(step).min(ideal).max(MIN_BATCH);
+            match &self.throttle {
+                // The application's latency: rest longer between batches of the same size.
+                Some(Throttle::Impact { .. }) => {
+                    self.pause_ms = longer;
+                    self.batch = self.batch.min(ideal).max(MIN_BATCH);
+                }
+                // Locks held too long, a slow server: shorter batches and longer rests.
+                Some(_) => {
+                    self.batch = (self.batch.min(ideal) / 2).max(MIN_BATCH);
+                    self.pause_ms = longer;
+                }
+                // Near the limit: hold the pace.
+                None if share.is_some_and(|s| s > MAX_IMPACT / 2.0) => {
+                    self.batch = grown;
+                }
+                None => {
+                    let shorter = (self.pause_ms / 8).max(self.pause_step());
+                    self.pause_ms = self.pause_ms.saturating_sub(shorter);
+                    self.batch = grown;
+                }
             }
         }
         match (&self.throttle, self.throttled_since) {
@@ -291,6 +404,12 @@ mod tests {
             batch_ms,
             walked,
             probe_ms: Some(probe),
+            samples: 0,
+            slow_samples: 0,
+            rest_samples: 0,
+            rest_slow: 0,
+            pause_ms: 0.0,
+            busy_pause_ms: 0.0,
             lock_waits: 0,
             lock_wait_ms: None,
             now_ms,
@@ -333,7 +452,95 @@ mod tests {
         let b = p.batch_size();
         p.observe(obs(b as f64 * 0.01, b, 1.0, 400));
         assert!(p.batch_size() > MIN_BATCH && p.batch_size() < full / 2);
-        assert_eq!(p.pause(), Duration::from_millis(1990));
+        // The pause shrinks by an eighth of itself (at least a step).
+        assert_eq!(p.pause(), Duration::from_millis(1750));
+    }
+
+    /// A batch of `busy` samples (`busy_slow` slow) after a pause of `pause_ms` in which
+    /// `rest` samples (`rest_slow` slow) were taken at rest.
+    fn watched(busy: u64, busy_slow: u64, rest: u64, rest_slow: u64, pause_ms: f64) -> Observation {
+        Observation {
+            batch_ms: 100.0,
+            walked: 10_000,
+            probe_ms: Some(1.0),
+            samples: busy,
+            slow_samples: busy_slow,
+            rest_samples: rest,
+            rest_slow,
+            pause_ms,
+            busy_pause_ms: pause_ms.min(100.0),
+            lock_waits: 0,
+            lock_wait_ms: None,
+            now_ms: 0,
+        }
+    }
+
+    #[test]
+    fn batches_that_slow_the_probes_lengthen_the_pause_until_their_impact_fits() {
+        let mut p = adaptive();
+        // Busy samples are slow one time in five, samples at rest one in a hundred: at
+        // full speed the batches slow about a fifth of the probes.
+        let mut pauses = Vec::new();
+        for _ in 0..200 {
+            let pause = p.pause().as_millis() as f64;
+            let rest = (pause / 20.0) as u64;
+            p.observe(watched(10, 2, rest, rest / 100, pause));
+            pauses.push(p.pause().as_millis() as u64);
+        }
+        assert!(
+            matches!(p.throttle(), Some(Throttle::Impact { .. }) | None),
+            "{:?}",
+            p.throttle()
+        );
+        // At equilibrium the busy fifth of slow samples, diluted by the pause, is near
+        // the limit: the batch runs about a twentieth of the time.
+        let tail = &pauses[150..];
+        let mean = tail.iter().sum::<u64>() as f64 / tail.len() as f64;
+        assert!((800.0..=5000.0).contains(&mean), "{pauses:?}");
+        let impact = p.impact().unwrap();
+        assert!(impact < 3.0 * MAX_IMPACT, "{impact}");
+    }
+
+    #[test]
+    fn slowness_the_same_at_rest_and_busy_is_not_the_backfills() {
+        let mut p = adaptive();
+        // The server is slow one sample in ten, with or without a batch running.
+        for i in 0..100 {
+            let pause = p.pause().as_millis() as f64;
+            let o = if i % 2 == 0 {
+                watched(10, 1, 20, 2, pause)
+            } else {
+                watched(20, 2, 10, 1, pause)
+            };
+            p.observe(o);
+        }
+        assert!(p.throttle().is_none(), "{:?}", p.throttle());
+        assert_eq!(p.pause(), Duration::ZERO);
+        assert!(p.impact().unwrap() < MAX_IMPACT / 2.0);
+    }
+
+    #[test]
+    fn the_impact_message_says_how_much_and_the_limit() {
+        let mut p = adaptive();
+        for _ in 0..5 {
+            p.observe(watched(10, 5, 0, 0, 0.0));
+        }
+        let t = p.throttle().map(|t| t.to_string()).unwrap_or_default();
+        assert!(
+            t.starts_with("the batches slow ") && t.ends_with("% of probes (at most 1%)"),
+            "{t}"
+        );
+        // No time at all, no samples: nothing divides by zero.
+        let mut q = adaptive();
+        let mut o = watched(0, 0, 0, 0, 0.0);
+        o.batch_ms = 0.0;
+        q.observe(o);
+        o.samples = 20;
+        o.slow_samples = 40;
+        o.pause_ms = f64::NAN;
+        o.busy_pause_ms = f64::INFINITY;
+        q.observe(o);
+        assert!(q.impact().is_none_or(|i| i.is_finite() && i <= 1.0));
     }
 
     #[test]
