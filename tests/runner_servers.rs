@@ -524,6 +524,68 @@ fn mariadb_kill_during_backfill() {
     kill_during_backfill(Engine::Mariadb);
 }
 
+/// An adaptive backfill times commits beside its batches: on PostgreSQL without a table,
+/// on MariaDB through `bellows_heartbeat`, which drift leaves out.
+fn adaptive_backfill_times_commits(engine: Engine) {
+    let p = Project::new(
+        engine,
+        &[
+            (
+                "0001_data/up.sql",
+                "CREATE TABLE data (id bigint PRIMARY KEY, name varchar(40) NOT NULL, copy varchar(40));\n",
+            ),
+            ("0001_data/down.sql", "DROP TABLE data;\n"),
+            (
+                "0002_fill/up.sql",
+                "UPDATE data SET copy = name WHERE id >= :batch_start AND id < :batch_end AND copy IS NULL;\n",
+            ),
+            ("0002_fill/down.sql", "UPDATE data SET copy = NULL;\n"),
+            (
+                "0002_fill/migration.toml",
+                "phase = \"backfill\"\n[backfill]\ntable = \"data\"\nkey = \"id\"\n",
+            ),
+        ],
+        RELAXED,
+    );
+    ok(&p.run(&["migrate", "apply", "--to", "0001_data"]));
+    let fill = match engine {
+        Engine::Postgres => {
+            "INSERT INTO data (id, name) SELECT g, 'n' || g FROM generate_series(1, 5000) g"
+        }
+        Engine::Mariadb => {
+            "INSERT INTO data (id, name) SELECT seq, CONCAT('n', seq) FROM seq_1_to_5000"
+        }
+    };
+    p.db.sql(fill);
+    let o = p.run(&["migrate", "apply"]);
+    ok(&o);
+    let err = flat_stderr(&o);
+    assert!(err.contains("adaptive pacing"), "{}", text(&o));
+    assert!(err.contains("commits slow above"), "{}", text(&o));
+    assert!(!err.contains("cannot time commits"), "{}", text(&o));
+    assert_eq!(
+        p.db.sql("SELECT count(*) FROM data WHERE copy IS NULL"),
+        "0"
+    );
+    match engine {
+        Engine::Postgres => assert!(!has_table(&p, "bellows_heartbeat")),
+        Engine::Mariadb => assert_eq!(p.db.sql("SELECT count(*) FROM bellows_heartbeat"), "1"),
+    }
+    let status = p.run(&["migrate", "status"]);
+    ok(&status);
+    assert!(text(&status).contains("drift: none"), "{}", text(&status));
+}
+
+#[test]
+fn postgres_adaptive_backfill_times_commits() {
+    adaptive_backfill_times_commits(Engine::Postgres);
+}
+
+#[test]
+fn mariadb_adaptive_backfill_times_commits() {
+    adaptive_backfill_times_commits(Engine::Mariadb);
+}
+
 /// Holds a lock on `items` from a client session until killed.
 fn hold_lock(p: &Project) -> Child {
     let (mut cmd, sql) = match p.db.engine {

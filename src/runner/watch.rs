@@ -222,28 +222,36 @@ pub(super) async fn watch<B: Backend>(
     done: &tokio::sync::Notify,
 ) -> Seen {
     let mut seen = Seen::default();
-    let mut tick: u64 = 0;
+    let mut rest_tick: u64 = 0;
     let began = tokio::time::Instant::now();
     loop {
         let at = began.elapsed();
         let resting = at >= rest.0 && at < rest.1;
-        if let Some(ms) = read_once(side, probes, key).await {
-            if resting {
-                seen.rest_reads.push(ms);
-            } else {
-                seen.reads.push(ms);
+        // At rest the probes run every third sample and the lock waits every sixth: the
+        // rest is measured to take the server's own noise out, and the probes' own
+        // commits must not become the load they measure. Busy, every sample counts.
+        let probe = !resting || rest_tick % 3 == 0;
+        let waits = !resting || rest_tick % 6 == 0;
+        if resting {
+            rest_tick += 1;
+        }
+        if probe {
+            if let Some(ms) = read_once(side, probes, key).await {
+                if resting {
+                    seen.rest_reads.push(ms);
+                } else {
+                    seen.reads.push(ms);
+                }
+            }
+            if let Some(ms) = commit_once(side, probes).await {
+                if resting {
+                    seen.rest_commits.push(ms);
+                } else {
+                    seen.commits.push(ms);
+                }
             }
         }
-        if let Some(ms) = commit_once(side, probes).await {
-            if resting {
-                seen.rest_commits.push(ms);
-            } else {
-                seen.commits.push(ms);
-            }
-        }
-        // Lock waits matter while the batch holds its locks: read them at every busy
-        // sample, and at every fourth at rest.
-        if !resting || tick % 4 == 0 {
+        if waits {
             if let Some((n, ms)) = read_lock_waits(side, probes.wait_sql).await {
                 seen.lock_waits = seen.lock_waits.max(n);
                 if let Some(ms) = ms.filter(|_| n > 0) {
@@ -251,7 +259,6 @@ pub(super) async fn watch<B: Backend>(
                 }
             }
         }
-        tick += 1;
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = done.notified() => return seen,
