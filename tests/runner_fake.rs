@@ -812,7 +812,7 @@ async fn a_slow_probe_throttles_the_backfill_which_says_so_and_recovers() {
     let relief = {
         let db = db.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(1_800)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(3_000)).await;
             db.lock().unwrap().latency.clear();
         })
     };

@@ -720,7 +720,15 @@ impl<B: Backend> Runner<'_, B> {
             start = end;
             let watched = side.is_some();
             let (probe_ms, lock_waits, lock_wait_ms) = match probes.as_ref() {
-                Some(_) if watched => (seen.read_median(), seen.lock_waits, seen.longest_wait_ms),
+                Some(p) if watched => {
+                    // A pause and batch too short for a read sample: probe once after it.
+                    let probe = match seen.read_median() {
+                        Some(ms) => Some(ms),
+                        None if start <= max => self.probe(p, end).await,
+                        None => None,
+                    };
+                    (probe, seen.lock_waits, seen.longest_wait_ms)
+                }
                 Some(p) if start <= max => (
                     self.probe(p, end).await,
                     self.lock_waits(p).await.unwrap_or(0),

@@ -21,8 +21,9 @@
 //!   under half of it, the pause shrinks by an eighth (at least a step) and the batch grows
 //!   back to the target size; in between both hold. What a batch costs the application is
 //!   about proportional to the rows it writes, so the pause is the lever;
-//! - sessions waiting on locks longer than the probe budget, or a batch four times over
-//!   its target time, halve the batch and double the pause;
+//! - sessions waiting on locks longer than the probe budget, the read probe's median over
+//!   the pause and batch above that budget, or a batch four times over its target time,
+//!   halve the batch and double the pause;
 //! - without a second session, a probe after each batch that is over its budget does the
 //!   same.
 //!
@@ -133,8 +134,8 @@ pub struct Observation {
     pub batch_ms: f64,
     /// The keys the batch walked (its size; 0 is allowed).
     pub walked: u64,
-    /// The read probe's latency: the median of the busy samples, or a probe after the batch
-    /// when no second session samples (`None`: no probe ran).
+    /// The read probe's latency: the median of the samples over the pause and the batch,
+    /// or a probe after the batch when no second session samples (`None`: no probe ran).
     pub probe_ms: Option<f64>,
     /// The busy probe samples taken beside the batch (and shortly after the one before),
     /// and how many of them were slow (both 0: no second session).

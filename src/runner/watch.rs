@@ -189,9 +189,11 @@ impl Seen {
         count_slow(&self.rest_reads, &self.rest_commits, b)
     }
 
-    /// The read probe's median (`None`: no sample).
+    /// The read probe's median over the pause and the batch, busy and at rest (`None`: no
+    /// sample): over the budget, the server is slow whoever made it so.
     pub fn read_median(&self) -> Option<f64> {
-        pacing::median(&self.reads)
+        let all: Vec<f64> = self.reads.iter().chain(&self.rest_reads).copied().collect();
+        pacing::median(&all)
     }
 
     /// The commit probe's median (`None`: no sample).
