@@ -175,17 +175,23 @@ pub struct Pacer {
     time: (f64, f64),
 }
 
+/// The finite latencies of `samples`, sorted (`None` when there are none).
+fn sorted(samples: &[f64]) -> Option<Vec<f64>> {
+    let mut s: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
+    s.sort_by(|a, b| a.total_cmp(b));
+    (!s.is_empty()).then_some(s)
+}
+
+/// The value at quantile `q` of sorted, non-empty latencies (nearest rank).
+fn at(s: &[f64], q: f64) -> f64 {
+    s[((s.len() - 1) as f64 * q).round() as usize]
+}
+
 /// The probe latency budget derived from the probe's latencies measured before the
 /// backfill starts: three times their median, and at least their 90th percentile plus
 /// 1 ms (so a sub-millisecond probe's noise does not read as load). With no sample, 50 ms.
 pub fn default_budget_ms(samples: &[f64]) -> f64 {
-    let mut s: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
-    if s.is_empty() {
-        return 50.0;
-    }
-    s.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| s[((s.len() - 1) as f64 * q).round() as usize];
-    (3.0 * at(0.5)).max(at(0.9) + 1.0)
+    sorted(samples).map_or(50.0, |s| (3.0 * at(&s, 0.5)).max(at(&s, 0.9) + 1.0))
 }
 
 /// The latency above which a probe sampled beside the batches counts as slow, from its
@@ -193,23 +199,15 @@ pub fn default_budget_ms(samples: &[f64]) -> f64 {
 /// at least that percentile plus 1 ms, and at least three times their median (so that
 /// at rest about one sample in a hundred is over it). With no sample, 50 ms.
 pub fn slow_threshold_ms(samples: &[f64]) -> f64 {
-    let mut s: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
-    if s.is_empty() {
-        return 50.0;
-    }
-    s.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| s[((s.len() - 1) as f64 * q).round() as usize];
-    (1.5 * at(0.98)).max(at(0.98) + 1.0).max(3.0 * at(0.5))
+    sorted(samples).map_or(50.0, |s| {
+        let p98 = at(&s, 0.98);
+        (1.5 * p98).max(p98 + 1.0).max(3.0 * at(&s, 0.5))
+    })
 }
 
 /// The median of some latencies (`None` when there are none).
 pub fn median(samples: &[f64]) -> Option<f64> {
-    let mut s: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
-    if s.is_empty() {
-        return None;
-    }
-    s.sort_by(|a, b| a.total_cmp(b));
-    Some(s[s.len() / 2])
+    sorted(samples).map(|s| s[s.len() / 2])
 }
 
 impl Pacer {
