@@ -57,6 +57,10 @@ pub struct BackfillSpec {
     /// The longest pause between two batches (default 5000 ms).
     #[serde(default, alias = "max-pause-ms")]
     pub max_pause_ms: Option<u64>,
+    /// Adaptive pacing: the largest share of the probes the batches may make slow, written
+    /// as a percentage (`0.5` or `"0.5%"`; default 1%).
+    #[serde(default, alias = "max-impact", deserialize_with = "de_percent")]
+    pub max_impact: Option<Threshold>,
     /// The query whose latency paces the backfill (default: a primary-key lookup on the
     /// backfilled table).
     #[serde(default)]
@@ -89,6 +93,27 @@ impl PartialEq for Threshold {
 }
 
 impl Eq for Threshold {}
+
+/// A percentage written as a number (`0.5`) or as text (`"0.5%"`), kept as a share
+/// (0.004); more than 0 and at most 100.
+fn de_percent<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Threshold>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(f64),
+        Text(String),
+    }
+    let pct = match Raw::deserialize(d)? {
+        Raw::Number(n) => Some(n),
+        Raw::Text(t) => t.trim().trim_end_matches('%').trim().parse::<f64>().ok(),
+    };
+    match pct {
+        Some(p) if p > 0.0 && p <= 100.0 => Ok(Some(Threshold(p / 100.0))),
+        _ => Err(serde::de::Error::custom(
+            "`max-impact` is a percentage above 0 and at most 100: write e.g. 0.5 or \"0.5%\"",
+        )),
+    }
+}
 
 /// A duration written as `"2s"`, `"500ms"`, `"1m"` or a number of milliseconds.
 fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -221,6 +246,22 @@ mod tests {
         .unwrap_err();
         assert!(err.message.contains("reqires"));
         assert!(MigrationMeta::parse(Path::new("m.toml"), "phase = \"later\"\n").is_err());
+    }
+
+    #[test]
+    fn max_impact_is_a_percentage() {
+        let spec = |value: &str| {
+            let text = format!("[backfill]\ntable = \"t\"\nkey = \"id\"\nmax-impact = {value}\n");
+            MigrationMeta::parse(Path::new("m.toml"), &text)
+                .map(|m| m.backfill.unwrap().max_impact.map(|t| t.0))
+        };
+        assert_eq!(spec("0.5").unwrap(), Some(0.005));
+        assert_eq!(spec("\"2%\"").unwrap(), Some(0.02));
+        assert_eq!(spec("1").unwrap(), Some(0.01));
+        for bad in ["0", "-1", "101", "\"fast\""] {
+            let err = spec(bad).unwrap_err();
+            assert!(err.message.contains("percentage"), "{bad}: {}", err.message);
+        }
     }
 
     #[test]

@@ -367,6 +367,7 @@ impl<B: Backend> Runner<'_, B> {
             .unwrap_or(pacing::DEFAULT_TARGET_BATCH_MS)
             .max(1);
         let max_pause_ms = spec.max_pause_ms.unwrap_or(pacing::DEFAULT_MAX_PAUSE_MS);
+        let max_impact = spec.max_impact.map_or(pacing::DEFAULT_MAX_IMPACT, |t| t.0);
         let (budget_ms, budgets) = if let (None, Some(probes)) = (walk.fixed, probes) {
             let key = walk.range.map(|(a, _)| a).unwrap_or(0);
             let (mut reads, mut commits) = (Vec::new(), Vec::new());
@@ -406,10 +407,11 @@ impl<B: Backend> Runner<'_, B> {
                 None => String::new(),
             };
             let text = format!(
-                "{}: adaptive pacing, batches of about {target_batch_ms} ms, probe budget {budget_ms:.1} ms{}, slow above {:.1} ms{commit}",
+                "{}: adaptive pacing, batches of about {target_batch_ms} ms, probe budget {budget_ms:.1} ms{}, slow above {:.1} ms{commit}; the batches may slow {}% of probes",
                 m.id,
                 if spec.max_latency_ms.is_some() { "" } else { " (from its latency now)" },
-                budgets.read_ms
+                budgets.read_ms,
+                max_impact * 100.0
             );
             self.events.event(Event::Note(&text));
         }
@@ -418,6 +420,7 @@ impl<B: Backend> Runner<'_, B> {
             target_batch_ms,
             budget_ms,
             max_pause_ms,
+            max_impact,
         });
         (pacer, budgets)
     }

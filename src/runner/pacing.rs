@@ -17,7 +17,8 @@
 //!   averages over the last few batches): the share of the application's queries the
 //!   batches make slow, with the server's own noise (the same with or without a backfill)
 //!   taken out;
-//! - while the impact is over [`MAX_IMPACT`], the pause doubles (up to `max-pause-ms`);
+//! - while the impact is over `max-impact` (default [`DEFAULT_MAX_IMPACT`]), the pause
+//!   doubles (up to `max-pause-ms`);
 //!   under half of it, the pause shrinks by an eighth (at least a step) and the batch grows
 //!   back to the target size; in between both hold. What a batch costs the application is
 //!   about proportional to the rows it writes, so the pause is the lever;
@@ -45,9 +46,11 @@ pub const MIN_BATCH: u64 = 10;
 pub const MAX_BATCH: u64 = 100_000;
 /// The first adaptive batch: small, so a slow table is not hit by a long first batch.
 pub const FIRST_BATCH: u64 = 100;
-/// The largest impact (the share of probe samples the batches make slow), beyond which
-/// the pause grows.
-pub const MAX_IMPACT: f64 = 0.01;
+/// The default largest impact (the share of probe samples the batches make slow), beyond
+/// which the pause grows: `[backfill] max-impact`. Lower is not always gentler: a slower
+/// backfill keeps the table's dead rows and the checkpoints of what it wrote around for
+/// longer (runner.md, Pacing).
+pub const DEFAULT_MAX_IMPACT: f64 = 0.01;
 /// How much of the moving averages one batch keeps from the ones before.
 const DECAY: f64 = 0.8;
 /// The busy samples the moving average needs before it decides anything.
@@ -74,6 +77,8 @@ pub struct PacingConfig {
     pub budget_ms: f64,
     /// The longest pause between batches.
     pub max_pause_ms: u64,
+    /// The largest impact (a share, 0.01 for 1%) beyond which the pause grows.
+    pub max_impact: f64,
 }
 
 /// Why the backfill is slowed down.
@@ -81,8 +86,8 @@ pub struct PacingConfig {
 pub enum Throttle {
     /// The probe took longer than its budget.
     Latency { probe_ms: f64, budget_ms: f64 },
-    /// The batches make too many of the probes slow (the impact, a share).
-    Impact { share: f64 },
+    /// The batches make too many of the probes slow (the impact and its limit, shares).
+    Impact { share: f64, limit: f64 },
     /// Other sessions were waiting on locks (the longest for this long, when known).
     LockWaits {
         sessions: u64,
@@ -99,11 +104,11 @@ impl fmt::Display for Throttle {
                 probe_ms,
                 budget_ms,
             } => write!(f, "probe {probe_ms:.1} ms > budget {budget_ms:.1} ms"),
-            Throttle::Impact { share } => write!(
+            Throttle::Impact { share, limit } => write!(
                 f,
                 "the batches slow {:.1}% of probes (at most {}%)",
                 share * 100.0,
-                MAX_IMPACT * 100.0
+                limit * 100.0
             ),
             Throttle::LockWaits {
                 sessions,
@@ -307,8 +312,9 @@ impl Pacer {
             );
         }
         let share = self.impact();
-        self.throttle = if let Some(share) = share.filter(|s| *s > MAX_IMPACT) {
-            Some(Throttle::Impact { share })
+        let limit = self.cfg.max_impact;
+        self.throttle = if let Some(share) = share.filter(|s| *s > limit) {
+            Some(Throttle::Impact { share, limit })
         } else if let Some(p) = o.probe_ms.filter(|p| *p > self.cfg.budget_ms) {
             Some(Throttle::Latency {
                 probe_ms: p,
@@ -348,7 +354,7 @@ impl Pacer {
                     self.pause_ms = longer;
                 }
                 // Near the limit: hold the pace.
-                None if share.is_some_and(|s| s > MAX_IMPACT / 2.0) => {
+                None if share.is_some_and(|s| s > limit / 2.0) => {
                     self.batch = grown;
                 }
                 None => {
@@ -395,6 +401,7 @@ mod tests {
             target_batch_ms: 100,
             budget_ms: 5.0,
             max_pause_ms: 2000,
+            max_impact: DEFAULT_MAX_IMPACT,
         })
     }
 
@@ -497,7 +504,7 @@ mod tests {
         let mean = tail.iter().sum::<u64>() as f64 / tail.len() as f64;
         assert!((800.0..=5000.0).contains(&mean), "{pauses:?}");
         let impact = p.impact().unwrap();
-        assert!(impact < 3.0 * MAX_IMPACT, "{impact}");
+        assert!(impact < 3.0 * DEFAULT_MAX_IMPACT, "{impact}");
     }
 
     #[test]
@@ -515,7 +522,7 @@ mod tests {
         }
         assert!(p.throttle().is_none(), "{:?}", p.throttle());
         assert_eq!(p.pause(), Duration::ZERO);
-        assert!(p.impact().unwrap() < MAX_IMPACT / 2.0);
+        assert!(p.impact().unwrap() < DEFAULT_MAX_IMPACT / 2.0);
     }
 
     #[test]
@@ -605,6 +612,7 @@ mod tests {
             target_batch_ms: 100,
             budget_ms: 5.0,
             max_pause_ms: 2000,
+            max_impact: DEFAULT_MAX_IMPACT,
         });
         p.observe(obs(900.0, 5000, 50.0, 0));
         assert_eq!(p.batch_size(), 5000);
