@@ -105,7 +105,6 @@ fn online_plan(args: &PlanArgs, url_text: &str) -> miette::Result<Outcome> {
         args.history_table.as_deref(),
         args.history_schema.as_deref(),
     );
-    let history_name = settings.history.name.clone();
     let request = ApplyRequest {
         to: args.target.clone(),
         deployed: args.deployed.clone(),
@@ -114,7 +113,7 @@ fn online_plan(args: &PlanArgs, url_text: &str) -> miette::Result<Outcome> {
     };
     let (plan, drift) = with_runner(&loaded, &url, settings, async |runner| {
         let plan = runner.plan(&request).await?;
-        let drift = runner.drift(&[history_name.as_str()]).await?;
+        let drift = runner.drift().await?;
         Ok((plan, drift))
     })?;
     write_stdout(|out| {

@@ -514,8 +514,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             .await
             .map_err(|e| RunError::db("cannot ask who holds the migration lock", e))?;
         let recent = rows.iter().rev().take(10).cloned().collect();
-        let history_name = self.settings.history.name.clone();
-        let drift = self.drift(&[history_name.as_str()]).await?;
+        let drift = self.drift().await?;
         Ok(StatusReport {
             engine: self.b.engine().to_owned(),
             history_table: self.settings.history.sql(self.b.dialect()),
@@ -727,8 +726,7 @@ impl<'a, B: Backend> Runner<'a, B> {
     /// Stops a run on a database that differs from what its applied migrations built: the
     /// plan's checks assume that schema.
     async fn refuse_drift(&mut self) -> Result<(), RunError> {
-        let history_name = self.settings.history.name.clone();
-        let drift = self.drift(&[history_name.as_str()]).await?;
+        let drift = self.drift().await?;
         let Some(diff) = drift.diff else {
             // Why drift was not checked, unless it is only that nothing is applied yet.
             if let Some(note) = drift

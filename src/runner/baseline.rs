@@ -172,9 +172,9 @@ impl<B: Backend> Runner<'_, B> {
                         }),
                     }
                 })?;
-            let history_name = self.settings.history.name.clone();
-            let heartbeat = super::watch::heartbeat_name(&self.settings.history);
-            let mut exclude: Vec<&str> = vec![history_name.as_str(), HISTORY_TABLE, &heartbeat];
+            let own = self.settings.history.own_tables();
+            let mut exclude: Vec<&str> = own.iter().map(String::as_str).collect();
+            exclude.push(HISTORY_TABLE);
             exclude.extend(request.exclude.iter().map(String::as_str));
             let live = self
                 .b

@@ -122,9 +122,9 @@ pub fn compare(model: &Schema, live: &Snapshot, dialect: Dialect) -> Drift {
 }
 
 impl<B: Backend> Runner<'_, B> {
-    /// Drift between the applied migrations and the database (`exclude`: tables left out
-    /// of the snapshot, the history table; the commit probe's heartbeat table always is).
-    pub async fn drift(&mut self, exclude: &[&str]) -> Result<Drift, RunError> {
+    /// Drift between the applied migrations and the database, leaving out the runner's own
+    /// tables ([`HistoryTable::own_tables`](super::history::HistoryTable::own_tables)).
+    pub async fn drift(&mut self) -> Result<Drift, RunError> {
         let rows = self.history().await?;
         let state = history::state(&rows);
         let catalog = self.project.catalog;
@@ -151,10 +151,8 @@ impl<B: Backend> Runner<'_, B> {
                 ),
             });
         }
-        // The commit probe's heartbeat table is the runner's own, like the history.
-        let heartbeat = super::watch::heartbeat_name(&self.settings.history);
-        let mut exclude = exclude.to_vec();
-        exclude.push(heartbeat.as_str());
+        let own = self.settings.history.own_tables();
+        let exclude: Vec<&str> = own.iter().map(String::as_str).collect();
         let live = match self.b.snapshot(&exclude).await {
             Ok(live) => live,
             // A session holding a lock on a table must not stop a run here: its steps

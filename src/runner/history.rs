@@ -18,6 +18,14 @@ pub struct HistoryTable {
     pub name: String,
 }
 
+impl HistoryTable {
+    /// The runner's own tables, which no schema comparison counts: the history and the
+    /// commit probe's heartbeat table beside it.
+    pub fn own_tables(&self) -> [String; 2] {
+        [self.name.clone(), super::watch::heartbeat_table(self).name]
+    }
+}
+
 impl Default for HistoryTable {
     fn default() -> Self {
         HistoryTable {

@@ -80,11 +80,6 @@ pub(super) fn commit_probe(d: Dialect, history: &HistoryTable) -> (Option<String
     }
 }
 
-/// The heartbeat table's name as the snapshot exclusions take it.
-pub fn heartbeat_name(history: &HistoryTable) -> String {
-    heartbeat_table(history).name
-}
-
 /// The query that counts the sessions of this database waiting on a row or table lock,
 /// with the longest such wait so far in milliseconds.
 pub(super) fn lock_wait_sql<B: Backend>(b: &B) -> &'static str {
