@@ -310,16 +310,15 @@ impl<B: Backend> Runner<'_, B> {
     async fn probes(&mut self, m: &Migration, walk: &Walk) -> Probes {
         let d = self.b.dialect();
         let (setup, commit) = watch::commit_probe(d, &self.settings.history);
-        let ready = match setup {
-            Some(sql) => self.b.execute(&sql).await.map(|_| ()),
-            None => Ok(()),
-        };
-        let ready = match ready {
-            Ok(()) => self.b.execute(&commit).await.map(|_| ()),
-            Err(e) => Err(e),
-        };
+        let ready = async {
+            if let Some(sql) = setup {
+                self.b.execute(&sql).await?;
+            }
+            self.b.execute(&commit).await
+        }
+        .await;
         let commit_sql = match ready {
-            Ok(()) => Some(commit),
+            Ok(_) => Some(commit),
             Err(e) => {
                 let text = format!(
                     "{}: cannot time commits ({e}); pacing by the read probe and lock waits only",
@@ -370,25 +369,20 @@ impl<B: Backend> Runner<'_, B> {
         let max_impact = spec.max_impact.map_or(pacing::DEFAULT_MAX_IMPACT, |t| t.0);
         let (budget_ms, budgets) = if let (None, Some(probes)) = (walk.fixed, probes) {
             let key = walk.range.map(|(a, _)| a).unwrap_or(0);
-            let (mut reads, mut commits) = (Vec::new(), Vec::new());
+            let mut before = watch::Samples::default();
             for _ in 0..60 {
-                if let Some(ms) = watch::read_once(&mut self.b, probes, key).await {
-                    reads.push(ms);
-                }
-                if let Some(ms) = watch::commit_once(&mut self.b, probes).await {
-                    commits.push(ms);
-                }
+                before.take(&mut self.b, probes, key).await;
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             let given = spec.max_latency_ms.map(|ms| ms as f64);
             (
-                given.unwrap_or_else(|| pacing::default_budget_ms(&reads)),
+                given.unwrap_or_else(|| pacing::default_budget_ms(&before.reads)),
                 Budgets {
-                    read_ms: given.unwrap_or_else(|| pacing::slow_threshold_ms(&reads)),
+                    read_ms: given.unwrap_or_else(|| pacing::slow_threshold_ms(&before.reads)),
                     commit_ms: probes
                         .commit_sql
                         .as_ref()
-                        .map(|_| pacing::slow_threshold_ms(&commits)),
+                        .map(|_| pacing::slow_threshold_ms(&before.commits)),
                 },
             )
         } else {
@@ -763,9 +757,9 @@ impl<B: Backend> Runner<'_, B> {
                     std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map_or(0, |d| d.as_millis()),
-                    seen.reads.len(),
+                    seen.busy.reads.len(),
                     seen.read_median(),
-                    seen.commits.len(),
+                    seen.busy.commits.len(),
                     seen.commit_median(),
                     pacer.impact(),
                     pacer.batch_size(),

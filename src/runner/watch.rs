@@ -147,14 +147,46 @@ pub(super) async fn commit_once<B: Backend>(b: &mut B, p: &Probes) -> Option<f64
     Some(t.elapsed().as_secs_f64() * 1000.0)
 }
 
+/// Latencies of the two probes, in milliseconds.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Samples {
+    pub reads: Vec<f64>,
+    pub commits: Vec<f64>,
+}
+
+impl Samples {
+    fn extend(&mut self, other: Samples) {
+        self.reads.extend(other.reads);
+        self.commits.extend(other.commits);
+    }
+
+    /// Runs both probes once and keeps what they took.
+    pub async fn take<B: Backend>(&mut self, b: &mut B, p: &Probes, key: i64) {
+        if let Some(ms) = read_once(b, p, key).await {
+            self.reads.push(ms);
+        }
+        if let Some(ms) = commit_once(b, p).await {
+            self.commits.push(ms);
+        }
+    }
+
+    /// The samples over their probe's threshold, and all samples.
+    fn slow(&self, b: &Budgets) -> (u64, u64) {
+        let over = |v: &[f64], limit: f64| v.iter().filter(|ms| **ms > limit).count() as u64;
+        let slow_commits = b.commit_ms.map_or(0, |limit| over(&self.commits, limit));
+        (
+            over(&self.reads, b.read_ms) + slow_commits,
+            (self.reads.len() + self.commits.len()) as u64,
+        )
+    }
+}
+
 /// What the second session saw over one pause and batch: busy samples (during the batch
 /// and right after the one before) and samples at rest (the rest of the pause).
 #[derive(Debug, Default, Clone)]
 pub(super) struct Seen {
-    pub reads: Vec<f64>,
-    pub commits: Vec<f64>,
-    pub rest_reads: Vec<f64>,
-    pub rest_commits: Vec<f64>,
+    pub busy: Samples,
+    pub rest: Samples,
     /// The most sessions waiting on a lock at one sample.
     pub lock_waits: u64,
     /// The longest lock wait seen, when the server tells.
@@ -163,10 +195,8 @@ pub(super) struct Seen {
 
 impl Seen {
     pub fn merge(&mut self, other: Seen) {
-        self.reads.extend(other.reads);
-        self.commits.extend(other.commits);
-        self.rest_reads.extend(other.rest_reads);
-        self.rest_commits.extend(other.rest_commits);
+        self.busy.extend(other.busy);
+        self.rest.extend(other.rest);
         self.lock_waits = self.lock_waits.max(other.lock_waits);
         self.longest_wait_ms = match (self.longest_wait_ms, other.longest_wait_ms) {
             (Some(a), Some(b)) => Some(a.max(b)),
@@ -176,34 +206,31 @@ impl Seen {
 
     /// The busy samples over their threshold, and all busy samples.
     pub fn slow(&self, b: &Budgets) -> (u64, u64) {
-        count_slow(&self.reads, &self.commits, b)
+        self.busy.slow(b)
     }
 
     /// The samples at rest over their threshold, and all samples at rest.
     pub fn rest_slow(&self, b: &Budgets) -> (u64, u64) {
-        count_slow(&self.rest_reads, &self.rest_commits, b)
+        self.rest.slow(b)
     }
 
     /// The read probe's median over the pause and the batch, busy and at rest (`None`: no
     /// sample): over the budget, the server is slow whoever made it so.
     pub fn read_median(&self) -> Option<f64> {
-        let all: Vec<f64> = self.reads.iter().chain(&self.rest_reads).copied().collect();
+        let all: Vec<f64> = self
+            .busy
+            .reads
+            .iter()
+            .chain(&self.rest.reads)
+            .copied()
+            .collect();
         pacing::median(&all)
     }
 
-    /// The commit probe's median (`None`: no sample).
+    /// The commit probe's median while busy (`None`: no sample).
     pub fn commit_median(&self) -> Option<f64> {
-        pacing::median(&self.commits)
+        pacing::median(&self.busy.commits)
     }
-}
-
-fn count_slow(reads: &[f64], commits: &[f64], b: &Budgets) -> (u64, u64) {
-    let over = |v: &[f64], limit: f64| v.iter().filter(|ms| **ms > limit).count() as u64;
-    let slow_commits = b.commit_ms.map_or(0, |limit| over(commits, limit));
-    (
-        over(reads, b.read_ms) + slow_commits,
-        (reads.len() + commits.len()) as u64,
-    )
 }
 
 /// Samples the probes and the lock waits on `side` every `every` until `done` is notified
@@ -233,20 +260,12 @@ pub(super) async fn watch<B: Backend>(
             rest_tick += 1;
         }
         if probe {
-            if let Some(ms) = read_once(side, probes, key).await {
-                if resting {
-                    seen.rest_reads.push(ms);
-                } else {
-                    seen.reads.push(ms);
-                }
-            }
-            if let Some(ms) = commit_once(side, probes).await {
-                if resting {
-                    seen.rest_commits.push(ms);
-                } else {
-                    seen.commits.push(ms);
-                }
-            }
+            let samples = if resting {
+                &mut seen.rest
+            } else {
+                &mut seen.busy
+            };
+            samples.take(side, probes, key).await;
         }
         if waits {
             if let Some((n, ms)) = read_lock_waits(side, probes.wait_sql).await {
