@@ -748,7 +748,8 @@ async fn run_paced(f: &Fixture, db: &Arc<Mutex<FakeDb>>) -> (Recorder, i64) {
     (events, rows)
 }
 
-#[tokio::test]
+// Paused time: the fake's batches and probes take what it says, whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn adaptive_pacing_converges_on_the_target_batch_time() {
     let f = paced_fixture("target-batch-ms = 20\n");
     let db = Arc::new(Mutex::new(FakeDb::default()));
@@ -779,7 +780,8 @@ async fn adaptive_pacing_converges_on_the_target_batch_time() {
     );
 }
 
-#[tokio::test]
+// Paused time: the fake's batches and probes take what it says, whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn zero_time_batches_grow_and_finish_without_exceeding_the_largest_batch() {
     let f = paced_fixture("");
     let db = Arc::new(Mutex::new(FakeDb::default()));
@@ -798,7 +800,8 @@ async fn zero_time_batches_grow_and_finish_without_exceeding_the_largest_batch()
     );
 }
 
-#[tokio::test]
+// Paused time: the fake's batches and probes take what it says, whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn a_slow_probe_throttles_the_backfill_which_says_so_and_recovers() {
     let f = paced_fixture("target-batch-ms = 10\nmax-latency-ms = 5\nmax-pause-ms = 40\n");
     let db = Arc::new(Mutex::new(FakeDb::default()));
@@ -865,7 +868,8 @@ async fn explicit_batch_size_and_pause_are_fixed_pacing() {
         .any(|s| s.contains("bellows probe")));
 }
 
-#[tokio::test]
+// Paused time: the fake's batches and probes take what it says, whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn lock_waits_while_a_batch_runs_throttle_the_backfill() {
     let f = paced_fixture("target-batch-ms = 10\nmax-latency-ms = 5\nmax-pause-ms = 40\n");
     let db = Arc::new(Mutex::new(FakeDb::default()));
@@ -905,7 +909,8 @@ async fn lock_waits_while_a_batch_runs_throttle_the_backfill() {
     assert!(last.0 > 1_000 && last.1 == 0 && last.2 == "-", "{b:?}");
 }
 
-#[tokio::test]
+// Paused time: the fake's batches and probes take what it says, whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn short_lock_waits_within_the_budget_do_not_throttle() {
     let f = paced_fixture("target-batch-ms = 10\nmax-latency-ms = 50\n");
     let db = Arc::new(Mutex::new(FakeDb::default()));

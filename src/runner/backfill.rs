@@ -18,7 +18,10 @@ use super::watch::{self, Budgets, Probes, Seen};
 use crate::catalog::layout::Migration;
 use crate::classify::phase::Phase;
 use crate::dialect::Dialect;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// The tokio clock (the same as std's unless a test pauses it): pauses, batches and probes are
+// timed on one clock.
+use tokio::time::Instant;
 
 /// The default rows per batch.
 pub const DEFAULT_BATCH_SIZE: u64 = 1000;
