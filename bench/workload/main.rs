@@ -278,6 +278,19 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         catalog.display(),
         bellows.display()
     );
+    if args.engine == Engine::Postgres {
+        let on = admin.query("SHOW autovacuum", &[]).await.ok();
+        if on
+            .as_ref()
+            .and_then(|r| r.first()?.first()?.clone())
+            .as_deref()
+            == Some("off")
+        {
+            eprintln!(
+                "workload: note: autovacuum is off on this server (production servers run it): the backfill's dead rows stay, and the latency after it is not what production sees"
+            );
+        }
+    }
 
     let setup = Setup {
         engine: args.engine,

@@ -58,7 +58,7 @@ pub struct BackfillSpec {
     #[serde(default, alias = "max-pause-ms")]
     pub max_pause_ms: Option<u64>,
     /// Adaptive pacing: the largest share of the probes the batches may make slow, written
-    /// as a percentage (`0.5` or `"0.5%"`; default 1%).
+    /// as a percentage (`0.5` or `"0.5%"`; default 0.5%).
     #[serde(default, alias = "max-impact", deserialize_with = "de_percent")]
     pub max_impact: Option<Threshold>,
     /// The query whose latency paces the backfill (default: a primary-key lookup on the

@@ -891,7 +891,39 @@ impl<B: Backend> Runner<'_, B> {
             ms,
             remaining,
         });
+        if let Some(text) = self.vacuum_note(m, &walk, rows - rows_before).await {
+            self.events.event(Event::Note(&text));
+        }
         Ok((ms, Some(rows)))
+    }
+
+    /// On PostgreSQL, a note when autovacuum will not clean the backfilled table (it is off
+    /// on the server, or for the table): each row a batch updated left its old version
+    /// behind, and the table and its indexes keep them until someone runs VACUUM.
+    async fn vacuum_note(&mut self, m: &Migration, walk: &Walk, rows: i64) -> Option<String> {
+        if rows <= 0 || self.b.dialect() != Dialect::Postgres {
+            return None;
+        }
+        let table = qualified(Dialect::Postgres, &walk.table_name);
+        let sql = "SELECT CASE \
+             WHEN NOT current_setting('autovacuum')::bool THEN 'on this server' \
+             WHEN NOT coalesce((SELECT o.option_value::bool FROM pg_options_to_table(c.reloptions) o \
+                                WHERE o.option_name = 'autovacuum_enabled'), true) \
+               THEN 'for this table (autovacuum_enabled = false)' \
+             ELSE '' END \
+             FROM pg_class c WHERE c.oid = to_regclass($1)";
+        let rows_out = self
+            .b
+            .query(sql, &[super::backend::Value::Text(table.clone())])
+            .await
+            .ok()?;
+        let off = rows_out.first()?.first()?.clone()?;
+        (!off.is_empty()).then(|| {
+            format!(
+                "{}: autovacuum is off {off}: the old versions of the {rows} rows the backfill updated stay in {} and its indexes until `VACUUM (ANALYZE) {table}` runs",
+                m.id, walk.table_name
+            )
+        })
     }
 
     /// Rolls a backfill back with its batched down script (`template`), batch by batch

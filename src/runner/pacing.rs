@@ -47,10 +47,11 @@ pub const MAX_BATCH: u64 = 100_000;
 /// The first adaptive batch: small, so a slow table is not hit by a long first batch.
 pub const FIRST_BATCH: u64 = 100;
 /// The default largest impact (the share of probe samples the batches make slow), beyond
-/// which the pause grows: `[backfill] max-impact`. Lower is not always gentler: a slower
-/// backfill keeps the table's dead rows and the checkpoints of what it wrote around for
-/// longer (runner.md, Pacing).
-pub const DEFAULT_MAX_IMPACT: f64 = 0.01;
+/// which the pause grows: `[backfill] max-impact`. Half of the one query in a hundred that
+/// p99 allows: a server at rest has slow queries of its own. Lower is not always gentler:
+/// a slower backfill keeps the table's dead rows and the checkpoints of what it wrote
+/// around for longer (runner.md, Pacing).
+pub const DEFAULT_MAX_IMPACT: f64 = 0.005;
 /// How much of the moving averages one batch keeps from the ones before.
 const DECAY: f64 = 0.8;
 /// The busy samples the moving average needs before it decides anything.
@@ -483,7 +484,14 @@ mod tests {
 
     #[test]
     fn batches_that_slow_the_probes_lengthen_the_pause_until_their_impact_fits() {
-        let mut p = adaptive();
+        // The defaults a backfill runs with: the longest pause leaves room for the limit.
+        let mut p = Pacer::new(PacingConfig {
+            fixed: None,
+            target_batch_ms: 100,
+            budget_ms: 5.0,
+            max_pause_ms: DEFAULT_MAX_PAUSE_MS,
+            max_impact: DEFAULT_MAX_IMPACT,
+        });
         // Busy samples are slow one time in five, samples at rest one in a hundred: at
         // full speed the batches slow about a fifth of the probes.
         let mut pauses = Vec::new();
@@ -499,12 +507,12 @@ mod tests {
             p.throttle()
         );
         // At equilibrium the busy fifth of slow samples, diluted by the pause, is near
-        // the limit: the batch runs about a twentieth of the time.
+        // the limit: the batch runs about a fortieth of the time.
         let tail = &pauses[150..];
         let mean = tail.iter().sum::<u64>() as f64 / tail.len() as f64;
         assert!((800.0..=5000.0).contains(&mean), "{pauses:?}");
         let impact = p.impact().unwrap();
-        assert!(impact < 3.0 * DEFAULT_MAX_IMPACT, "{impact}");
+        assert!(impact < 3.0 * DEFAULT_MAX_IMPACT, "{impact} {pauses:?}");
     }
 
     #[test]
@@ -533,7 +541,7 @@ mod tests {
         }
         let t = p.throttle().map(|t| t.to_string()).unwrap_or_default();
         assert!(
-            t.starts_with("the batches slow ") && t.ends_with("% of probes (at most 1%)"),
+            t.starts_with("the batches slow ") && t.ends_with("% of probes (at most 0.5%)"),
             "{t}"
         );
         // No time at all, no samples: nothing divides by zero.
