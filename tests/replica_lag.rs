@@ -325,3 +325,63 @@ fn mariadb_backfill_waits_for_a_stopped_replica() {
     backfill_waits_for_a_stopped_replica(Engine::Mariadb, false);
     backfill_waits_for_a_stopped_replica(Engine::Mariadb, true);
 }
+
+/// The primary of the PostgreSQL pair runs autovacuum (the default test server does not).
+/// A worker kept slow on a table with dead rows holds its lock when a step alters the
+/// table: bellows cancels it first, and says so, rather than queueing the statement (and
+/// the application's queries behind it) until the server does.
+#[test]
+fn postgres_ddl_step_cancels_the_autovacuum_on_its_table() {
+    let pair = Pair::new(Engine::Postgres);
+    pair.on_primary("ALTER SYSTEM SET autovacuum_naptime = 1");
+    pair.on_primary("SELECT pg_reload_conf()");
+    pair.on_primary(
+        "CREATE TABLE big (id int PRIMARY KEY, v text) WITH (autovacuum_vacuum_threshold = 0, \
+         autovacuum_vacuum_scale_factor = 0, autovacuum_analyze_threshold = 2000000000, \
+         autovacuum_vacuum_cost_delay = 100, autovacuum_vacuum_cost_limit = 1)",
+    );
+    pair.on_primary("INSERT INTO big SELECT g, 'v' || g FROM generate_series(1, 50000) g");
+    pair.on_primary("UPDATE big SET v = v || '!'");
+    let vacuuming = || {
+        pair.on_primary(
+            "SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = 'big'::regclass",
+        ) == "1"
+    };
+    let end = Instant::now() + Duration::from_secs(90);
+    while !vacuuming() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let started = vacuuming();
+    pair.on_primary("ALTER SYSTEM RESET autovacuum_naptime");
+    pair.on_primary("SELECT pg_reload_conf()");
+    assert!(started, "autovacuum never started on the table");
+
+    let dir = project_dir(
+        Engine::Postgres,
+        "[runner]\nrequire-proof = false\ndiscover-replicas = false\nlock-timeout = \"30s\"\n",
+    );
+    let m = dir.path().join("migrations/0001_add");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    std::fs::write(m.join("up.sql"), "ALTER TABLE big ADD COLUMN w int;\n").expect("write");
+    std::fs::write(m.join("down.sql"), "ALTER TABLE big DROP COLUMN w;\n").expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_bellows"))
+        .current_dir(dir.path())
+        .args(["migrate", "apply"])
+        .env("DATABASE_URL", pair.primary_url())
+        .env_remove("CI")
+        .stdin(Stdio::null())
+        .output()
+        .expect("bellows runs");
+    let err = flat(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("0001_add: cancelled the autovacuum vacuum of public.big (pid "),
+        "{err}"
+    );
+    assert_eq!(
+        pair.on_primary(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'big' AND column_name = 'w'"
+        ),
+        "1"
+    );
+}

@@ -950,6 +950,18 @@ impl<'a, B: Backend> Runner<'a, B> {
     /// the sessions holding locks on its table, the INVALID index is dropped before each
     /// retry (the retry would fail with `already exists`), and once more when the step
     /// gives up, so it leaves nothing behind.
+    /// On PostgreSQL, cancels the autovacuum workers on the tables `statements` lock, and
+    /// says so ([`super::autovacuum`]). Run outside any transaction of the step.
+    async fn make_way<'s>(&mut self, id: &str, statements: impl IntoIterator<Item = &'s str>) {
+        if self.b.dialect() != crate::dialect::Dialect::Postgres {
+            return;
+        }
+        for line in super::autovacuum::make_way(&mut self.b, statements).await {
+            let text = format!("{id}: {line}");
+            self.events.event(Event::Note(&text));
+        }
+    }
+
     async fn execute_retrying(&mut self, id: &str, sql: &str) -> Result<(), DbError> {
         let index = (self.b.dialect() == crate::dialect::Dialect::Postgres)
             .then(|| super::invalid_index::concurrent_index(sql))
@@ -1100,6 +1112,8 @@ impl<'a, B: Backend> Runner<'a, B> {
         let table = self.settings.history.clone();
         let mut attempt = 0;
         'attempt: loop {
+            self.make_way(&m.id, stmts.iter().map(|s| s.sql.as_str()))
+                .await;
             let started = Instant::now();
             self.b
                 .execute("BEGIN")
@@ -1196,6 +1210,7 @@ impl<'a, B: Backend> Runner<'a, B> {
             .await
             .map_err(|e| RunError::db("cannot record the step's start", e))?;
         for (i, s) in stmts.iter().enumerate() {
+            self.make_way(&m.id, [s.sql.as_str()]).await;
             let failure = self.execute_retrying(&m.id, &s.sql).await.err();
             let Some(e) = failure else { continue };
             let ms = started.elapsed().as_millis() as i64;

@@ -906,24 +906,25 @@ impl<B: Backend> Runner<'_, B> {
         }
         let table = qualified(Dialect::Postgres, &walk.table_name);
         let sql = "SELECT CASE \
-             WHEN NOT current_setting('autovacuum')::bool THEN 'on this server' \
+             WHEN NOT current_setting('autovacuum')::bool THEN 'server' \
              WHEN NOT coalesce((SELECT o.option_value::bool FROM pg_options_to_table(c.reloptions) o \
-                                WHERE o.option_name = 'autovacuum_enabled'), true) \
-               THEN 'for this table (autovacuum_enabled = false)' \
+                                WHERE o.option_name = 'autovacuum_enabled'), true) THEN 'table' \
              ELSE '' END \
              FROM pg_class c WHERE c.oid = to_regclass($1)";
-        let rows_out = self
+        let found = self
             .b
             .query(sql, &[super::backend::Value::Text(table.clone())])
             .await
             .ok()?;
-        let off = rows_out.first()?.first()?.clone()?;
-        (!off.is_empty()).then(|| {
-            format!(
-                "{}: autovacuum is off {off}: the old versions of the {rows} rows the backfill updated stay in {} and its indexes until `VACUUM (ANALYZE) {table}` runs",
-                m.id, walk.table_name
-            )
-        })
+        let off = match found.first()?.first()?.as_deref()? {
+            "server" => "on this server",
+            "table" => "for this table (autovacuum_enabled = false)",
+            _ => return None,
+        };
+        Some(format!(
+            "{}: autovacuum is off {off}: the old versions of the {rows} rows the backfill updated stay in {} and its indexes until `VACUUM (ANALYZE) {table}` runs",
+            m.id, walk.table_name
+        ))
     }
 
     /// Rolls a backfill back with its batched down script (`template`), batch by batch

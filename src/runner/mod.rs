@@ -7,6 +7,7 @@
 //! sink the command supplies.
 
 pub mod apply;
+mod autovacuum;
 pub mod backend;
 mod backfill;
 pub mod baseline;
