@@ -103,6 +103,9 @@ struct Pair {
     primary: url::Url,
     replica: url::Url,
     db: String,
+    /// This pair stopped the replica's replay: it resumes it when dropped (and only then:
+    /// another test may have stopped it).
+    paused: std::cell::Cell<bool>,
 }
 
 impl Pair {
@@ -123,6 +126,7 @@ impl Pair {
             primary,
             replica,
             db,
+            paused: std::cell::Cell::new(false),
         }
     }
 
@@ -138,7 +142,18 @@ impl Pair {
         sql(self.engine, &self.replica, db, text)
     }
 
+    fn pause_replay(&self) {
+        self.paused.set(true);
+        match self.engine {
+            Engine::Postgres => self.on_replica("SELECT pg_wal_replay_pause()"),
+            Engine::Mariadb => self.on_replica("STOP SLAVE SQL_THREAD"),
+        };
+    }
+
     fn resume_replay(&self) {
+        if !self.paused.replace(false) {
+            return;
+        }
         match self.engine {
             Engine::Postgres => {
                 self.on_replica("SELECT pg_wal_replay_resume() WHERE pg_is_wal_replay_paused()");
@@ -227,10 +242,7 @@ fn backfill_waits_for_a_stopped_replica(engine: Engine, discover: bool) {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    match engine {
-        Engine::Postgres => pair.on_replica("SELECT pg_wal_replay_pause()"),
-        Engine::Mariadb => pair.on_replica("STOP SLAVE SQL_THREAD"),
-    };
+    pair.pause_replay();
     // PostgreSQL's lag is the age of the last replayed transaction once WAL is waiting:
     // let it grow past max-lag (the first batch then runs, the next ones wait).
     std::thread::sleep(Duration::from_secs(2));
