@@ -20,7 +20,8 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// Finds the autovacuum workers of this database on the tables named in `$1` (names
-/// separated by U+001F), and cancels each that does not prevent wraparound when the
+/// separated by U+001F), or whose index is named there (`DROP INDEX` locks the table it
+/// names only through its index), and cancels each that does not prevent wraparound when the
 /// session may. Columns: pid, table, VACUUM or ANALYZE, wraparound, cancelled (NULL: not
 /// tried).
 const WORKERS_SQL: &str = "SELECT a.pid::text, format('%I.%I', n.nspname, c.relname), \
@@ -35,7 +36,10 @@ const WORKERS_SQL: &str = "SELECT a.pid::text, format('%I.%I', n.nspname, c.reln
      JOIN pg_class c ON c.oid = coalesce(v.relid, z.relid) \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE a.backend_type = 'autovacuum worker' AND a.datname = current_database() \
-       AND c.relname = ANY (string_to_array($1, chr(31)))";
+       AND (c.relname = ANY (string_to_array($1, chr(31))) \
+            OR EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+                       WHERE i.indrelid = c.oid \
+                         AND ic.relname = ANY (string_to_array($1, chr(31)))))";
 
 /// The first words of statements that lock a table against autovacuum.
 const DDL: [&str; 9] = [
