@@ -164,6 +164,17 @@ impl Pair {
         }
     }
 
+    /// `bellows migrate apply` of the project in `dir` against this pair's database.
+    fn apply(&self, dir: &std::path::Path) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bellows"));
+        c.current_dir(dir)
+            .args(["migrate", "apply"])
+            .env("DATABASE_URL", self.primary_url())
+            .env_remove("CI")
+            .stdin(Stdio::null());
+        c
+    }
+
     fn primary_url(&self) -> String {
         let mut u = self.primary.clone();
         u.set_path(&format!("/{}", self.db));
@@ -277,12 +288,8 @@ fn backfill_waits_for_a_stopped_replica(engine: Engine, discover: bool) {
         format!("phase = \"backfill\"\n[backfill]\ntable = \"data\"\nkey = \"id\"\nbatch_size = {batch}\npause_ms = 20\nmax-lag = \"1s\"\nhealth-timeout = \"2m\"\n"),
     )
     .expect("write");
-    let child = Command::new(env!("CARGO_BIN_EXE_bellows"))
-        .current_dir(dir.path())
-        .args(["migrate", "apply"])
-        .env("DATABASE_URL", pair.primary_url())
-        .env_remove("CI")
-        .stdin(Stdio::null())
+    let child = pair
+        .apply(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -383,14 +390,7 @@ fn postgres_ddl_step_cancels_the_autovacuum_on_its_table() {
         "CREATE INDEX CONCURRENTLY big_v ON big (v);\n",
     )
     .expect("write");
-    let o = Command::new(env!("CARGO_BIN_EXE_bellows"))
-        .current_dir(dir.path())
-        .args(["migrate", "apply"])
-        .env("DATABASE_URL", pair.primary_url())
-        .env_remove("CI")
-        .stdin(Stdio::null())
-        .output()
-        .expect("bellows runs");
+    let o = pair.apply(dir.path()).output().expect("bellows runs");
     let err = flat(&o);
     assert!(
         o.status.success(),

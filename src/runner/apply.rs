@@ -945,11 +945,6 @@ impl<'a, B: Backend> Runner<'a, B> {
         true
     }
 
-    /// Runs one statement outside a transaction, retrying lock timeouts. A `CREATE INDEX
-    /// CONCURRENTLY` that timed out (PostgreSQL) leaves an INVALID index: the error names
-    /// the sessions holding locks on its table, the INVALID index is dropped before each
-    /// retry (the retry would fail with `already exists`), and once more when the step
-    /// gives up, so it leaves nothing behind.
     /// On PostgreSQL, cancels the autovacuum workers on the tables `statements` lock, and
     /// says so ([`super::autovacuum`]). Run outside any transaction of the step.
     async fn make_way<'s>(&mut self, id: &str, statements: impl IntoIterator<Item = &'s str>) {
@@ -962,6 +957,11 @@ impl<'a, B: Backend> Runner<'a, B> {
         }
     }
 
+    /// Runs one statement outside a transaction, retrying lock timeouts. A `CREATE INDEX
+    /// CONCURRENTLY` that timed out (PostgreSQL) leaves an INVALID index: the error names
+    /// the sessions holding locks on its table, the INVALID index is dropped before each
+    /// retry (the retry would fail with `already exists`), and once more when the step
+    /// gives up, so it leaves nothing behind.
     async fn execute_retrying(&mut self, id: &str, sql: &str) -> Result<(), DbError> {
         let index = (self.b.dialect() == crate::dialect::Dialect::Postgres)
             .then(|| super::invalid_index::concurrent_index(sql))

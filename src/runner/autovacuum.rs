@@ -16,6 +16,7 @@
 //! outside the step's transaction, so nothing it does can abort the step.
 
 use super::backend::{truthy, Backend, Value};
+use super::script;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
@@ -43,7 +44,7 @@ const WORKERS_SQL: &str = "SELECT a.pid::text, format('%I.%I', n.nspname, c.reln
 
 /// The first words of statements that lock a table against autovacuum.
 const DDL: [&str; 9] = [
-    "alter", "create", "drop", "truncate", "reindex", "cluster", "lock", "refresh", "vacuum",
+    "ALTER", "CREATE", "DROP", "TRUNCATE", "REINDEX", "CLUSTER", "LOCK", "REFRESH", "VACUUM",
 ];
 
 /// The names a batch of statements may lock against autovacuum: every identifier of its
@@ -52,20 +53,20 @@ const DDL: [&str; 9] = [
 pub(super) fn ddl_names<'a>(statements: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut names = Vec::new();
     for sql in statements {
+        let first = script::keywords(sql, 1);
+        if !first.first().is_some_and(|w| DDL.contains(&w.as_str())) {
+            continue;
+        }
         let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
             continue;
         };
-        let mut words = tokens.into_iter().filter_map(|t| match t {
+        let words = tokens
+            .into_iter()
+            .skip_while(|t| !matches!(t, Token::Word(_)));
+        for w in words.skip(1).filter_map(|t| match t {
             Token::Word(w) => Some(w),
             _ => None,
-        });
-        let is_ddl = words.next().is_some_and(|w| {
-            w.quote_style.is_none() && DDL.contains(&w.value.to_ascii_lowercase().as_str())
-        });
-        if !is_ddl {
-            continue;
-        }
-        for w in words {
+        }) {
             let name = match w.quote_style {
                 None => w.value.to_lowercase(),
                 Some('"') => w.value,

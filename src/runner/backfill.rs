@@ -9,7 +9,7 @@
 //! integers.
 
 use super::apply::{FailureKind, RunError, Runner};
-use super::backend::{quote_ident, Backend, DbErrorKind};
+use super::backend::{quote_ident, Backend, DbErrorKind, Value};
 use super::events::Event;
 use super::history::{self, Direction, HistoryRow, NewRow};
 use super::pacing::{self, Observation, Pacer, PacingConfig};
@@ -136,10 +136,7 @@ pub(super) async fn batch_end_on<B: Backend>(
     size: u64,
 ) -> Result<i64, super::backend::DbError> {
     let next = b
-        .query(
-            &format!("{next_sql}{}", size.max(1)),
-            &[super::backend::Value::Int(start)],
-        )
+        .query(&format!("{next_sql}{}", size.max(1)), &[Value::Int(start)])
         .await?;
     let found = next
         .first()
@@ -913,7 +910,7 @@ impl<B: Backend> Runner<'_, B> {
              FROM pg_class c WHERE c.oid = to_regclass($1)";
         let found = self
             .b
-            .query(sql, &[super::backend::Value::Text(table.clone())])
+            .query(sql, &[Value::Text(table.clone())])
             .await
             .ok()?;
         let off = match found.first()?.first()?.as_deref()? {
