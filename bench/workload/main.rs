@@ -151,6 +151,8 @@ pub struct RunResult {
     pub migration_secs: f64,
     /// (rows, ms, rows/s) from bellows' "backfilled N rows in M ms (R rows/s)".
     pub backfill: Option<(u64, u64, u64)>,
+    /// The pacing trace's batches, summed (with `BELLOWS_PACING_TRACE=1`).
+    pub pacing: report::PacingSum,
     /// What failed in the migration commands, if anything.
     pub migration_error: Option<String>,
     /// Commands run, for the report.
@@ -703,6 +705,7 @@ struct ApplyOutput {
     command: String,
     secs: f64,
     backfill: Option<(u64, u64, u64)>,
+    pacing: report::PacingSum,
     error: Option<String>,
 }
 
@@ -739,6 +742,10 @@ async fn bellows_apply(
     )
     .await?;
     let backfill = lines.iter().find_map(|l| parse_backfill(l));
+    let mut pacing = report::PacingSum::default();
+    for line in &lines {
+        pacing.add_line(line);
+    }
     let error = (!status.success()).then(|| {
         let tail: Vec<&str> = lines.iter().rev().take(6).map(String::as_str).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
@@ -748,6 +755,7 @@ async fn bellows_apply(
         command,
         secs,
         backfill,
+        pacing,
         error,
     })
 }
@@ -843,6 +851,7 @@ async fn run_once(setup: &Setup<'_>, method: Method, url: &DbUrl) -> Result<RunR
     let mut commands = Vec::new();
     let mut migration_secs = 0.0;
     let mut backfill = None;
+    let mut pacing = report::PacingSum::default();
     let mut migration_error = None;
     let change_start = secs(&traffic);
 
@@ -881,6 +890,7 @@ async fn run_once(setup: &Setup<'_>, method: Method, url: &DbUrl) -> Result<RunR
                         migration_secs += out.secs;
                         commands.push(out.command);
                         backfill = backfill.or(out.backfill);
+                        pacing.merge(&out.pacing);
                         if let Some(e) = out.error {
                             eprintln!("workload: {e}; the rest of the change is skipped");
                             migration_error = Some(e);
@@ -953,6 +963,7 @@ async fn run_once(setup: &Setup<'_>, method: Method, url: &DbUrl) -> Result<RunR
         end,
         migration_secs,
         backfill,
+        pacing,
         migration_error,
         commands,
         samples,

@@ -117,6 +117,122 @@ impl Windows {
     }
 }
 
+/// Where the slow queries of a run are: the line is 1.5 × p99 before the change (what the
+/// adaptive backfill's goal allows on PostgreSQL), and the shares are of the queries planned
+/// in each window that took longer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OverLine {
+    pub line_us: u64,
+    pub before: f64,
+    pub during: f64,
+    /// The 20 s stretch of the change with the largest share: (share, its start in s).
+    pub worst: Option<(f64, f64)>,
+}
+
+/// The length of the stretches [`OverLine::worst`] compares.
+const STRETCH_US: u64 = 20_000_000;
+
+impl OverLine {
+    pub fn of(r: &RunResult, w: &Windows) -> OverLine {
+        let line_us = w.before.p99 * 3 / 2;
+        let (start, end) = ((r.change.0 * 1e6) as u64, (r.change.1 * 1e6) as u64);
+        let share = |lo: u64, hi: u64| {
+            let (mut n, mut over) = (0u64, 0u64);
+            for q in r
+                .records
+                .iter()
+                .filter(|q| q.planned_us >= lo && q.planned_us < hi)
+            {
+                n += 1;
+                over += u64::from(q.latency_us > line_us);
+            }
+            (n > 0).then(|| over as f64 / n as f64)
+        };
+        let mut worst: Option<(f64, f64)> = None;
+        let mut at = start;
+        while at < end {
+            if let Some(s) = share(at, (at + STRETCH_US).min(end)) {
+                if worst.is_none_or(|(best, _)| s > best) {
+                    worst = Some((s, at as f64 / 1e6));
+                }
+            }
+            at += STRETCH_US;
+        }
+        OverLine {
+            line_us,
+            before: share(0, start).unwrap_or(0.0),
+            during: share(start, end).unwrap_or(0.0),
+            worst,
+        }
+    }
+}
+
+/// The pacing trace's batch lines (`pacing: … batch_ms=… busy_slow=a/b rest_slow=c/d …`, with
+/// `BELLOWS_PACING_TRACE=1`), summed: what the backfill's probes saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PacingSum {
+    pub batches: u64,
+    pub batch_ms: f64,
+    /// Slow probe samples and all, taken during a batch or just after it.
+    pub busy: (u64, u64),
+    /// Slow probe samples and all, taken at rest between batches.
+    pub rest: (u64, u64),
+}
+
+impl PacingSum {
+    /// Adds one output line when it is a batch line of the trace.
+    pub fn add_line(&mut self, line: &str) {
+        let Some(at) = line.find("pacing: ") else {
+            return;
+        };
+        let (mut batch_ms, mut busy, mut rest) = (None, None, None);
+        for field in line[at + "pacing: ".len()..].split_whitespace() {
+            let Some((key, value)) = field.split_once('=') else {
+                continue;
+            };
+            let ratio = || {
+                let (a, b) = value.split_once('/')?;
+                Some((a.parse().ok()?, b.parse().ok()?))
+            };
+            match key {
+                "batch_ms" => batch_ms = value.parse::<f64>().ok(),
+                "busy_slow" => busy = ratio(),
+                "rest_slow" => rest = ratio(),
+                _ => {}
+            }
+        }
+        if let (Some(ms), Some(b), Some(r)) = (batch_ms, busy, rest) {
+            self.merge(&PacingSum {
+                batches: 1,
+                batch_ms: ms,
+                busy: b,
+                rest: r,
+            });
+        }
+    }
+
+    pub fn merge(&mut self, o: &PacingSum) {
+        self.batches += o.batches;
+        self.batch_ms += o.batch_ms;
+        self.busy = (self.busy.0 + o.busy.0, self.busy.1 + o.busy.1);
+        self.rest = (self.rest.0 + o.rest.0, self.rest.1 + o.rest.1);
+    }
+}
+
+/// `0.0123` → `1.23%`.
+fn pct(share: f64) -> String {
+    format!("{:.2}%", share * 100.0)
+}
+
+/// `slow / all` as a percentage, or `—` without samples.
+fn pct_of((slow, all): (u64, u64)) -> String {
+    if all == 0 {
+        "—".to_owned()
+    } else {
+        pct(slow as f64 / all as f64)
+    }
+}
+
 /// `1234` µs → `1.23 ms`; seconds from one second on.
 pub fn fmt_us(us: u64) -> String {
     let ms = us as f64 / 1000.0;
@@ -234,6 +350,52 @@ pub fn markdown(ctx: &Context<'_>, results: &[RunResult]) -> (String, Goals) {
     row("latency after: p50 / p99 / max", &|_, w| {
         latency_cell(&w.after)
     });
+    row(
+        "p99 during ÷ before (adaptive backfill's goal: ≤ 1.5× PostgreSQL, ≤ 2× MariaDB/MySQL)",
+        &|_, w| {
+            if w.before.p99 == 0 {
+                "—".to_owned()
+            } else {
+                format!("{:.2}×", w.during.p99 as f64 / w.before.p99 as f64)
+            }
+        },
+    );
+    row(
+        "queries over 1.5 × p99 before: before / during the change; the worst 20 s of it",
+        &|r, w| {
+            let o = OverLine::of(r, w);
+            let worst = o.worst.map_or("—".to_owned(), |(share, at)| {
+                format!("{} from {at:.0} s", pct(share))
+            });
+            format!(
+                "over {}: {} / {}; {worst}",
+                fmt_us(o.line_us),
+                pct(o.before),
+                pct(o.during)
+            )
+        },
+    );
+    if results.iter().any(|r| r.pacing.batches > 0) {
+        row(
+            "pacing trace: probe samples slow during a batch / at rest; batches running",
+            &|r, _| {
+                let p = &r.pacing;
+                if p.batches == 0 {
+                    return "—".to_owned();
+                }
+                let running = r
+                    .backfill
+                    .filter(|b| b.1 > 0)
+                    .map_or("—".to_owned(), |b| pct(p.batch_ms / b.1 as f64));
+                format!(
+                    "{} / {}; {} batches, running {running} of the backfill",
+                    pct_of(p.busy),
+                    pct_of(p.rest),
+                    thousands(p.batches)
+                )
+            },
+        );
+    }
     row(
         &format!(
             "longest wait during the change; queries slower than lock_timeout ({} s)",
@@ -422,5 +584,76 @@ mod tests {
         assert_eq!(fmt_us(1_234), "1.23 ms");
         assert_eq!(fmt_us(2_500_000), "2.50 s");
         assert_eq!(engine_title("postgresql-15.20"), "PostgreSQL 15.20");
+    }
+
+    #[test]
+    fn sums_the_pacing_trace() {
+        let mut p = PacingSum::default();
+        p.add_line("pacing: end_ms=1796680328606 batch_ms=64.0 size=3771 rows=3724 reads=4 read_median=Some(0.34) commits=4 commit_median=Some(5.48) busy_slow=1/8 rest_slow=0/58 impact=Some(0.0035) lock_waits=0 next_size=4507 pause_ms=1894 throttle=-");
+        p.add_line("pacing: end_ms=1 batch_ms=36 busy_slow=2/12 rest_slow=3/42 throttle=the batches slow 0.6% of probes");
+        // Progress and other lines are not batches.
+        p.add_line("0004_backfill: 42% (key 423618 of 1000730), 421005 rows, 4914 rows/s");
+        p.add_line("note: 0004_backfill: adaptive pacing, batches of about 100 ms");
+        assert_eq!(
+            p,
+            PacingSum {
+                batches: 2,
+                batch_ms: 100.0,
+                busy: (3, 20),
+                rest: (3, 100),
+            }
+        );
+        assert_eq!(pct_of(p.busy), "15.00%");
+        assert_eq!(pct_of((0, 0)), "—");
+    }
+
+    #[test]
+    fn finds_the_queries_over_the_line_and_the_worst_stretch() {
+        use crate::app::Op;
+        // One query every 10 ms for 100 s; the change is from 10 s to 90 s. 1 in 50 takes
+        // 2 ms (p99 before 2 ms, the line 3 ms); from 45 s to 55 s, 1 in 10 takes 5 ms.
+        let records: Vec<Record> = (0..10_000u64)
+            .map(|i| {
+                let planned_us = i * 10_000;
+                let slow = (45_000_000..55_000_000).contains(&planned_us) && i % 10 == 0;
+                Record {
+                    planned_us,
+                    latency_us: if slow {
+                        5_000
+                    } else if i % 50 == 0 {
+                        2_000
+                    } else {
+                        1_000
+                    },
+                    release: 0,
+                    op: Op::Read,
+                    outcome: Outcome::Ok,
+                }
+            })
+            .collect();
+        let r = RunResult {
+            method: Method::Bellows,
+            records,
+            marks: Vec::new(),
+            change: (10.0, 90.0),
+            end: 100.0,
+            migration_secs: 0.0,
+            backfill: None,
+            pacing: PacingSum::default(),
+            migration_error: None,
+            commands: Vec::new(),
+            samples: Vec::new(),
+        };
+        let w = Windows::of(&r);
+        let o = OverLine::of(&r, &w);
+        assert_eq!(o.line_us, 3_000);
+        assert_eq!(o.before, 0.0);
+        // 1,000 of the change's 8,000 queries are in 45–55 s, a tenth of them slow.
+        assert!((o.during - 100.0 / 8_000.0).abs() < 1e-9, "{o:?}");
+        // The stretches start at 10, 30, 50 and 70 s. 30–50 s and 50–70 s each hold half of
+        // the slow 10 s (50 slow queries of their 2,000); the first is the one named.
+        let (share, at) = o.worst.unwrap();
+        assert!((share - 50.0 / 2_000.0).abs() < 1e-9, "{o:?}");
+        assert_eq!(at, 30.0);
     }
 }
