@@ -71,7 +71,9 @@ fn lint_reads_mysql_stored_programs_whole() {
 fn lint_reads_begin_atomic_routines_whole() {
     let (statements, rules) = lint("postgres/migrations/0001_scores/up.sql", "postgres");
     let lines: Vec<u64> = statements.iter().map(|(l, _)| *l).collect();
-    assert_eq!(lines, vec![3, 8, 18], "{statements:?}");
+    // The DO block at 26 names its language with a string; its COMMENT ON (29) is read too.
+    assert_eq!(lines, vec![3, 8, 18, 26, 29], "{statements:?}");
+    assert_eq!(statements[3].1, "procedural");
     assert!(rules.is_empty(), "{rules:?}");
 }
 
@@ -246,5 +248,10 @@ fn postgres_begin_atomic_routines_apply_and_verify() {
     assert_eq!(
         db.sql("SELECT points, grade(points), grade(75), grade(95) FROM scores"),
         "42\tf; retry\tb\ta"
+    );
+    // The DO block ran whole.
+    assert_eq!(
+        db.sql("SELECT obj_description('scores'::regclass, 'pg_class')"),
+        "graded; see grade()"
     );
 }

@@ -581,13 +581,20 @@ impl Expander {
 
     /// `DO [LANGUAGE plpgsql] <body> [LANGUAGE plpgsql]`.
     fn do_block(&mut self, stmt: &Mapped, tokens: &[Tok], cx: &Cx, out: &mut Vec<InnerStatement>) {
-        if let Some(i) = tokens.iter().position(|t| t.is("LANGUAGE")) {
+        let language_at = tokens.iter().position(|t| t.is("LANGUAGE"));
+        if let Some(i) = language_at {
             let language = tokens.get(i + 1).map(language_name).unwrap_or_default();
             if language != "plpgsql" {
                 return;
             }
         }
-        let Some(body) = tokens.iter().find(|t| t.is_string()) else {
+        // The body is the string that does not name the language (`LANGUAGE 'plpgsql'`).
+        let Some(body) = tokens
+            .iter()
+            .enumerate()
+            .find(|(i, t)| t.is_string() && language_at.is_none_or(|l| *i != l + 1))
+            .map(|(_, t)| t)
+        else {
             return;
         };
         if let Some(body) = literal(stmt, body, self.dialect) {
@@ -1344,6 +1351,19 @@ mod tests {
         assert_eq!(found[1].text, "UPDATE t SET a = 1");
         assert_eq!(found[1].inside.condition, None);
         assert_eq!(found[1].inside.site, 0..text.len() - 1);
+    }
+
+    #[test]
+    fn do_block_language_named_by_a_string() {
+        for text in [
+            "DO LANGUAGE 'plpgsql' $$ BEGIN DROP INDEX i; END $$",
+            "DO $$ BEGIN DROP INDEX i; END $$ LANGUAGE 'plpgsql'",
+        ] {
+            let found = inner(text, Dialect::Postgres);
+            let texts: Vec<&str> = found.iter().map(|s| s.text.as_str()).collect();
+            assert_eq!(texts, ["DROP INDEX i"], "{text}");
+        }
+        assert!(inner("DO LANGUAGE 'plperl' $$ DROP TABLE t $$", Dialect::Postgres).is_empty());
     }
 
     #[test]

@@ -1257,16 +1257,21 @@ fn drop_index(c: &mut Cursor) -> Option<Vec<Op>> {
 
 /// `DO [LANGUAGE lang] 'code' [LANGUAGE lang]`.
 fn do_block(c: &mut Cursor) -> Option<Vec<Op>> {
+    let string = |c: &mut Cursor| -> Option<()> {
+        c.peek()
+            .filter(|t| t.kind == Kind::Str || t.kind == Kind::Dollar)?;
+        c.pos += 1;
+        Some(())
+    };
+    // `LANGUAGE` names the language as a word or a string: `plpgsql`, `'plpgsql'`.
     let language = |c: &mut Cursor| -> Option<()> {
-        if c.eat_kw("LANGUAGE") {
+        if c.eat_kw("LANGUAGE") && string(c).is_none() {
             c.ident()?;
         }
         Some(())
     };
     language(c)?;
-    c.peek()
-        .filter(|t| t.kind == Kind::Str || t.kind == Kind::Dollar)?;
-    c.pos += 1;
+    string(c)?;
     language(c)?;
     done(c, vec![Op::Procedural { what: "do".into() }])
 }
@@ -1482,6 +1487,12 @@ mod tests {
             pg("DO $$ BEGIN END $$ LANGUAGE plpgsql").map(|o| o.len()),
             Some(1)
         );
+        assert_eq!(
+            pg("DO LANGUAGE 'plpgsql' $$ BEGIN END $$").map(|o| o.len()),
+            Some(1)
+        );
+        assert_eq!(pg("DO LANGUAGE $$ BEGIN END $$"), None);
+        assert_eq!(pg("DO $$ BEGIN END $$ LANGUAGE"), None);
         assert_eq!(pg("DO"), None);
         assert_eq!(my("OPTIMIZE TABLE a, b").map(|o| o.len()), Some(2));
         assert_eq!(my("OPTIMIZE TABEL a"), None);
