@@ -106,6 +106,9 @@ const ROWS: &[(On, &str, Effect)] = &[
     (Pg, "ALTER TABLESPACE id { SET | RESET } grp", Inert("alter tablespace")),
     (Pg, "ALTER SYSTEM { SET name { TO | = } { DEFAULT | vals } | RESET { ALL | name } }", Inert("alter system")),
     (Pg, "ALTER DATABASE name { SET name FROM CURRENT | SET name { TO | = } { DEFAULT | vals } | RESET { ALL | name } | SET TABLESPACE id | REFRESH COLLATION VERSION | [ WITH ] @dboption @dboption ... }", Inert("alter database")),
+    (Pg, "CREATE { ROLE | USER | GROUP } id [ WITH ] @roleoption ...", Inert("create role")),
+    (Pg, "ALTER { ROLE | USER } { ALL | @rolespec } [ IN DATABASE id ] { SET name FROM CURRENT | SET name { TO | = } { DEFAULT | vals } | RESET { ALL | name } }", Inert("alter role")),
+    (Pg, "ALTER { ROLE | USER } @rolespec [ WITH ] @roleoption @roleoption ...", Inert("alter role")),
     // ---- MySQL / MariaDB
     (My, "ANALYZE [ NO_WRITE_TO_BINLOG | LOCAL ] { TABLE | TABLES } names PERSISTENT FOR { ALL | COLUMNS grp INDEXES grp }", Inert("table maintenance")),
     (My, "LOCK TABLE @locked [ , @locked ] ...", Inert("lock tables")),
@@ -160,6 +163,8 @@ const MACROS: &[(&str, &str)] = &[
     ("dboption", "{ OWNER | TEMPLATE | ENCODING | STRATEGY | LOCALE | LC_COLLATE | LC_CTYPE | ICU_LOCALE | ICU_RULES | LOCALE_PROVIDER | COLLATION_VERSION | TABLESPACE | ALLOW_CONNECTIONS | CONNECTION LIMIT | IS_TEMPLATE | OID } [ = ] val"),
     ("privileges", "ALL [ PRIVILEGES ] | USAGE | SELECT | UPDATE | SET | ALTER SYSTEM"),
     ("grantable", "{ TYPE | DOMAIN | [ PROCEDURAL ] LANGUAGE | FOREIGN DATA WRAPPER | FOREIGN SERVER | TABLESPACE | PARAMETER } names | LARGE OBJECT num [ , num ] ..."),
+    ("roleoption", "SUPERUSER | NOSUPERUSER | CREATEDB | NOCREATEDB | CREATEROLE | NOCREATEROLE | INHERIT | NOINHERIT | LOGIN | NOLOGIN | REPLICATION | NOREPLICATION | BYPASSRLS | NOBYPASSRLS | CONNECTION LIMIT num | [ ENCRYPTED | UNENCRYPTED ] PASSWORD { NULL | str } | VALID UNTIL str | IN { ROLE | GROUP } ids | ROLE ids | ADMIN ids | USER ids | SYSID num"),
+    ("rolespec", "CURRENT_ROLE | CURRENT_USER | SESSION_USER | id"),
     ("userspec", "account [ IDENTIFIED { BY [ PASSWORD ] str | { VIA | WITH } id [ { BY | USING | AS } str ] } ]"),
     ("useroption", "REQUIRE { NONE | SSL | X509 } | WITH { MAX_QUERIES_PER_HOUR | MAX_UPDATES_PER_HOUR | MAX_CONNECTIONS_PER_HOUR | MAX_USER_CONNECTIONS | MAX_STATEMENT_TIME } num | PASSWORD EXPIRE [ DEFAULT | NEVER | INTERVAL num DAY ] | ACCOUNT { LOCK | UNLOCK } | DEFAULT ROLE { NONE | accounts }"),
     ("eventclause", "ON SCHEDULE EVERY val id [ STARTS str ] [ ENDS str ] | ON SCHEDULE AT str | ON COMPLETION [ NOT ] PRESERVE | RENAME TO name | ENABLE | DISABLE [ ON SLAVE ] | COMMENT str"),
@@ -508,6 +513,11 @@ mod tests {
             "ALTER DOMAIN d SET DEFAULT",
             "ALTER TYPE pair ADD ATTRIBUTE c",
             "ALTER FUNCTION f(int) IMMUTABLE STRICT SOMETIMES",
+            "CREATE USER u WITH LOGINN",
+            "CREATE USER u PASSWORD",
+            "ALTER USER u",
+            "ALTER USER u SET search_path TO",
+            "ALTER GROUP g SET work_mem = 1",
         ] {
             assert_eq!(pg(sql), None, "{sql}");
         }
